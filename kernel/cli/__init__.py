@@ -1,0 +1,73 @@
+"""``pio``: the command line. Subcommands live in their own modules and are imported only when
+used, so ``pio --help`` stays fast; ``pio run`` lists whatever plugins registered."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.version import __version__
+
+# name -> ("module:attribute", summary shown by `pio --help` without importing the module)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("pioreactor.kernel.cli.run:run", "Run a job or action registered by a plugin."),
+    "kill": ("pioreactor.kernel.cli.jobs:kill", "Stop running jobs on this unit."),
+    "jobs": ("pioreactor.kernel.cli.jobs:jobs", "List jobs and change their settings."),
+    "plugins": ("pioreactor.kernel.cli.plugins:plugins", "List installed plugins and whether they loaded."),
+    "mqtt": ("pioreactor.kernel.cli.mqtt:mqtt", "Print MQTT messages as they arrive."),
+    "log": ("pioreactor.kernel.cli.logs:log", "Write a message to the unit's log."),
+    "logs": ("pioreactor.kernel.cli.logs:logs", "Show the unit's log file."),
+    "version": ("pioreactor.kernel.cli.misc:version", "Print the software version."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use; errors print as one clear line."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, _, attribute = self.lazy[cmd_name][0].partition(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_, summary) in sorted(self.lazy.items())]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PioreactorError as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=LazyGroup, lazy=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pio", message="%(version)s")
+def pio() -> None:
+    """Control a Pioreactor unit: run jobs, change their settings, stop them, watch what they publish.
+
+    Every job (stirring, optical density, pumps, automations, ...) comes from a plugin;
+    `pio run --help` lists those installed here.
+    """
+
+
+def main() -> None:
+    try:
+        pio.main(prog_name="pio")
+    except PioreactorError as err:  # raised outside a command (e.g. while listing plugins)
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(1)

@@ -1,0 +1,3 @@
+from pioreactor.kernel.cli import main
+
+main()

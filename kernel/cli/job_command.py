@@ -1,0 +1,122 @@
+"""Turns a registered job into a click command.
+
+The keyword-only parameters of a job's ``__init__`` become options: ``target_rpm: float = 500.0``
+becomes ``--target-rpm FLOAT`` (default shown in ``--help``), ``use_rpm: bool = True`` becomes
+``--use-rpm/--no-use-rpm``, ``Literal["a", "b"]`` a choice, and a parameter without a default a
+required option. ``:param name: text`` lines in the docstring become the options' help.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import types
+import typing
+from typing import Any, Literal, Union
+
+import click
+
+from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.registries import JobSpec
+
+PARAM_DOC = re.compile(r":param\s+(\w+):\s*(.+?)(?=\n\s*:|\n\s*\n|\Z)", re.S)
+
+
+def _param_docs(*objects: Any) -> dict[str, str]:
+    docs: dict[str, str] = {}
+    for obj in objects:
+        for name, text in PARAM_DOC.findall(inspect.getdoc(obj) or ""):
+            docs.setdefault(name, " ".join(text.split()))
+    return docs
+
+
+def _click_type(annotation: Any) -> tuple[Any, bool]:
+    """(click type, is_flag) for an annotation; Optional[X] is treated as X."""
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _click_type(args[0])
+        return click.STRING, False
+    if origin is Literal:
+        return click.Choice([str(a) for a in typing.get_args(annotation)]), False
+    if annotation is bool:
+        return click.BOOL, True
+    if annotation in (int, float, str):
+        return annotation, False
+    return click.STRING, False
+
+
+def options_for(job_class: type) -> list[click.Option]:
+    init = job_class.__init__
+    try:
+        hints = typing.get_type_hints(init)
+    except Exception:
+        hints = {}
+    docs = _param_docs(init, job_class)
+    options = []
+    for name, param in inspect.signature(init).parameters.items():
+        if param.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue
+        kind, is_flag = _click_type(hints.get(name, str))
+        required = param.default is inspect.Parameter.empty
+        default = None if required else param.default
+        flag = "--" + name.replace("_", "-")
+        help_text = docs.get(name, "")
+        if default is None and not required:
+            help_text = (help_text + " [default: from config]").strip()
+        if is_flag:
+            options.append(
+                click.Option(
+                    [f"{flag}/--no-{flag[2:]}", name],
+                    default=default,
+                    show_default=default is not None,
+                    help=help_text,
+                )
+            )
+        else:
+            options.append(
+                click.Option(
+                    [flag, name],
+                    type=kind,
+                    default=default,
+                    required=required,
+                    show_default=default is not None,
+                    help=help_text,
+                )
+            )
+    return options
+
+
+def command_for(spec: JobSpec) -> click.Command:
+    """The click command that runs ``spec``; a ``click.Command`` target is used as it is."""
+    target = spec.load()
+    if isinstance(target, click.Command):
+        target.name = spec.name
+        return target
+
+    from pioreactor.kernel.job import BackgroundJob
+
+    if not (isinstance(target, type) and issubclass(target, BackgroundJob)):
+        raise PioreactorError(
+            f"job {spec.name!r} (plugin {spec.plugin!r}) points at {spec.target}, which is neither a "
+            "BackgroundJob subclass nor a click.Command"
+        )
+    job_class: type[BackgroundJob] = target
+
+    def callback(**options: Any) -> None:
+        from pioreactor.kernel.runner import run_job
+
+        sys.exit(run_job(job_class, options))
+
+    doc = inspect.getdoc(job_class) or spec.summary
+    doc = doc.split("\n:param")[0].strip()
+    return click.Command(
+        spec.name,
+        callback=callback,
+        params=list(options_for(job_class)),
+        help=doc,
+        short_help=spec.summary or None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )

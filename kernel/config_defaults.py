@@ -1,0 +1,48 @@
+"""Defaults of the sections the kernel itself reads; plugins declare theirs through a hook."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pioreactor.kernel.config import Config
+
+KERNEL_DEFAULTS: dict[str, dict[str, object]] = {
+    "mqtt": {
+        "broker_address": "localhost",
+        "broker_port": 1883,
+        "username": "",
+        "password": "",
+        "use_tls": False,
+        "keepalive_seconds": 60,
+        # upstream keeps at most 100 messages while the broker is unreachable
+        "max_queued_messages": 100,
+    },
+    "cluster": {
+        # empty: this unit leads itself (a single-unit setup)
+        "leader_hostname": "",
+    },
+    "logging": {
+        # empty: $PIO_HOME/logs/pioreactor.log
+        "log_file": "",
+        "console_log_level": "INFO",
+        "file_log_level": "DEBUG",
+        "mqtt_log_level": "DEBUG",
+    },
+    # which device each PWM channel of the HAT drives (upstream's mapping)
+    "PWM": {"1": "stirring", "2": "media", "3": "alt_media", "4": "waste", "5": "heating"},
+    "hardware": {
+        # auto: the Raspberry Pi backend where its GPIO chip exists, else the simulator
+        "backend": "auto",
+    },
+    "simulation": {
+        # 1.0 is real time; 600 runs ten simulated minutes per wall-clock second
+        "clock_speed": 1.0,
+    },
+}
+
+
+def declare_kernel_defaults(config: Config) -> None:
+    for section, keys in KERNEL_DEFAULTS.items():
+        for key, value in keys.items():
+            config.declare(section, key, value, plugin="kernel")

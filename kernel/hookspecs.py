@@ -1,0 +1,73 @@
+"""Every hook a plugin can implement. Each name starts with ``pioreactor_``.
+
+Registration hooks receive a registry scoped to the calling plugin: call its ``add`` methods
+rather than returning lists, so that a name collision can name both plugins and nothing heavy
+is imported just to list what exists.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pioreactor.kernel.registries import ConfigDefaults, HardwareBackendRegistry, JobRegistry
+
+hookspec = pluggy.HookspecMarker("pioreactor")
+
+
+@hookspec
+def pioreactor_register_jobs(registry: JobRegistry) -> None:
+    """Register the jobs and actions this plugin provides, so ``pio run NAME`` can start them.
+
+    Called once per process, when ``pio run`` (or anything else that lists jobs) builds the job
+    registry. Targets are ``"module:attribute"`` strings, imported only when that job runs or
+    its own ``--help`` is shown, so keep this function free of heavy imports.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, "package.module:Attribute", summary="One line for pio run --help")``.
+        The attribute is a :class:`pioreactor.sdk.BackgroundJob` subclass (its keyword-only
+        ``__init__`` parameters become command-line options) or a ``click.Command``.
+    """
+
+
+@hookspec
+def pioreactor_register_hardware_backends(registry: HardwareBackendRegistry) -> None:
+    """Register hardware backends: the drivers behind PWM, GPIO, ADC, LEDs and temperature.
+
+    Called when a job first asks for hardware. ``[hardware] backend`` in config picks one by
+    name; ``auto`` picks ``rpi`` where its GPIO chip is present and ``simulator`` otherwise.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, "package.module:factory", summary="...")``; the factory is called
+        as ``factory(config, clock)`` and returns an object implementing
+        :class:`pioreactor.sdk.hardware.HardwareBackend`.
+    """
+
+
+@hookspec
+def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
+    """Declare this plugin's config sections, their keys and default values.
+
+    Defaults are the lowest layer of configuration, under ``config.ini``, ``unit_config.ini``
+    and ``--config-override``. The type of each default (float, int, bool, str) is the type the
+    value must have in the files; a wrong type is reported with the file, section and key.
+
+    :param defaults: scoped to the calling plugin. Call
+        ``defaults.section("stirring.config", {"pwm_hz": 200.0, ...})``; use
+        :data:`pioreactor.sdk.REQUIRED` as a value for a key the user must set.
+    """
+
+
+@hookspec
+def pioreactor_job_state_changed(job: Any, old_state: str, new_state: str) -> None:
+    """Observe a job's state change, in the job's own process.
+
+    Called after ``job`` moved from ``old_state`` to ``new_state`` (``init``, ``ready``,
+    ``sleeping``, ``disconnected``). Exceptions are logged and do not stop the job.
+
+    :param job: the :class:`pioreactor.sdk.BackgroundJob` instance.
+    :param old_state: the state it left.
+    :param new_state: the state it is now in.
+    """

@@ -1,0 +1,165 @@
+"""The plugin manager: discovery, registration with pluggy, and the registries the hooks fill.
+
+Registration hooks are called one plugin at a time, so a plugin whose hook raises is
+quarantined (its partial registrations rolled back) while every other plugin still registers.
+A broken *core* plugin means a broken install: commands that need plugins stop with a
+reinstall hint.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+from pioreactor.kernel import hookspecs
+from pioreactor.kernel.config import Config
+from pioreactor.kernel.discovery import PluginInfo, find_entry_point_plugins, find_file_plugins, strict
+from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.registries import (
+    ConfigDefaults,
+    HardwareBackendRegistry,
+    JobRegistry,
+    SpecRegistry,
+)
+
+PROJECT = "pioreactor"
+REINSTALL_HINT = "the pioreactor install is broken; reinstall it with: pip install --force-reinstall pioreactor"
+
+
+class BrokenInstallError(PioreactorError):
+    """A core plugin failed to load."""
+
+
+class PluginHost:
+    """Every plugin of this process, registered with pluggy, and what their hooks registered."""
+
+    def __init__(self, plugins: list[PluginInfo]) -> None:
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins = plugins
+        self._jobs: JobRegistry | None = None
+        self._backends: HardwareBackendRegistry | None = None
+        self._reported: set[str] = set()
+        for info in plugins:
+            if info.loaded and info.module_object is not None:
+                self._register(info)
+
+    def _register(self, info: PluginInfo) -> None:
+        try:
+            self.pm.register(info.module_object, name=info.name)
+            unknown = [caller.name for caller in self.pm.get_hookcallers(info.module_object) or [] if not caller.has_spec()]
+            if unknown:
+                raise pluggy.PluginValidationError(
+                    info.module_object, f"unknown hooks {unknown}; check their spelling against the hook reference"
+                )
+        except (ValueError, pluggy.PluginValidationError) as err:
+            if self.pm.is_registered(info.module_object):
+                self.pm.unregister(info.module_object)
+            if strict():
+                raise
+            info.fail("register", err)
+
+    @property
+    def failed(self) -> list[PluginInfo]:
+        return [info for info in self.plugins if not info.loaded]
+
+    def by_name(self, name: str) -> PluginInfo | None:
+        return next((info for info in self.plugins if info.name == name), None)
+
+    # -- registration hooks ------------------------------------------------------------------
+    def _call_registration(self, hook_name: str, make_arg: Callable[[str], Any], rollback: Callable[[str], None]) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):  # pluggy lists them last-registered first
+            info = self.by_name(impl.plugin_name)
+            if info is None or not info.loaded:
+                continue
+            try:
+                impl.function(*[make_arg(impl.plugin_name) for _ in impl.argnames])
+            except Exception as err:
+                rollback(impl.plugin_name)
+                if strict():
+                    raise
+                info.fail(hook_name, err)
+                if info.source != "core":
+                    self.pm.unregister(name=info.name)
+
+    @staticmethod
+    def _spec_rollback(registry: SpecRegistry[Any]) -> Callable[[str], None]:
+        def rollback(plugin: str) -> None:
+            for name in [n for n, spec in registry.entries.items() if spec.plugin == plugin]:
+                del registry.entries[name]
+
+        return rollback
+
+    def jobs(self) -> JobRegistry:
+        if self._jobs is None:
+            registry = JobRegistry()
+            self._call_registration("pioreactor_register_jobs", registry.scoped, self._spec_rollback(registry))
+            self._jobs = registry
+        return self._jobs
+
+    def backends(self) -> HardwareBackendRegistry:
+        if self._backends is None:
+            registry = HardwareBackendRegistry()
+            self._call_registration(
+                "pioreactor_register_hardware_backends", registry.scoped, self._spec_rollback(registry)
+            )
+            self._backends = registry
+        return self._backends
+
+    def apply_config_defaults(self, config: Config) -> None:
+        defaults = ConfigDefaults(config)
+
+        def rollback(plugin: str) -> None:
+            for key in [k for k, d in config.declared.items() if d.plugin == plugin]:
+                del config.declared[key]
+
+        self._call_registration("pioreactor_register_config_defaults", defaults.scoped, rollback)
+
+    # -- reporting ---------------------------------------------------------------------------
+    def report_failures(self, stream: Any = None) -> None:
+        """One line per failed plugin on stderr (once per process); a failed core plugin raises."""
+        stream = stream or sys.stderr
+        for info in self.failed:
+            if info.name in self._reported:
+                continue
+            self._reported.add(info.name)
+            if info.source == "core":
+                raise BrokenInstallError(f"core plugin {info.name!r} failed ({info.error}); {REINSTALL_HINT}")
+            where = info.path or info.module
+            print(
+                f"pio: plugin {info.name!r} ({where}) is disabled: {info.error}. "
+                f"`pio plugins list` shows the details; uninstall or fix it.",
+                file=stream,
+            )
+
+
+_host: PluginHost | None = None
+
+
+def get_plugin_host() -> PluginHost:
+    """Discover, import and register every plugin of this process (once)."""
+    global _host
+    if _host is None:
+        plugins = find_entry_point_plugins() + find_file_plugins()
+        _host = PluginHost(plugins)
+    return _host
+
+
+def reset_plugin_host() -> None:
+    global _host
+    _host = None
+
+
+def load_config_with_plugins(overrides: Any = ()) -> Config:
+    """The process config with every plugin's declared defaults underneath the files."""
+    from pioreactor.kernel.config import load_config, set_config
+
+    config = load_config(overrides)
+    get_plugin_host().apply_config_defaults(config)
+    set_config(config)
+    return config
+

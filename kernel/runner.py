@@ -1,0 +1,44 @@
+"""Runs one job in the foreground of this process until it is stopped."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from pioreactor.kernel import identity
+from pioreactor.kernel.errors import PioreactorError
+
+log = logging.getLogger("pioreactor.runner")
+
+
+def run_job(job_class: type, options: dict[str, Any]) -> int:
+    """Start ``job_class`` with ``options``, block until it disconnects; return the exit code."""
+    from pioreactor.kernel.hardware import close_hardware
+
+    unit = identity.get_unit_name()
+    if not identity.is_active():
+        click.echo(f"Error: unit {unit} is not active. Activate it, or run with ACTIVE=1 pio run ...", err=True)
+        return 1
+    experiment = identity.get_assigned_experiment()
+    try:
+        job = job_class(unit, experiment, **options)
+    except PioreactorError as err:
+        click.echo(f"Error: {err}", err=True)
+        return 1
+    except (KeyboardInterrupt, SystemExit):
+        return 0
+    except Exception as err:
+        log.debug("start-up failed", exc_info=True)
+        click.echo(f"Error: {job_class.job_name} failed to start: {type(err).__name__}: {err}", err=True)  # type: ignore[attr-defined]
+        return 1
+    try:
+        job.block_until_disconnected()
+    except (KeyboardInterrupt, SystemExit):
+        job.clean_up(reason="interrupted")
+    finally:
+        close_hardware()
+    sys.stdout.flush()
+    return 0

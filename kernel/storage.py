@@ -1,0 +1,144 @@
+"""Key-value stores in SQLite, safe for several processes at once.
+
+* persistent storage survives reboots (``$PIO_HOME/storage/persistent.sqlite``);
+* intermittent storage is wiped when the machine reboots (``intermittent.sqlite``, stamped
+  with the kernel's boot id), for facts about the running system such as LED state.
+
+Values are JSON, so numbers, booleans, lists and dicts come back with their types.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pioreactor.kernel import paths
+
+BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection tuned for many short writers in different processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def current_boot_id() -> str:
+    try:
+        return BOOT_ID_FILE.read_text().strip()
+    except OSError:  # not Linux: never cleared automatically
+        return "unknown"
+
+
+class KeyValueStore:
+    """A namespace of keys in one SQLite file; behaves like a small dict."""
+
+    def __init__(self, conn: sqlite3.Connection, namespace: str) -> None:
+        self.conn = conn
+        self.namespace = namespace
+
+    def __getitem__(self, key: str) -> Any:
+        row = self.conn.execute(
+            "SELECT value FROM kv WHERE namespace = ? AND key = ?", (self.namespace, str(key))
+        ).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return json.loads(row[0])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.conn.execute(
+            "INSERT INTO kv (namespace, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
+            (self.namespace, str(key), json.dumps(value)),
+        )
+
+    def __delitem__(self, key: str) -> None:
+        self.conn.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (self.namespace, str(key)))
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        value = self.get(key, default)
+        del self[key]
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM kv WHERE namespace = ? AND key = ?", (self.namespace, str(key))
+            ).fetchone()
+            is not None
+        )
+
+    def keys(self) -> list[str]:
+        rows = self.conn.execute("SELECT key FROM kv WHERE namespace = ? ORDER BY key", (self.namespace,))
+        return [row[0] for row in rows]
+
+    def items(self) -> list[tuple[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT key, value FROM kv WHERE namespace = ? ORDER BY key", (self.namespace,)
+        )
+        return [(key, json.loads(value)) for key, value in rows]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM kv WHERE namespace = ?", (self.namespace,))
+
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS kv (namespace TEXT, key TEXT, value TEXT, PRIMARY KEY (namespace, key))"
+
+
+def _open(path: Path, *, intermittent: bool) -> sqlite3.Connection:
+    conn = connect(path)
+    conn.execute(SCHEMA)
+    if intermittent:
+        conn.execute("CREATE TABLE IF NOT EXISTS boot (boot_id TEXT)")
+        boot_id = current_boot_id()
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT boot_id FROM boot").fetchone()
+        if row is None or row[0] != boot_id:  # first use since a reboot: forget everything
+            conn.execute("DELETE FROM kv")
+            conn.execute("DELETE FROM boot")
+            conn.execute("INSERT INTO boot VALUES (?)", (boot_id,))
+        conn.execute("COMMIT")
+    return conn
+
+
+def persistent_path() -> Path:
+    return paths.storage_dir() / "persistent.sqlite"
+
+
+def intermittent_path() -> Path:
+    return paths.storage_dir() / "intermittent.sqlite"
+
+
+@contextmanager
+def local_persistent_storage(namespace: str) -> Iterator[KeyValueStore]:
+    conn = _open(persistent_path(), intermittent=False)
+    try:
+        yield KeyValueStore(conn, namespace)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def local_intermittent_storage(namespace: str) -> Iterator[KeyValueStore]:
+    conn = _open(intermittent_path(), intermittent=True)
+    try:
+        yield KeyValueStore(conn, namespace)
+    finally:
+        conn.close()

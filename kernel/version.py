@@ -1,0 +1,3 @@
+"""The version of the ``pioreactor`` distribution (calendar versioning, as upstream: YY.M.D)."""
+
+__version__ = "26.11.21"
