@@ -17,7 +17,6 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-
 from pioreactor.kernel.config import Config, get_config
 
 log = logging.getLogger("pioreactor.bus")
@@ -149,7 +148,9 @@ class Bus:
             return False
         return True
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if reason.is_failure:
             log.error(
                 "The MQTT broker at %s:%s refused the connection: %s. Check [mqtt] username and password.",
@@ -173,7 +174,11 @@ class Bus:
         if reconnected:
             log.info("Reconnected to the MQTT broker at %s:%s.", self.settings.host, self.settings.port)
         if queued or dropped:
-            log.warning("Sent %d queued messages after reconnecting; %d older ones were dropped.", len(queued), dropped)
+            log.warning(
+                "Sent %d queued messages after reconnecting; %d older ones were dropped.",
+                len(queued),
+                dropped,
+            )
         if reconnected:
             for callback in list(self._reconnect_callbacks):
                 try:
@@ -181,7 +186,9 @@ class Bus:
                 except Exception:
                     log.exception("A reconnect callback failed")
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         self.connected.clear()
         if not self._closing:
             log.warning(
@@ -196,7 +203,9 @@ class Bus:
         self._reconnect_callbacks.append(callback)
 
     # -- publishing ------------------------------------------------------------------------
-    def publish(self, topic: str, payload: Payload, *, qos: int = 0, retain: bool = False) -> mqtt.MQTTMessageInfo | None:
+    def publish(
+        self, topic: str, payload: Payload, *, qos: int = 0, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo | None:
         with self._lock:
             if not self.connected.is_set():
                 self._enqueue(_Pending(topic, payload, qos, retain))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class Clock:
@@ -38,7 +38,7 @@ class Clock:
         return event.wait(None if seconds is None else max(0.0, self.to_real(seconds)))
 
     def utc_now(self) -> datetime:
-        return datetime.fromtimestamp(self.time(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.time(), tz=UTC)
 
     def utc_timestamp(self) -> str:
         """ISO 8601 with microseconds and a Z, e.g. ``2026-11-21T09:48:57.496123Z``."""

@@ -187,13 +187,13 @@ class Config:
             ) from None
 
     def getfloat(self, section: str, key: str, fallback: Any = REQUIRED) -> float:
-        return self._typed(section, key, fallback, float, "a number")  # type: ignore[no-any-return]
+        return self._typed(section, key, fallback, float, "a number")
 
     def getint(self, section: str, key: str, fallback: Any = REQUIRED) -> int:
-        return self._typed(section, key, fallback, int, "a whole number")  # type: ignore[no-any-return]
+        return self._typed(section, key, fallback, int, "a whole number")
 
     def getboolean(self, section: str, key: str, fallback: Any = REQUIRED) -> bool:
-        return self._typed(section, key, fallback, parse_boolean, "true or false")  # type: ignore[no-any-return]
+        return self._typed(section, key, fallback, parse_boolean, "true or false")
 
     def typed(self, section: str, key: str, fallback: Any = REQUIRED) -> Any:
         """The value converted to the type of its declared default."""

@@ -20,7 +20,6 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 from pioreactor.kernel import paths
@@ -43,7 +42,7 @@ class PluginInfo:
     error: str | None = None
     traceback: str | None = None
     path: str | None = None
-    module_object: ModuleType | None = field(default=None, repr=False)
+    module_object: Any = field(default=None, repr=False)
     metadata: dict[str, str | None] = field(default_factory=dict)
 
     def fail(self, where: str, err: BaseException) -> None:
@@ -64,27 +63,56 @@ def skip_third_party() -> bool:
     return os.environ.get("PIO_SKIP_PLUGINS", "") == "1"
 
 
-def find_entry_point_plugins() -> list[PluginInfo]:
-    """Import every allowed entry point of the group; failures become failed `PluginInfo` rows."""
+def source_of(value: str) -> Source:
+    return "core" if value.startswith(CORE_PREFIX) else "package"
+
+
+def _wanted(name: str, value: str) -> bool:
+    if source_of(value) == "core":
+        return True
+    return not skip_third_party() and name not in _env_list("PIO_DISABLED_PLUGINS")
+
+
+def import_entry_points(entry_points: list[tuple[str, str]]) -> list[PluginInfo]:
+    """Import known entry points (name, ``module[:attr]``) directly, as stevedore would.
+
+    Used when the plugin index is current, which spares importing stevedore and
+    importlib.metadata (time and memory) in every process.
+    """
+    infos = []
+    for name, value in entry_points:
+        if not _wanted(name, value):
+            continue
+        info = PluginInfo(name, source_of(value), value)
+        module_name, _, attribute = value.partition(":")
+        try:
+            plugin: Any = importlib.import_module(module_name)
+            for part in filter(None, attribute.split(".")):
+                plugin = getattr(plugin, part)
+        except Exception as err:
+            if strict():
+                raise
+            info.fail("import", err)
+        else:
+            info.module_object = plugin
+        infos.append(info)
+    return sorted(infos, key=lambda info: (info.source != "core", info.name))
+
+
+def find_entry_point_plugins() -> tuple[list[PluginInfo], list[tuple[str, str]]]:
+    """Import every allowed entry point of the group with stevedore (failures become failed
+    `PluginInfo` rows); also return every (name, value) of the group, for the plugin index."""
     from stevedore import ExtensionManager
 
-    disabled = _env_list("PIO_DISABLED_PLUGINS")
-    core_only = skip_third_party()
     infos: dict[str, PluginInfo] = {}
 
-    def source_of(value: str) -> Source:
-        return "core" if value.startswith(CORE_PREFIX) else "package"
-
-    class Extensions(ExtensionManager):  # type: ignore[type-arg]
+    class Extensions(ExtensionManager):  # type: ignore[type-arg,unused-ignore]
         """Skips disabled (or, with PIO_SKIP_PLUGINS, third-party) entry points before importing them."""
 
         def _load_one_plugin(self, ep: Any, *args: Any, **kwargs: Any) -> Any:
-            source = source_of(ep.value)
-            if ep.name in disabled and source != "core":
+            if not _wanted(ep.name, ep.value):
                 return None
-            if core_only and source != "core":
-                return None
-            infos[ep.name] = PluginInfo(ep.name, source, ep.value)
+            infos[ep.name] = PluginInfo(ep.name, source_of(ep.value), ep.value)
             return super()._load_one_plugin(ep, *args, **kwargs)
 
     def on_failure(_manager: Any, ep: Any, err: BaseException) -> None:
@@ -96,7 +124,8 @@ def find_entry_point_plugins() -> list[PluginInfo]:
     manager = Extensions(GROUP, on_load_failure_callback=on_failure)
     for extension in manager:
         infos[extension.name].module_object = extension.plugin
-    return sorted(infos.values(), key=lambda info: (info.source != "core", info.name))
+    everything = sorted({(ep.name, ep.value) for ep in manager.list_entry_points()})
+    return sorted(infos.values(), key=lambda info: (info.source != "core", info.name)), everything
 
 
 def find_file_plugins(folder: Path | None = None) -> list[PluginInfo]:
@@ -154,7 +183,7 @@ def distribution_metadata(infos: list[PluginInfo]) -> None:
         top = info.module.split(":")[0].split(".")[0]
         for dist_name in owners.get(top, []):
             try:
-                meta = md.metadata(dist_name)
+                meta: Any = md.metadata(dist_name)
             except md.PackageNotFoundError:
                 continue
             homepage = meta.get("Home-page")

@@ -47,7 +47,7 @@ class _JobMeta(type):
     """
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        job = cls.__new__(cls)
+        job = cls.__new__(cls)  # type: ignore[call-overload]
         try:
             job.__init__(*args, **kwargs)
             job._become_ready()
@@ -140,7 +140,12 @@ class BackgroundJob(metaclass=_JobMeta):
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         settings = self.__dict__.get("_settings")
-        if settings is not None and name in settings and name != "state" and self.__dict__.get("_constructed"):
+        if (
+            settings is not None
+            and name in settings
+            and name != "state"
+            and self.__dict__.get("_constructed")
+        ):
             self._publish_setting(name, value)
 
     def _publish_setting(self, name: str, value: Any) -> None:
@@ -190,7 +195,9 @@ class BackgroundJob(metaclass=_JobMeta):
             self.logger.debug("Ignoring /set of %s: %s publishes no such setting.", setting, self.job_name)
             return
         if not spec["settable"]:
-            self.logger.warning("Unable to set `%s` in %s: `%s` is read-only.", setting, self.job_name, setting)
+            self.logger.warning(
+                "Unable to set `%s` in %s: `%s` is read-only.", setting, self.job_name, setting
+            )
             return
         try:
             value = decode_value(spec["datatype"], message.payload)
@@ -252,7 +259,9 @@ class BackgroundJob(metaclass=_JobMeta):
             try:
                 transition()
             except Exception:
-                self.logger.exception("Could not go from %s to %s; staying %s.", old_state, new_state, old_state)
+                self.logger.exception(
+                    "Could not go from %s to %s; staying %s.", old_state, new_state, old_state
+                )
                 return
         self.state = new_state
         self._publish_setting("state", new_state)
@@ -329,7 +338,9 @@ class BackgroundJob(metaclass=_JobMeta):
                     try:
                         step()
                     except Exception:
-                        self.logger.exception("Stopping %s raised; switching its hardware off anyway", self.job_name)
+                        self.logger.exception(
+                            "Stopping %s raised; switching its hardware off anyway", self.job_name
+                        )
             self._release_hardware()
             self.state = DISCONNECTED
             if "bus" in self.__dict__:

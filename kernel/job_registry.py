@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pioreactor.kernel import paths
@@ -59,7 +59,7 @@ def registry_path() -> Path:
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def process_start_ticks(pid: int) -> str | None:
@@ -100,10 +100,10 @@ class JobRegistry:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _row(self, row: tuple) -> JobRecord:  # type: ignore[type-arg]
+    def _row(self, row: tuple) -> JobRecord:
         return JobRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
 
-    def _alive_or_retire(self, rows: list[tuple]) -> list[JobRecord]:  # type: ignore[type-arg]
+    def _alive_or_retire(self, rows: list[tuple]) -> list[JobRecord]:
         """Keep rows whose process lives; mark the others as ended."""
         alive = []
         for row in rows:
@@ -147,7 +147,9 @@ class JobRegistry:
         return cursor.lastrowid
 
     def set_not_running(self, job_id: int) -> None:
-        self.conn.execute("UPDATE jobs SET is_running = 0, ended_at = ? WHERE job_id = ?", (now_utc(), job_id))
+        self.conn.execute(
+            "UPDATE jobs SET is_running = 0, ended_at = ? WHERE job_id = ?", (now_utc(), job_id)
+        )
 
     def record_setting(self, job_id: int, setting: str, value: str | None) -> None:
         self.conn.execute(

@@ -25,7 +25,7 @@ logging.addLevelName(NOTICE, "NOTICE")
 ROOT = "pioreactor"
 
 
-class PioLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class PioLogger(logging.LoggerAdapter):  # type: ignore[type-arg,unused-ignore]
     """A logger with ``.notice()``, used by jobs and commands."""
 
     def notice(self, msg: object, *args: object, **kwargs: object) -> None:

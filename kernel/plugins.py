@@ -13,20 +13,28 @@ from collections.abc import Callable
 from typing import Any
 
 import pluggy
-
-from pioreactor.kernel import hookspecs
+from pioreactor.kernel import hookspecs, plugin_index
 from pioreactor.kernel.config import Config
-from pioreactor.kernel.discovery import PluginInfo, find_entry_point_plugins, find_file_plugins, strict
+from pioreactor.kernel.discovery import (
+    PluginInfo,
+    find_entry_point_plugins,
+    find_file_plugins,
+    import_entry_points,
+    strict,
+)
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.registries import (
     ConfigDefaults,
     HardwareBackendRegistry,
     JobRegistry,
+    JobSpec,
     SpecRegistry,
 )
 
 PROJECT = "pioreactor"
-REINSTALL_HINT = "the pioreactor install is broken; reinstall it with: pip install --force-reinstall pioreactor"
+REINSTALL_HINT = (
+    "the pioreactor install is broken; reinstall it with: pip install --force-reinstall pioreactor"
+)
 
 
 class BrokenInstallError(PioreactorError):
@@ -42,7 +50,6 @@ class PluginHost:
         self.plugins = plugins
         self._jobs: JobRegistry | None = None
         self._backends: HardwareBackendRegistry | None = None
-        self._reported: set[str] = set()
         for info in plugins:
             if info.loaded and info.module_object is not None:
                 self._register(info)
@@ -50,10 +57,15 @@ class PluginHost:
     def _register(self, info: PluginInfo) -> None:
         try:
             self.pm.register(info.module_object, name=info.name)
-            unknown = [caller.name for caller in self.pm.get_hookcallers(info.module_object) or [] if not caller.has_spec()]
+            unknown = [
+                caller.name
+                for caller in self.pm.get_hookcallers(info.module_object) or []
+                if not caller.has_spec()
+            ]
             if unknown:
                 raise pluggy.PluginValidationError(
-                    info.module_object, f"unknown hooks {unknown}; check their spelling against the hook reference"
+                    info.module_object,
+                    f"unknown hooks {unknown}; check their spelling against the hook reference",
                 )
         except (ValueError, pluggy.PluginValidationError) as err:
             if self.pm.is_registered(info.module_object):
@@ -70,7 +82,9 @@ class PluginHost:
         return next((info for info in self.plugins if info.name == name), None)
 
     # -- registration hooks ------------------------------------------------------------------
-    def _call_registration(self, hook_name: str, make_arg: Callable[[str], Any], rollback: Callable[[str], None]) -> None:
+    def _call_registration(
+        self, hook_name: str, make_arg: Callable[[str], Any], rollback: Callable[[str], None]
+    ) -> None:
         hook = getattr(self.pm.hook, hook_name)
         for impl in reversed(hook.get_hookimpls()):  # pluggy lists them last-registered first
             info = self.by_name(impl.plugin_name)
@@ -97,7 +111,9 @@ class PluginHost:
     def jobs(self) -> JobRegistry:
         if self._jobs is None:
             registry = JobRegistry()
-            self._call_registration("pioreactor_register_jobs", registry.scoped, self._spec_rollback(registry))
+            self._call_registration(
+                "pioreactor_register_jobs", registry.scoped, self._spec_rollback(registry)
+            )
             self._jobs = registry
         return self._jobs
 
@@ -119,22 +135,36 @@ class PluginHost:
 
         self._call_registration("pioreactor_register_config_defaults", defaults.scoped, rollback)
 
-    # -- reporting ---------------------------------------------------------------------------
-    def report_failures(self, stream: Any = None) -> None:
-        """One line per failed plugin on stderr (once per process); a failed core plugin raises."""
-        stream = stream or sys.stderr
-        for info in self.failed:
-            if info.name in self._reported:
-                continue
-            self._reported.add(info.name)
-            if info.source == "core":
-                raise BrokenInstallError(f"core plugin {info.name!r} failed ({info.error}); {REINSTALL_HINT}")
-            where = info.path or info.module
-            print(
-                f"pio: plugin {info.name!r} ({where}) is disabled: {info.error}. "
-                f"`pio plugins list` shows the details; uninstall or fix it.",
-                file=stream,
-            )
+    def report_failures(self) -> None:
+        report_failures(self.failed)
+
+    def module_files(self) -> list[str]:
+        files = []
+        for info in self.plugins:
+            path = info.path or getattr(info.module_object, "__file__", None)
+            if path:
+                files.append(str(path))
+        return files
+
+
+_reported: set[str] = set()
+
+
+def report_failures(failed: list[PluginInfo], stream: Any = None) -> None:
+    """One line per failed plugin on stderr (once per process); a failed core plugin raises."""
+    stream = stream or sys.stderr
+    for info in failed:
+        if info.name in _reported:
+            continue
+        _reported.add(info.name)
+        if info.source == "core":
+            raise BrokenInstallError(f"core plugin {info.name!r} failed ({info.error}); {REINSTALL_HINT}")
+        where = info.path or info.module
+        print(
+            f"pio: plugin {info.name!r} ({where}) is disabled: {info.error}. "
+            f"`pio plugins list` shows the details; uninstall or fix it.",
+            file=stream,
+        )
 
 
 _host: PluginHost | None = None
@@ -144,9 +174,45 @@ def get_plugin_host() -> PluginHost:
     """Discover, import and register every plugin of this process (once)."""
     global _host
     if _host is None:
-        plugins = find_entry_point_plugins() + find_file_plugins()
-        _host = PluginHost(plugins)
+        index = plugin_index.load()
+        if index is not None:
+            entry_points = [(name, value) for name, value in index["entry_points"]]
+            _host = PluginHost(import_entry_points(entry_points) + find_file_plugins())
+        else:
+            plugins, entry_points = find_entry_point_plugins()
+            _host = PluginHost(plugins + find_file_plugins())
+            _save_index(_host, entry_points)
     return _host
+
+
+def _save_index(host: PluginHost, entry_points: list[tuple[str, str]]) -> None:
+    jobs = host.jobs()
+    plugin_index.save(
+        {
+            "entry_points": entry_points,
+            "jobs": [[s.name, s.target, s.plugin, s.summary] for s in jobs.entries.values()],
+            "failures": [[i.name, i.source, i.module, i.error, i.path] for i in host.failed],
+        },
+        host.module_files(),
+    )
+
+
+def job_listing() -> JobRegistry:
+    """The registered jobs, from the plugin index when it is current (no plugin is imported)."""
+    index = plugin_index.load() if _host is None else None
+    if index is None:
+        host = get_plugin_host()
+        host.report_failures()
+        return host.jobs()
+    failed = []
+    for name, source, module, error, path in index["failures"]:
+        info = PluginInfo(name, source, module, loaded=False, error=error, path=path)
+        failed.append(info)
+    report_failures(failed)
+    registry = JobRegistry()
+    for name, target, plugin, summary in index["jobs"]:
+        registry.entries[name] = JobSpec(name, target, plugin, summary)
+    return registry
 
 
 def reset_plugin_host() -> None:
@@ -162,4 +228,3 @@ def load_config_with_plugins(overrides: Any = ()) -> Config:
     get_plugin_host().apply_config_defaults(config)
     set_config(config)
     return config
-

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 TARGET_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 # names that already mean something else in upstream's topic tree
-RESERVED_JOB_NAMES = frozenset({"run", "dosing_events", "leds", "led_change_events", "unit_label", "pwms", "logs"})
+RESERVED_JOB_NAMES = frozenset(
+    {"run", "dosing_events", "leds", "led_change_events", "unit_label", "pwms", "logs"}
+)
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,42 @@ import sys
 from typing import Any
 
 import click
-
 from pioreactor.kernel import identity
-from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.errors import ConfigError, PioreactorError
+from pioreactor.kernel.registries import JobSpec
 
 log = logging.getLogger("pioreactor.runner")
 
 
-def run_job(job_class: type, options: dict[str, Any]) -> int:
+def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None:
+    """Load config with every plugin's defaults and the overrides; check the job's sections."""
+    from pioreactor.kernel.plugins import load_config_with_plugins
+
+    config = load_config_with_plugins(overrides)
+    sections = {
+        section for (section, _), key in config.declared.items() if key.plugin in (spec.plugin, "kernel")
+    }
+    problems = config.validate(sections)
+    if problems:
+        raise ConfigError("\n".join(str(problem) for problem in problems))
+
+
+def run_job(
+    spec: JobSpec, job_class: type, options: dict[str, Any], overrides: list[tuple[str, str, str]]
+) -> int:
     """Start ``job_class`` with ``options``, block until it disconnects; return the exit code."""
     from pioreactor.kernel.hardware import close_hardware
 
+    try:
+        prepare_config(spec, overrides)
+    except PioreactorError as err:
+        click.echo(f"Error: {err}", err=True)
+        return 1
     unit = identity.get_unit_name()
     if not identity.is_active():
-        click.echo(f"Error: unit {unit} is not active. Activate it, or run with ACTIVE=1 pio run ...", err=True)
+        click.echo(
+            f"Error: unit {unit} is not active. Activate it, or run with ACTIVE=1 pio run ...", err=True
+        )
         return 1
     experiment = identity.get_assigned_experiment()
     try:

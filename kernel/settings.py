@@ -6,7 +6,6 @@ import json
 import math
 from typing import Any, NotRequired, TypedDict
 
-
 DATATYPES = frozenset(
     {
         "string",

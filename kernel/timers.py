@@ -39,7 +39,9 @@ class RepeatedTimer:
         self.clock = clock or get_clock()
         self._stop = threading.Event()
         self._paused = False
-        self._thread = threading.Thread(target=self._run, name=name or f"timer-{function.__name__}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=name or f"timer-{function.__name__}", daemon=True
+        )
 
     def start(self) -> RepeatedTimer:
         if not self._thread.is_alive() and not self._stop.is_set():

@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 import click
-
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.version import __version__
 

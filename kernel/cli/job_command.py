@@ -16,7 +16,6 @@ import typing
 from typing import Any, Literal, Union
 
 import click
-
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.registries import JobSpec
 
@@ -49,7 +48,7 @@ def _click_type(annotation: Any) -> tuple[Any, bool]:
 
 
 def options_for(job_class: type) -> list[click.Option]:
-    init = job_class.__init__
+    init = job_class.__init__  # type: ignore[misc]
     try:
         hints = typing.get_type_hints(init)
     except Exception:
@@ -108,7 +107,8 @@ def command_for(spec: JobSpec) -> click.Command:
     def callback(**options: Any) -> None:
         from pioreactor.kernel.runner import run_job
 
-        sys.exit(run_job(job_class, options))
+        overrides = (click.get_current_context().find_root().obj or {}).get("config_overrides", [])
+        sys.exit(run_job(spec, job_class, options, overrides))
 
     doc = inspect.getdoc(job_class) or spec.summary
     doc = doc.split("\n:param")[0].strip()

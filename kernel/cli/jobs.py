@@ -10,7 +10,6 @@ import time
 from dataclasses import asdict
 
 import click
-
 from pioreactor.kernel import identity
 from pioreactor.kernel.job_registry import JobRecord, JobRegistry, is_process_alive
 
@@ -75,7 +74,9 @@ def list_jobs(running: bool, as_json: bool, limit: int) -> None:
     if not records:
         click.echo("No running jobs." if running else "No jobs yet.")
         return
-    header = f"{'id':>5}  {'job':<26} {'experiment':<20} {'source':<12} {'pid':>7}  {'started (UTC)':<20} status"
+    header = (
+        f"{'id':>5}  {'job':<26} {'experiment':<20} {'source':<12} {'pid':>7}  {'started (UTC)':<20} status"
+    )
     click.echo(header)
     for r in records:
         status = "running" if r.is_running else f"ended {r.ended_at[:19] if r.ended_at else ''}"
@@ -92,7 +93,9 @@ def list_jobs(running: bool, as_json: bool, limit: int) -> None:
 @click.option("--experiment", help="The job's experiment [default: the running job's].")
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the job to confirm.")
 @click.option("--no-wait", is_flag=True, help="Send and return without waiting for the job to confirm.")
-def set_setting(job_name: str, setting: str, value: str, experiment: str | None, timeout: float, no_wait: bool) -> None:
+def set_setting(
+    job_name: str, setting: str, value: str, experiment: str | None, timeout: float, no_wait: bool
+) -> None:
     """Change a setting of a running job, e.g. `pio jobs set stirring target_rpm 400`.
 
     Waits until the job publishes the new value (or logs why it refused it).

@@ -6,12 +6,13 @@ import platform
 import sys
 
 import click
-
 from pioreactor.kernel.version import __version__
 
 
 @click.command()
-@click.option("-v", "--verbose", is_flag=True, help="Also show Python, the platform and the hardware backend.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also show Python, the platform and the hardware backend."
+)
 def version(verbose: bool) -> None:
     """Print the software version."""
     click.echo(__version__ if not verbose else f"Pioreactor software: {__version__}")

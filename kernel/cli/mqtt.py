@@ -9,8 +9,15 @@ import click
 
 
 @click.command()
-@click.option("-t", "--topic", "topics", multiple=True, default=["pioreactor/#"], show_default=True,
-              help="Topic filter (repeatable); + and # wildcards work.")
+@click.option(
+    "-t",
+    "--topic",
+    "topics",
+    multiple=True,
+    default=["pioreactor/#"],
+    show_default=True,
+    help="Topic filter (repeatable); + and # wildcards work.",
+)
 @click.option("--no-retained", is_flag=True, help="Skip the retained values sent on subscribing.")
 def mqtt(topics: tuple[str, ...], no_retained: bool) -> None:
     """Print MQTT messages as they arrive, one per line, until Ctrl-C."""

@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
 from pioreactor.kernel.errors import JobNotFoundError, PioreactorError
 
 
 class RunGroup(click.Group):
     def _jobs(self) -> Any:
-        from pioreactor.kernel.plugins import get_plugin_host
+        from pioreactor.kernel.plugins import job_listing
 
-        host = get_plugin_host()
-        host.report_failures()
-        return host.jobs()
+        return job_listing()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return self._jobs().names()  # type: ignore[no-any-return]
+        return self._jobs().names()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         from pioreactor.kernel.cli.job_command import command_for
@@ -67,15 +64,5 @@ def run(ctx: click.Context, config_override: tuple[tuple[str, str, str], ...]) -
 
     Each job's options are in `pio run JOB --help`.
     """
-    from pioreactor.kernel.errors import ConfigError
-    from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
-
-    config = load_config_with_plugins(config_override)
-    if ctx.invoked_subcommand is None:
-        return
-    # check the sections this job's plugin (and the kernel) declared before anything starts
-    plugin = get_plugin_host().jobs().get(ctx.invoked_subcommand).plugin
-    sections = {section for (section, _), key in config.declared.items() if key.plugin in (plugin, "kernel")}
-    problems = config.validate(sections)
-    if problems:
-        raise ConfigError("\n".join(str(problem) for problem in problems))
+    # applied when the job starts (see kernel.runner), so `pio run JOB --help` loads no plugin
+    ctx.obj = {"config_overrides": list(config_override)}

@@ -10,11 +10,10 @@ import random
 import threading
 from typing import Any
 
-from pioreactor.sdk import Clock, Config, HardwareNotFoundError, get_logger, local_intermittent_storage
-from pioreactor.sdk.hardware import device_on_pwm_channel
-
 from pioreactor.plugins_core.simulator.faults import active_faults
 from pioreactor.plugins_core.simulator.motor import MotorParameters, StirringMotor
+from pioreactor.sdk import Clock, Config, HardwareNotFoundError, get_logger, local_intermittent_storage
+from pioreactor.sdk.hardware import device_on_pwm_channel
 
 ACTUATORS = "simulator_actuators"
 

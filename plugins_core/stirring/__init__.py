@@ -5,7 +5,9 @@ from pioreactor.sdk import hookimpl
 
 @hookimpl
 def pioreactor_register_jobs(registry):
-    registry.add("stirring", "pioreactor.plugins_core.stirring.job:Stirrer", summary="Stir the vial at a target RPM")
+    registry.add(
+        "stirring", "pioreactor.plugins_core.stirring.job:Stirrer", summary="Stir the vial at a target RPM"
+    )
 
 
 @hookimpl

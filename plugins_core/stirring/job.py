@@ -100,7 +100,9 @@ class Stirrer(BackgroundJob):
     # -- lifecycle ---------------------------------------------------------------------------
     def on_ready(self) -> None:
         """Start (or restart after a pause): kick the bar free, then settle at the duty cycle."""
-        threading.Thread(target=self._kick_then_run, args=(self.duty_cycle,), name="stirring-start", daemon=True).start()
+        threading.Thread(
+            target=self._kick_then_run, args=(self.duty_cycle,), name="stirring-start", daemon=True
+        ).start()
         if self.use_rpm:
             self._timer.start()
             self._timer.unpause()
@@ -143,7 +145,9 @@ class Stirrer(BackgroundJob):
 
     def set_target_rpm(self, target_rpm: float) -> None:
         if not self.use_rpm:
-            raise ValueError("this stirring job runs without RPM feedback (--no-use-rpm); set duty_cycle instead")
+            raise ValueError(
+                "this stirring job runs without RPM feedback (--no-use-rpm); set duty_cycle instead"
+            )
         if not 0.0 <= target_rpm <= MAX_RPM:
             raise ValueError(f"target_rpm must be between 0 and {MAX_RPM:g}, got {target_rpm:g}")
         # feed forward: jump to the duty cycle that the last measurement suggests, then let the PID refine
