@@ -70,6 +70,7 @@ class BackgroundJob(metaclass=_JobMeta):
 
     def __init__(self, unit: str, experiment: str) -> None:
         self._constructed = False
+        self._stop_requested = ""
         name = self.job_name
         if not name or name != name.lower() or name == "background_job":
             raise ValueError(f"{type(self).__name__}.job_name must be set to a lowercase name, got {name!r}")
@@ -126,6 +127,9 @@ class BackgroundJob(metaclass=_JobMeta):
 
     def _become_ready(self) -> None:
         self._constructed = True
+        if self._stop_requested:
+            self.clean_up(reason=self._stop_requested)
+            return
         for name in self._settings:
             if name != "state" and name in self.__dict__:
                 self._publish_setting(name, self.__dict__[name])
@@ -303,6 +307,9 @@ class BackgroundJob(metaclass=_JobMeta):
     # -- hardware ----------------------------------------------------------------------------
     def hold(self, resource: Any) -> Any:
         """Own a hardware resource: its ``close()`` runs when the job ends, however it ends."""
+        if self._cleaned:  # stopped while starting: never leave an output on
+            resource.close()
+            raise RuntimeError(f"{self.job_name} is stopping")
         self._held.append(resource)
         return resource
 
@@ -379,8 +386,12 @@ class BackgroundJob(metaclass=_JobMeta):
             return
 
         def handler(signum: int, frame: FrameType | None) -> None:
-            self.clean_up(reason=f"signal {signal.Signals(signum).name}")
-            raise SystemExit(0)
+            # only ask: the main thread may hold a lock that the clean-up needs
+            reason = f"signal {signal.Signals(signum).name}"
+            if self._constructed:
+                self.request_stop(reason)
+            else:
+                self._stop_requested = reason  # acted on when construction finishes
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, handler)

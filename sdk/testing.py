@@ -1,0 +1,330 @@
+"""pytest fixtures for testing Pioreactor code and plugins against real parts.
+
+Installed as a pytest plugin (entry point ``pytest11``), so any test in an environment with
+``pioreactor`` installed can use:
+
+* ``mosquitto_broker``: a real Mosquitto on a free port of 127.0.0.1 (one per test session);
+* ``pio_home``: a fresh ``$PIO_HOME`` whose config points at that broker and the simulator,
+  with a unit name of its own so retained topics of different tests never mix;
+* ``mqtt_probe``: records every ``pioreactor/#`` message; ``wait_for(topic, ...)`` blocks until
+  a matching one arrives (no sleeps);
+* ``run_job``: starts ``pio run NAME ARGS...`` in a subprocess and stops it at teardown.
+
+This module imports only pytest and the standard library at import time, because pytest loads
+it in every test run of the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+DEFAULT_TIMEOUT = 10.0
+_unit_numbers = count(1)
+
+
+# -- the broker ------------------------------------------------------------------------------
+@dataclass
+class Broker:
+    host: str
+    port: int
+    config_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        executable = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(executable).exists():
+            pytest.fail("mosquitto is not installed: `make test` installs it (apt-get install mosquitto)")
+        self.process = subprocess.Popen(
+            [executable, "-c", str(self.config_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_for_port(self.host, self.port, timeout=10.0)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(5)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout} s")
+
+
+def start_broker(folder: Path) -> Broker:
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "mosquitto.conf"
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    broker = Broker("127.0.0.1", port, config)
+    broker.start()
+    return broker
+
+
+@pytest.fixture(scope="session")
+def mosquitto_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A real Mosquitto broker for the whole session."""
+    broker = start_broker(tmp_path_factory.mktemp("mosquitto"))
+    yield broker
+    broker.stop()
+
+
+# -- PIO_HOME --------------------------------------------------------------------------------
+@dataclass
+class PioHome:
+    path: Path
+    unit: str
+    experiment: str
+    broker: Broker
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.ini"
+
+    def write_config(self, extra: str = "") -> None:
+        """Rewrite config.ini: broker, simulator backend, plus ``extra`` INI text."""
+        self.config_path.write_text(
+            f"[mqtt]\nbroker_address={self.broker.host}\nbroker_port={self.broker.port}\n\n"
+            "[hardware]\nbackend=simulator\n\n[logging]\nconsole_log_level=DEBUG\n\n" + extra
+        )
+
+    def topic(self, *parts: str) -> str:
+        return "/".join(["pioreactor", self.unit, self.experiment, *parts])
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(PIO_HOME=str(self.path), PIO_UNIT=self.unit, EXPERIMENT=self.experiment, **extra)
+        return env
+
+
+def reset_process_state() -> None:
+    """Forget this process's cached config, clock, bus and plugins (between tests)."""
+    from pioreactor.kernel import bus, clock, config, hardware, plugins
+
+    config.set_config(None)
+    clock.set_clock(None)
+    bus.set_bus(None)
+    hardware._backend = None
+    plugins.reset_plugin_host()
+
+
+@pytest.fixture
+def pio_home(tmp_path: Path, mosquitto_broker: Broker, monkeypatch: pytest.MonkeyPatch) -> Iterator[PioHome]:
+    """A temporary ``$PIO_HOME`` (config pointing at the test broker and the simulator)."""
+    home = PioHome(tmp_path / "pio_home", f"unit{next(_unit_numbers)}-{os.getpid()}", "test_experiment", mosquitto_broker)
+    home.path.mkdir()
+    home.write_config()
+    monkeypatch.setenv("PIO_HOME", str(home.path))
+    monkeypatch.setenv("PIO_UNIT", home.unit)
+    monkeypatch.setenv("EXPERIMENT", home.experiment)
+    reset_process_state()
+    yield home
+    reset_process_state()
+
+
+# -- watching MQTT ---------------------------------------------------------------------------
+@dataclass
+class Seen:
+    topic: str
+    payload: str
+    retain: bool
+    at: float
+
+
+@dataclass
+class MqttProbe:
+    """Records messages under ``topic_filter``; tests wait on them instead of sleeping."""
+
+    broker: Broker
+    topic_filter: str = "pioreactor/#"
+    messages: list[Seen] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self._changed = threading.Condition()
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_connect = lambda c, *_: c.subscribe(self.topic_filter, qos=1)
+        self.client.on_subscribe = lambda *_: self._subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.connect(self.broker.host, self.broker.port)
+        self.client.loop_start()
+        if not self._subscribed.wait(DEFAULT_TIMEOUT):
+            raise TimeoutError("the MQTT probe could not subscribe")
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        with self._changed:
+            self.messages.append(Seen(msg.topic, msg.payload.decode("utf-8", "replace"), bool(msg.retain), time.monotonic()))
+            self._changed.notify_all()
+
+    def wait_for(
+        self,
+        topic: str,
+        predicate: str | Callable[[str], bool] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        since: int = 0,
+        retained: bool | None = None,
+    ) -> Seen:
+        """The first message (from index ``since``) on ``topic`` (fnmatch pattern) matching ``predicate``.
+
+        ``predicate`` is an exact payload or a function of the payload; ``retained`` filters on
+        the retain flag. Raises TimeoutError listing what was seen on that topic.
+        """
+
+        def matches(seen: Seen) -> bool:
+            if not fnmatch(seen.topic, topic):
+                return False
+            if retained is not None and seen.retain != retained:
+                return False
+            if predicate is None:
+                return True
+            return seen.payload == predicate if isinstance(predicate, str) else bool(predicate(seen.payload))
+
+        deadline = time.monotonic() + timeout
+        index = since
+        with self._changed:
+            while True:
+                while index < len(self.messages):
+                    seen = self.messages[index]
+                    index += 1
+                    if matches(seen):
+                        return seen
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    payloads = [m.payload for m in self.messages if fnmatch(m.topic, topic)]
+                    raise TimeoutError(f"no matching message on {topic} within {timeout} s; saw {payloads[-10:]}")
+                self._changed.wait(remaining)
+
+    def mark(self) -> int:
+        """An index to pass as ``since=`` to only consider messages arriving from now on."""
+        with self._changed:
+            return len(self.messages)
+
+    def payloads(self, topic: str) -> list[str]:
+        with self._changed:
+            return [m.payload for m in self.messages if fnmatch(m.topic, topic)]
+
+    def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(DEFAULT_TIMEOUT)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def mqtt_probe(pio_home: PioHome) -> Iterator[MqttProbe]:
+    probe = MqttProbe(pio_home.broker)
+    yield probe
+    probe.close()
+
+
+# -- running jobs ----------------------------------------------------------------------------
+@dataclass
+class JobProcess:
+    """``pio run NAME ...`` in a subprocess; its output goes to files in the test's folder."""
+
+    name: str
+    process: subprocess.Popen[str]
+    home: PioHome
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_state(self, probe: MqttProbe, state: str, *, timeout: float = DEFAULT_TIMEOUT, since: int = 0) -> Seen:
+        return probe.wait_for(self.home.topic(self.name, "$state"), state, timeout=timeout, since=since)
+
+    def signal(self, sig: int) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"{self.name} did not exit within {timeout} s; output:\n{self.output()}") from None
+
+    def stop(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+
+def pio_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pioreactor.kernel.cli", *args]
+
+
+@pytest.fixture
+def run_job(pio_home: PioHome) -> Iterator[Callable[..., JobProcess]]:
+    """``run_job("stirring", "--target-rpm", "400")`` starts ``pio run`` in a subprocess."""
+    started: list[JobProcess] = []
+
+    def start(name: str, *args: str, env: dict[str, str] | None = None, run_options: tuple[str, ...] = ()) -> JobProcess:
+        log_path = pio_home.path / f"{name}-{len(started)}.out"
+        with open(log_path, "w") as out:
+            process = subprocess.Popen(
+                pio_command("run", *run_options, name, *args),
+                env=pio_home.env(**(env or {})),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        job = JobProcess(name, process, pio_home, log_path)
+        started.append(job)
+        return job
+
+    yield start
+    for job in started:
+        if job.process.poll() is None:
+            job.process.kill()
+            job.process.wait(5)
+
+
+@pytest.fixture
+def pio(pio_home: PioHome) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run a ``pio`` command to completion: ``pio("jobs", "list", "--json")``."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            pio_command(*args), env=pio_home.env(**(env or {})), capture_output=True, text=True, timeout=timeout
+        )
+
+    return run
