@@ -70,3 +70,9 @@ def test_pio_run_refuses_to_start_with_a_broken_config(pio_home, pio) -> None:  
     assert result.returncode == 1
     assert "[stirring.config] pwm_hz = 'fast' is not a number" in result.stderr
     assert str(pio_home.config_path) in result.stderr
+
+
+def test_config_override_reaches_the_job(pio) -> None:  # type: ignore[no-untyped-def]
+    result = pio("run", "--config-override", "stirring.config", "pwm_hz", "fast", "stirring")
+    assert result.returncode == 1
+    assert "--config-override: [stirring.config] pwm_hz = 'fast' is not a number" in result.stderr

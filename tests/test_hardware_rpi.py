@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pioreactor.kernel.clock import Clock
 from pioreactor.kernel.config import load_config
 from pioreactor.kernel.errors import HardwareNotFoundError
@@ -37,7 +36,9 @@ def test_importing_the_backend_imports_neither_lgpio_nor_smbus2(tmp_path: Path) 
         "import pioreactor.plugins_core.hardware_rpi.backend\n"
         "print(sorted({'lgpio', '_lgpio', 'smbus2'} & set(sys.modules)))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

@@ -107,7 +107,7 @@ def command_for(spec: JobSpec) -> click.Command:
     def callback(**options: Any) -> None:
         from pioreactor.kernel.runner import run_job
 
-        overrides = (click.get_current_context().find_root().obj or {}).get("config_overrides", [])
+        overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
         sys.exit(run_job(spec, job_class, options, overrides))
 
     doc = inspect.getdoc(job_class) or spec.summary

@@ -19,11 +19,15 @@ class RunGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         from pioreactor.kernel.cli.job_command import command_for
+        from pioreactor.kernel.discovery import LOCAL_MODULE_PREFIX
+        from pioreactor.kernel.plugins import get_plugin_host
 
         try:
             spec = self._jobs().get(cmd_name)
         except JobNotFoundError as err:
             raise click.UsageError(str(err), ctx) from None
+        if spec.target.startswith(LOCAL_MODULE_PREFIX):
+            get_plugin_host()  # single-file plugins are importable once discovery has loaded them
         try:
             return command_for(spec)
         except PioreactorError as err:
