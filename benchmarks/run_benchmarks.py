@@ -175,9 +175,14 @@ def rss_mb(pid: int) -> float:
 
 def set_target_rpm(env: dict[str, str], watcher: Watcher, value: float) -> float:
     """Metric 5: ms from launching `pio jobs set ... --no-wait` until the job's live echo."""
-    echoed = watcher.expect(
-        f"{PREFIX}/target_rpm", lambda m: not m.retain and m.payload != b"" and float(m.payload) == value
-    )
+
+    def is_echo(message: mqtt.MQTTMessage) -> bool:
+        try:
+            return not message.retain and float(message.payload) == value
+        except ValueError:  # b"" when the job clears its settings on exit
+            return False
+
+    echoed = watcher.expect(f"{PREFIX}/target_rpm", is_echo)
     args = [str(PIO), "jobs", "set", "stirring", "target_rpm", f"{value:g}", "--no-wait"]
     start = time.perf_counter()
     setter = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
@@ -196,7 +201,10 @@ def stop_job(proc: subprocess.Popen[bytes]) -> float:
     proc.send_signal(signal.SIGTERM)
     if not wait_or_kill(proc, 10):
         raise RuntimeError("stirring did not exit within 10 s of SIGTERM")
-    return ms_since(start)
+    elapsed = ms_since(start)
+    if proc.returncode != 0:
+        print(f"warning: stirring exited with {proc.returncode} after SIGTERM", file=sys.stderr)
+    return elapsed
 
 
 def run_all(runs: int, tmp: Path, env: dict[str, str], watcher: Watcher) -> list[Metric]:

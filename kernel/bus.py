@@ -125,6 +125,8 @@ class Bus:
         if will is not None:
             client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
+        # MQTT packets are small: without this, Nagle's algorithm holds them back ~40 ms
+        client.on_socket_open = _no_delay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -206,6 +208,8 @@ class Bus:
     def publish(
         self, topic: str, payload: Payload, *, qos: int = 0, retain: bool = False
     ) -> mqtt.MQTTMessageInfo | None:
+        if self._closing:  # e.g. a log line emitted while the process winds down
+            return None
         with self._lock:
             if not self.connected.is_set():
                 self._enqueue(_Pending(topic, payload, qos, retain))
@@ -280,6 +284,15 @@ class Bus:
         self.client.disconnect()
         self.client.loop_stop()
         self.connected.clear()
+
+
+def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    import socket
+
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):  # not a TCP socket (e.g. a websocket wrapper)
+        pass
 
 
 _process_bus: Bus | None = None

@@ -182,9 +182,8 @@ class Config:
         try:
             return convert(text)
         except ValueError:
-            raise ConfigError(
-                f"{layer.name}: [{section}] {key} = {text!r} is not {kind}. Fix the value in that file."
-            ) from None
+            fix = "the value given to --config-override" if layer.name == "--config-override" else "the value in that file"
+            raise ConfigError(f"{layer.name}: [{section}] {key} = {text!r} is not {kind}. Fix {fix}.") from None
 
     def getfloat(self, section: str, key: str, fallback: Any = REQUIRED) -> float:
         return self._typed(section, key, fallback, float, "a number")

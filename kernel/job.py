@@ -337,7 +337,9 @@ class BackgroundJob(metaclass=_JobMeta):
             if reason:
                 self.logger.debug("Exiting: %s.", reason)
             old_state = self.state
-            if old_state != DISCONNECTED:
+            # a job whose __init__ failed half-way gets no on_disconnected (its attributes may
+            # not exist); what it already holds is released below all the same
+            if old_state != DISCONNECTED and self._constructed:
                 transition = getattr(self, f"on_{old_state}_to_{DISCONNECTED}", None)
                 for step in (transition, self.on_disconnected):
                     if step is None:

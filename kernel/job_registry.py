@@ -62,15 +62,20 @@ def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def process_start_ticks(pid: int) -> str | None:
-    """When the process started (from /proc), to tell a live job from a recycled pid."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat from the state onwards (None where /proc is unavailable)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name may contain spaces and parentheses: split after the last ')'
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return fields[19]
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def process_start_ticks(pid: int) -> str | None:
+    """When the process started, to tell a live job from a recycled pid."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
 
 
 def is_process_alive(pid: int, start_ticks: str | None) -> bool:
@@ -80,10 +85,12 @@ def is_process_alive(pid: int, start_ticks: str | None) -> bool:
         return False
     except PermissionError:
         pass
-    if start_ticks is None:
+    fields = _proc_stat(pid)
+    if fields is None:
         return True
-    current = process_start_ticks(pid)
-    return current is None or current == start_ticks
+    if fields[0] in ("Z", "X"):  # exited, waiting for its parent to collect it
+        return False
+    return start_ticks is None or fields[19] == start_ticks
 
 
 class JobRegistry:

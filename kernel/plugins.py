@@ -86,7 +86,7 @@ class PluginHost:
         self, hook_name: str, make_arg: Callable[[str], Any], rollback: Callable[[str], None]
     ) -> None:
         hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # pluggy lists them last-registered first
+        for impl in hook.get_hookimpls():  # registration order: core plugins first
             info = self.by_name(impl.plugin_name)
             if info is None or not info.loaded:
                 continue

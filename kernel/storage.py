@@ -122,17 +122,28 @@ SCHEMA = "CREATE TABLE IF NOT EXISTS kv (namespace TEXT, key TEXT, value TEXT, P
 def _open(path: Path, *, intermittent: bool) -> sqlite3.Connection:
     conn = connect(path)
     conn.execute(SCHEMA)
-    if intermittent:
-        conn.execute("CREATE TABLE IF NOT EXISTS boot (boot_id TEXT)")
-        boot_id = current_boot_id()
-        conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute("SELECT boot_id FROM boot").fetchone()
-        if row is None or row[0] != boot_id:  # first use since a reboot: forget everything
-            conn.execute("DELETE FROM kv")
-            conn.execute("DELETE FROM boot")
-            conn.execute("INSERT INTO boot VALUES (?)", (boot_id,))
-        conn.execute("COMMIT")
+    if intermittent and path not in _checked_this_boot:
+        _forget_if_rebooted(conn)
+        _checked_this_boot.add(path)
     return conn
+
+
+_checked_this_boot: set[Path] = set()  # a process checks the boot id of a file once
+
+
+def _forget_if_rebooted(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS boot (boot_id TEXT)")
+    boot_id = current_boot_id()
+    row = conn.execute("SELECT boot_id FROM boot").fetchone()
+    if row is not None and row[0] == boot_id:
+        return  # the common case: no write, no lock
+    conn.execute("BEGIN IMMEDIATE")
+    row = conn.execute("SELECT boot_id FROM boot").fetchone()
+    if row is None or row[0] != boot_id:  # first use since a reboot: forget everything
+        conn.execute("DELETE FROM kv")
+        conn.execute("DELETE FROM boot")
+        conn.execute("INSERT INTO boot VALUES (?)", (boot_id,))
+    conn.execute("COMMIT")
 
 
 def persistent_path() -> Path:

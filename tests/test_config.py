@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from pioreactor.kernel.config import REQUIRED, load_config
 from pioreactor.kernel.errors import ConfigError
 from pioreactor.kernel.plugins import load_config_with_plugins

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from pioreactor.sdk.testing import PioHome
 
 SINGLE_FILE_PLUGIN = '''
@@ -57,7 +56,7 @@ def test_package_plugin_job_runs_through_pio_run(pio, run_job, mqtt_probe, pio_h
 
 def test_click_command_target_runs(pio, with_packages) -> None:  # type: ignore[no-untyped-def]
     result = pio("run", "hello_once", "--name", "lab", env=with_packages)
-    assert result.returncode == 0 and result.stdout.strip() == "hello, lab"
+    assert result.returncode == 0 and result.stdout.strip() == "hello, lab!"  # sees plugin config defaults
 
 
 def test_broken_plugin_is_quarantined_and_everything_else_works(pio, with_packages) -> None:  # type: ignore[no-untyped-def]

@@ -73,5 +73,6 @@ def test_bad_option_values_are_refused_with_the_value(pio) -> None:  # type: ign
     result = pio("run", "stirring", "--target-rpm", "9000")
     assert result.returncode == 1
     assert "target_rpm must be between 0 and 1500, got 9000" in result.stderr
+    assert "AttributeError" not in result.stderr
     result = pio("run", "stirring", "--target-rpm", "fast")
     assert result.returncode == 2 and "'fast' is not a valid float" in result.stderr

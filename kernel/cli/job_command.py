@@ -8,6 +8,7 @@ required option. ``:param name: text`` lines in the docstring become the options
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import sys
@@ -88,11 +89,29 @@ def options_for(job_class: type) -> list[click.Option]:
     return options
 
 
+def _load_config_before(command: click.Command, spec: JobSpec) -> None:
+    """A click action sees the same layered config (plugin defaults, overrides) as a job."""
+    original = command.callback
+    if original is None or getattr(original, "_pio_config_loaded", False):
+        return
+
+    @functools.wraps(original)
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        from pioreactor.kernel.runner import prepare_config
+
+        prepare_config(spec, (click.get_current_context().obj or {}).get("config_overrides", []))
+        return original(*args, **kwargs)
+
+    callback._pio_config_loaded = True  # type: ignore[attr-defined]
+    command.callback = callback
+
+
 def command_for(spec: JobSpec) -> click.Command:
     """The click command that runs ``spec``; a ``click.Command`` target is used as it is."""
     target = spec.load()
     if isinstance(target, click.Command):
         target.name = spec.name
+        _load_config_before(target, spec)
         return target
 
     from pioreactor.kernel.job import BackgroundJob

@@ -103,6 +103,8 @@ def set_setting(
     from pioreactor.kernel.bus import Bus, Message
 
     setting = setting.replace("-", "_")
+    if setting in ("state", "$state"):  # pio jobs set stirring state sleeping
+        setting = "$state"
     unit = identity.get_unit_name()
     if experiment is None:
         with JobRegistry() as registry:
@@ -127,7 +129,7 @@ def set_setting(
             record = json.loads(message.payload)
         except ValueError:
             return
-        if record.get("task") == job_name and setting in record.get("message", ""):
+        if record.get("task") == job_name and setting.lstrip("$") in record.get("message", ""):
             echo["problem"] = record["message"]
             done.set()
 

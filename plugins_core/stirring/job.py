@@ -55,17 +55,20 @@ class Stirrer(BackgroundJob):
         use_rpm: bool | None = None,
         duty_cycle: float | None = None,
     ) -> None:
-        super().__init__(unit, experiment)
+        # check the options before announcing anything on the broker
         config = get_config()
         section = "stirring.config"
         if target_rpm is None:
             target_rpm = config.getfloat(section, "initial_target_rpm")
         if not 0.0 <= target_rpm <= CLI_MAX_RPM:
             raise ValueError(f"target_rpm must be between 0 and {CLI_MAX_RPM:g}, got {target_rpm:g}")
-        self.use_rpm = config.getboolean(section, "use_rpm") if use_rpm is None else use_rpm
         initial_dc = config.getfloat(section, "initial_duty_cycle") if duty_cycle is None else duty_cycle
         if not 0.0 <= initial_dc <= 100.0:
             raise ValueError(f"duty_cycle must be between 0 and 100, got {initial_dc:g}")
+
+        super().__init__(unit, experiment)
+        self._stopping = threading.Event()
+        self.use_rpm = config.getboolean(section, "use_rpm") if use_rpm is None else use_rpm
         self.update_interval = config.getfloat(section, "duration_between_updates_seconds")
         self.measurement_seconds = config.getfloat(section, "rpm_measurement_seconds")
         self.kick_seconds = config.getfloat(section, "kick_duration_seconds")
@@ -76,7 +79,6 @@ class Stirrer(BackgroundJob):
         self.hall_sensor = self.hold(hardware.edge_counter("hall_sensor")) if self.use_rpm else None
 
         self._motor_lock = threading.Lock()
-        self._stopping = threading.Event()
         self._duty_cycle_when_paused = initial_dc
         self.pid = PID(
             kp=config.getfloat("stirring.pid", "Kp"),
@@ -150,10 +152,12 @@ class Stirrer(BackgroundJob):
             )
         if not 0.0 <= target_rpm <= MAX_RPM:
             raise ValueError(f"target_rpm must be between 0 and {MAX_RPM:g}, got {target_rpm:g}")
-        # feed forward: jump to the duty cycle that the last measurement suggests, then let the PID refine
+        # feed forward: most of the way to the duty cycle that the last measurement suggests (RPM is
+        # not quite proportional to duty cycle, so the full jump would overshoot), then the PID refines
         last = (self.measured_rpm or {}).get("measured_rpm") or 0.0
         if last > 50.0 and self.duty_cycle > 0 and target_rpm > 0:
-            self.set_duty_cycle(min(100.0, max(0.0, self.duty_cycle * target_rpm / last)))
+            suggested = self.duty_cycle * target_rpm / last
+            self.set_duty_cycle(min(100.0, max(0.0, self.duty_cycle + 0.8 * (suggested - self.duty_cycle))))
         elif target_rpm == 0:
             self.set_duty_cycle(0.0)
         self.pid.set_setpoint(target_rpm)

@@ -1,0 +1,45 @@
+# Everything a fresh Debian or Raspberry Pi OS machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench mosquitto broker clean
+
+$(STAMP): pyproject.toml setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+		{ echo "Cannot create a virtual environment: install it with: $(SUDO) apt-get install python3-venv"; exit 1; }
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+# Mosquitto from Debian's packages, if it is not installed yet
+mosquitto:
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { \
+		echo "Installing Mosquitto (Debian package)..."; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients >/dev/null; }
+
+# a broker on localhost:1883, started only if nothing listens there yet
+broker: mosquitto
+	@scripts/ensure_broker.sh
+
+demo: $(STAMP) broker
+	$(BIN)/python scripts/demo.py
+
+# the tests start their own broker on a free port
+test: $(STAMP) mosquitto
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check kernel sdk plugins_core tests benchmarks scripts
+	$(BIN)/mypy kernel sdk plugins_core
+
+bench: $(STAMP) mosquitto
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Start Mosquitto on localhost:1883 unless a broker already listens there.
+set -euo pipefail
+port=1883
+if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    echo "An MQTT broker is already running on localhost:$port."
+    exit 0
+fi
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+mkdir -p .demo
+cat > .demo/mosquitto.conf <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+user $(id -un)
+CONF
+"$mosquitto_bin" -c .demo/mosquitto.conf -d
+for _ in $(seq 50); do
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+        echo "Started Mosquitto on localhost:$port (stop it with: pkill -f .demo/mosquitto.conf)."
+        exit 0
+    fi
+    sleep 0.1
+done
+echo "Mosquitto did not start on localhost:$port." >&2
+exit 1
