@@ -19,10 +19,15 @@ def start_stirring(run_job, probe: MqttProbe, *args: str) -> JobProcess:  # type
 
 
 def stirring_duty_cycle_in_simulator(home: PioHome) -> float:
+    return simulated_duty_cycle(home, "stirring")
+
+
+def simulated_duty_cycle(home: PioHome, device: str) -> float:
+    """What the simulator last drove ``device`` at (it records every actuator in storage)."""
     import sqlite3
 
     conn = sqlite3.connect(home.path / "storage" / "intermittent.sqlite")
-    row = conn.execute("SELECT value FROM kv WHERE namespace='simulator_actuators' AND key='stirring'").fetchone()
+    row = conn.execute("SELECT value FROM kv WHERE namespace='simulator_actuators' AND key=?", (device,)).fetchone()
     conn.close()
     return float(json.loads(row[0])["duty_cycle"])
 
@@ -124,3 +129,43 @@ def test_broadcast_set_reaches_the_job(run_job, mqtt_probe, pio_home) -> None:  
     mark = mqtt_probe.mark()
     mqtt_probe.publish(f"pioreactor/$broadcast/{pio_home.experiment}/stirring/target_rpm/set", "300")
     assert mqtt_probe.wait_for(pio_home.topic("stirring", "target_rpm"), "300.0", since=mark)
+
+
+FAILING_JOB = '''
+from pioreactor.sdk import BackgroundJob, get_hardware, hookimpl
+
+
+class Heater(BackgroundJob):
+    job_name = "faulty_heater"
+    published_settings = {"power": {"datatype": "float", "settable": True}}
+
+    def __init__(self, unit: str, experiment: str, *, fail: bool = True) -> None:
+        super().__init__(unit, experiment)
+        self.pwm = self.hold(get_hardware().pwm("5", 8.0))
+        self.pwm.set_duty_cycle(80.0)
+        self.power = 80.0
+        if fail:
+            raise RuntimeError("the heater probe is unplugged")
+
+
+@hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add("faulty_heater", "pioreactor_local_plugin_faulty:Heater")
+'''
+
+
+def test_a_job_that_fails_while_starting_leaves_its_hardware_off(run_job, mqtt_probe, pio_home) -> None:  # type: ignore[no-untyped-def]
+    (pio_home.path / "plugins").mkdir()
+    (pio_home.path / "plugins" / "faulty.py").write_text(FAILING_JOB)
+    job = run_job("faulty_heater")
+    assert job.wait(10) == 1
+    assert "the heater probe is unplugged" in job.output()
+    assert simulated_duty_cycle(pio_home, "heating") == 0.0  # it was at 80 % before the exception
+    job.wait_for_state(mqtt_probe, "disconnected")
+
+    # and the next start is not refused as a duplicate
+    second = run_job("faulty_heater", "--no-fail")
+    second.wait_for_state(mqtt_probe, "ready")
+    assert simulated_duty_cycle(pio_home, "heating") == 80.0
+    assert second.stop() == 0
+    assert simulated_duty_cycle(pio_home, "heating") == 0.0
