@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.registries import ConfigDefaults, HardwareBackendRegistry, JobRegistry
+    from pioreactor.kernel.registries import (
+        AutomationRegistry,
+        ConfigDefaults,
+        HardwareBackendRegistry,
+        JobRegistry,
+    )
 
 hookspec = pluggy.HookspecMarker("pioreactor")
 
@@ -29,6 +34,22 @@ def pioreactor_register_jobs(registry: JobRegistry) -> None:
         ``registry.add(name, "package.module:Attribute", summary="One line for pio run --help")``.
         The attribute is a :class:`pioreactor.sdk.BackgroundJob` subclass (its keyword-only
         ``__init__`` parameters become command-line options) or a ``click.Command``.
+    """
+
+
+@hookspec
+def pioreactor_register_automations(registry: AutomationRegistry) -> None:
+    """Register automations: the strategies a ``temperature_automation``, ``led_automation`` or
+    ``dosing_automation`` job runs (``pio run temperature_automation --automation-name NAME``).
+
+    Called when an automation job starts or lists its automations. The target class subclasses
+    the SDK's base for its kind (:class:`pioreactor.sdk.automations.TemperatureAutomationJob`,
+    :class:`~pioreactor.sdk.automations.LEDAutomationJob`, ...) and implements ``execute()``;
+    its keyword-only ``__init__`` parameters become the automation's options.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(kind, name, "package.module:Class", summary="...")`` with ``kind`` one of
+        ``temperature``, ``led``, ``dosing`` (or a kind another plugin introduced).
     """
 
 
@@ -57,6 +78,17 @@ def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
     :param defaults: scoped to the calling plugin. Call
         ``defaults.section("stirring.config", {"pwm_hz": 200.0, ...})``; use
         :data:`pioreactor.sdk.REQUIRED` as a value for a key the user must set.
+    """
+
+
+@hookspec
+def pioreactor_all_jobs_stopped(unit: str) -> None:
+    """Switch off what outlives jobs, after ``pio kill --all-jobs`` stopped every job of the unit.
+
+    Called in the ``pio kill`` process once the jobs have exited. The LED plugin turns the LEDs
+    off here, as upstream does. Exceptions are reported and do not stop the other plugins.
+
+    :param unit: the unit whose jobs were stopped.
     """
 
 

@@ -79,7 +79,7 @@ class BackgroundJob(metaclass=_JobMeta):
         self.job_source = identity.job_source()
         self.clock = get_clock()
         self.state = INIT
-        self._settings: dict[str, dict[str, Any]] = dict(self.published_settings) | {"state": STATE_SETTING}
+        self._settings = self.all_published_settings() | {"state": STATE_SETTING}
         check_published_settings(name, self._settings)
         self._held: list[Any] = []
         self._cleanup_lock = threading.Lock()
@@ -105,6 +105,14 @@ class BackgroundJob(metaclass=_JobMeta):
         self.bus.on_reconnect(self._republish_all)
 
     # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def all_published_settings(cls) -> dict[str, dict[str, Any]]:
+        """``published_settings`` of this class and its bases (a subclass adds to its parents')."""
+        merged: dict[str, dict[str, Any]] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("published_settings", {}))
+        return merged
+
     @property
     def topic_prefix(self) -> str:
         return f"pioreactor/{self.unit}/{self.experiment}/{self.job_name}"

@@ -129,6 +129,14 @@ def setup_logging(
         root.addHandler(mqtt_handler)
 
 
+def setup_command_logging(source: str = "app") -> None:
+    """Logging for a short command or action (console, file, MQTT through the process bus)."""
+    from pioreactor.kernel.bus import get_bus
+    from pioreactor.kernel.identity import get_assigned_experiment, get_unit_name
+
+    setup_logging(unit=get_unit_name(), experiment=get_assigned_experiment(), source=source, bus=get_bus())
+
+
 def get_logger(name: str, source: str = "app") -> PioLogger:
     """A logger named after a job or command; its records carry the plugin ``source``."""
     return PioLogger(logging.getLogger(f"{ROOT}.{name}"), {"source": source})

@@ -24,6 +24,7 @@ from pioreactor.kernel.discovery import (
 )
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.registries import (
+    AutomationRegistry,
     ConfigDefaults,
     HardwareBackendRegistry,
     JobRegistry,
@@ -50,6 +51,7 @@ class PluginHost:
         self.plugins = plugins
         self._jobs: JobRegistry | None = None
         self._backends: HardwareBackendRegistry | None = None
+        self._automations: AutomationRegistry | None = None
         for info in plugins:
             if info.loaded and info.module_object is not None:
                 self._register(info)
@@ -125,6 +127,26 @@ class PluginHost:
             )
             self._backends = registry
         return self._backends
+
+    def automations(self) -> AutomationRegistry:
+        if self._automations is None:
+            registry = AutomationRegistry()
+
+            def rollback(plugin: str) -> None:
+                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
+                    del registry.entries[key]
+
+            self._call_registration("pioreactor_register_automations", registry.scoped, rollback)
+            self._automations = registry
+        return self._automations
+
+    def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
+        """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""
+        for impl in getattr(self.pm.hook, name).get_hookimpls():
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as err:
+                print(f"pio: plugin {impl.plugin_name!r} failed in {name}: {type(err).__name__}: {err}", file=sys.stderr)
 
     def apply_config_defaults(self, config: Config) -> None:
         defaults = ConfigDefaults(config)

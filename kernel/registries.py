@@ -134,6 +134,67 @@ class HardwareBackendRegistry(SpecRegistry[BackendSpec]):
     spec_class = BackendSpec
 
 
+@dataclass(frozen=True)
+class AutomationSpec(Spec):
+    """An automation of a kind (``temperature``, ``led``, ``dosing``) run by ``<kind>_automation``."""
+
+    kind: str = ""
+
+
+class AutomationRegistry:
+    """Automations by kind and name; collisions name both plugins."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], AutomationSpec] = {}
+
+    def scoped(self, plugin: str) -> ScopedAutomationRegistry:
+        return ScopedAutomationRegistry(self, plugin)
+
+    def _add(self, plugin: str, kind: str, name: str, target: str, summary: str) -> None:
+        for label, value in (("kind", kind), ("name", name)):
+            if not NAME_PATTERN.match(value):
+                raise RegistrationError(
+                    f"plugin {plugin!r} registered an automation {label} {value!r}: "
+                    "use lowercase letters, digits and underscores"
+                )
+        if not TARGET_PATTERN.match(target):
+            raise RegistrationError(
+                f"plugin {plugin!r} registered {kind} automation {name!r} with target {target!r}: "
+                "expected 'package.module:Class'"
+            )
+        existing = self.entries.get((kind, name))
+        if existing is not None:
+            raise RegistrationError(
+                f"{kind} automation {name!r} is registered by both plugin {existing.plugin!r} "
+                f"and plugin {plugin!r}; uninstall or disable one of them"
+            )
+        self.entries[(kind, name)] = AutomationSpec(name, target, plugin, summary, kind)
+
+    def of_kind(self, kind: str) -> dict[str, AutomationSpec]:
+        return {name: spec for (k, name), spec in sorted(self.entries.items()) if k == kind}
+
+    def get(self, kind: str, name: str) -> AutomationSpec:
+        try:
+            return self.entries[(kind, name)]
+        except KeyError:
+            known = list(self.of_kind(kind))
+            close = difflib.get_close_matches(name, known, n=3)
+            hint = f" Did you mean: {', '.join(close)}?" if close else ""
+            raise JobNotFoundError(
+                f"no {kind} automation named {name!r}.{hint} Available: {', '.join(known) or 'none'}."
+            ) from None
+
+
+class ScopedAutomationRegistry:
+    def __init__(self, registry: AutomationRegistry, plugin: str) -> None:
+        self._registry = registry
+        self.plugin = plugin
+
+    def add(self, kind: str, name: str, target: str, *, summary: str = "") -> None:
+        """Register automation ``name`` of ``kind`` with a lazy ``"module:Class"`` target."""
+        self._registry._add(self.plugin, kind, name, target, summary)
+
+
 class ConfigDefaults:
     """Collects the config defaults that plugins declare, attributed to each plugin."""
 

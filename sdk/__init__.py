@@ -29,6 +29,7 @@ _LAZY = {
     "UNIVERSAL_UNIT": "pioreactor.kernel.identity",
     "UNIVERSAL_EXPERIMENT": "pioreactor.kernel.identity",
     "get_logger": "pioreactor.kernel.logs",
+    "setup_command_logging": "pioreactor.kernel.logs",
     "NOTICE": "pioreactor.kernel.logs",
     "local_persistent_storage": "pioreactor.kernel.storage",
     "local_intermittent_storage": "pioreactor.kernel.storage",
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
         get_unit_name,
     )
     from pioreactor.kernel.job import BackgroundJob
-    from pioreactor.kernel.logs import NOTICE, get_logger
+    from pioreactor.kernel.logs import NOTICE, get_logger, setup_command_logging
     from pioreactor.kernel.storage import local_intermittent_storage, local_persistent_storage
     from pioreactor.kernel.timers import RepeatedTimer
 

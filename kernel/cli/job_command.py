@@ -48,17 +48,34 @@ def _click_type(annotation: Any) -> tuple[Any, bool]:
     return click.STRING, False
 
 
-def options_for(job_class: type) -> list[click.Option]:
-    init = job_class.__init__  # type: ignore[misc]
-    try:
-        hints = typing.get_type_hints(init)
-    except Exception:
-        hints = {}
-    docs = _param_docs(init, job_class)
-    options = []
-    for name, param in inspect.signature(init).parameters.items():
-        if param.kind is not inspect.Parameter.KEYWORD_ONLY:
+def keyword_parameters(job_class: type) -> list[tuple[inspect.Parameter, dict[str, Any], dict[str, str]]]:
+    """Keyword-only ``__init__`` parameters along the class hierarchy, while ``**kwargs`` passes
+    them up: an automation's own options, then those of its base (e.g. ``duration``)."""
+    found: list[tuple[inspect.Parameter, dict[str, Any], dict[str, str]]] = []
+    seen: set[str] = set()
+    for klass in job_class.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None:
             continue
+        try:
+            hints = typing.get_type_hints(init)
+        except Exception:
+            hints = {}
+        docs = _param_docs(init, klass)
+        parameters = inspect.signature(init).parameters.values()
+        for param in parameters:
+            if param.kind is inspect.Parameter.KEYWORD_ONLY and param.name not in seen:
+                seen.add(param.name)
+                found.append((param, hints, docs))
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            break
+    return found
+
+
+def options_for(job_class: type) -> list[click.Option]:
+    options = []
+    for param, hints, docs in keyword_parameters(job_class):
+        name = param.name
         kind, is_flag = _click_type(hints.get(name, str))
         required = param.default is inspect.Parameter.empty
         default = None if required else param.default

@@ -50,6 +50,11 @@ def kill(job_name: str | None, experiment: str | None, job_source: str | None, a
     stubborn = _wait_for_exit(records, STOP_TIMEOUT_SECONDS)
     for record in stubborn:
         click.echo(f"Warning: {record.job_name} (pid {record.pid}) has not stopped yet.", err=True)
+    if all_jobs:
+        from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
+
+        load_config_with_plugins()
+        get_plugin_host().call_runtime_hook("pioreactor_all_jobs_stopped", unit=identity.get_unit_name())
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
 
 

@@ -1,6 +1,13 @@
 """Faults injected at run time (for tests and demos), shared by every process of the unit.
 
-``set_fault("stirrer_stalled", True)`` makes the simulated stir bar stop as if it were stuck.
+* ``stirrer_stalled`` (True): the stir bar stops as if it were stuck.
+* ``photodiode_disconnected`` (an ADC channel such as ``"2"``, a list of them, or True for
+  all): that photodiode reads noise around 0 V.
+* ``heater_stuck_on`` (True): the heater heats at 100 % whatever its duty cycle.
+* ``temperature_sensor_garbage`` (True): the temperature sensor returns wild values
+  (anything between -50 and 150 degrees C, or NaN).
+
+A false value (``set_fault(name, False)``) switches a fault off; ``clear_faults()`` all of them.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from typing import Any
 from pioreactor.sdk import local_intermittent_storage
 
 NAMESPACE = "simulator_faults"
-KNOWN_FAULTS = frozenset({"stirrer_stalled"})
+KNOWN_FAULTS = frozenset(
+    {"stirrer_stalled", "photodiode_disconnected", "heater_stuck_on", "temperature_sensor_garbage"}
+)
 
 
 def set_fault(name: str, value: Any = True) -> None:
@@ -26,5 +35,15 @@ def clear_faults() -> None:
 
 
 def active_faults() -> dict[str, Any]:
+    """The faults set now, with their values (false values are left out)."""
     with local_intermittent_storage(NAMESPACE) as store:
-        return dict(store.items())
+        return {name: value for name, value in store.items() if value}
+
+
+def photodiode_is_disconnected(faults: dict[str, Any], channel: str) -> bool:
+    value = faults.get("photodiode_disconnected")
+    if value is True:
+        return True
+    if isinstance(value, list | tuple):
+        return channel in {str(v) for v in value}
+    return bool(value) and str(value) == channel

@@ -1,0 +1,35 @@
+"""``pio run led_intensity --A 10 --B 5``: set LEDs and exit (they stay at that intensity)."""
+
+from __future__ import annotations
+
+import click
+from pioreactor.sdk.leds import LED_CHANNELS, set_intensities
+
+
+@click.command()
+@click.option("--A", "a", type=click.FloatRange(0, 100), help="Intensity of LED A, in %.")
+@click.option("--B", "b", type=click.FloatRange(0, 100), help="Intensity of LED B, in %.")
+@click.option("--C", "c", type=click.FloatRange(0, 100), help="Intensity of LED C, in %.")
+@click.option("--D", "d", type=click.FloatRange(0, 100), help="Intensity of LED D, in %.")
+@click.option("--source-of-event", default="CLI", show_default=True, help="Recorded with each change event.")
+@click.option("--no-log", is_flag=True, help="Do not log or publish change events.")
+def led_intensity(a: float | None, b: float | None, c: float | None, d: float | None, source_of_event: str, no_log: bool) -> None:
+    """Set the intensity (0-100 %) of LED channels A-D. Channels not given keep their value."""
+    from pioreactor.sdk import get_bus, setup_command_logging
+
+    desired = {ch: v for ch, v in zip(LED_CHANNELS, (a, b, c, d), strict=True) if v is not None}
+    if not desired:
+        raise click.UsageError("give at least one of --A, --B, --C, --D")
+    setup_command_logging()
+    try:
+        if not set_intensities(desired, source_of_event=source_of_event, verbose=not no_log):
+            raise click.ClickException("some LEDs are locked by a running job (e.g. od_reading's IR LED) and were not changed")
+    finally:
+        get_bus().close()
+
+
+def all_leds_off() -> None:
+    from pioreactor.sdk import get_bus
+
+    set_intensities({ch: 0.0 for ch in LED_CHANNELS}, source_of_event="pio kill --all-jobs")
+    get_bus().close()

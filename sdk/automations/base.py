@@ -1,0 +1,73 @@
+"""``AutomationJob``: a job that runs a strategy (``execute()``) and publishes what it did.
+
+Each kind (temperature, LED, dosing) has its own base with the plumbing of that kind (heater,
+LEDs, pumps); a concrete automation subclasses the kind's base, sets ``automation_name`` and
+implements ``execute()``, returning an event (or None).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+from pioreactor.kernel.job import BackgroundJob
+from pioreactor.kernel.timers import RepeatedTimer
+from pioreactor.sdk.structs import AutomationEvent, NoEvent
+
+
+class AutomationJob(BackgroundJob):
+    """Base of every automation. Runs ``execute()`` on demand (``run()``) or every ``duration`` minutes."""
+
+    #: ``temperature``, ``led`` or ``dosing``; the job is called ``<kind>_automation``
+    automation_kind: ClassVar[str] = ""
+    #: the name users pass to ``--automation-name``
+    automation_name: ClassVar[str] = ""
+    published_settings = {
+        "automation_name": {"datatype": "string", "settable": False},
+        "latest_event": {"datatype": "AutomationEvent", "settable": False},
+    }
+
+    def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:
+        if not type(self).automation_name:
+            raise ValueError(f"{type(self).__name__}.automation_name must be set")
+        super().__init__(unit, experiment)
+        self.automation_name = type(self).automation_name  # type: ignore[misc]
+        self.latest_event: AutomationEvent | None = None
+        self._run_lock = threading.Lock()
+        self._periodic: RepeatedTimer | None = None
+        if kwargs:
+            raise TypeError(f"unknown options for {self.automation_name}: {', '.join(sorted(kwargs))}")
+
+    def execute(self) -> AutomationEvent | None:
+        """Decide and act once. Return an event describing what was done (or None)."""
+        raise NotImplementedError
+
+    def run(self) -> AutomationEvent | None:
+        """Run ``execute()`` once if the job is ready and not already running it."""
+        if self.state != self.READY or not self._run_lock.acquire(blocking=False):
+            return None
+        try:
+            event = self.execute() or NoEvent()
+        except Exception as err:
+            self.logger.exception("%s failed: %s", self.automation_name, err)
+            return None
+        finally:
+            self._run_lock.release()
+        self.latest_event = event
+        if not isinstance(event, NoEvent):
+            self.logger.info(str(event))
+        return event
+
+    def run_every(self, minutes: float, *, skip_first_run: bool = False) -> None:
+        """Call ``run()`` every ``minutes`` (on the kernel clock), starting now unless skipped."""
+        if minutes <= 0:
+            raise ValueError(f"duration must be positive (minutes), got {minutes}")
+        if self._periodic is not None:
+            self._periodic.cancel()
+        self._periodic = RepeatedTimer(
+            minutes * 60.0, self.run, run_immediately=not skip_first_run, name=f"{self.automation_name}-runs"
+        ).start()
+
+    def on_disconnected(self) -> None:
+        if self._periodic is not None:
+            self._periodic.cancel()
