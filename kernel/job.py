@@ -71,6 +71,8 @@ class BackgroundJob(metaclass=_JobMeta):
     def __init__(self, unit: str, experiment: str) -> None:
         self._constructed = False
         self._stop_requested = ""
+        #: what `pio run` exits with once the job has stopped (see stop_with_error)
+        self.exit_code = 0
         name = self.job_name
         if not name or name != name.lower() or name == "background_job":
             raise ValueError(f"{type(self).__name__}.job_name must be set to a lowercase name, got {name!r}")
@@ -330,6 +332,12 @@ class BackgroundJob(metaclass=_JobMeta):
                 self.logger.exception("Could not release %r", resource)
 
     # -- stopping ----------------------------------------------------------------------------
+    def stop_with_error(self, message: str) -> None:
+        """Log ``message`` as an error and stop; ``pio run`` then exits with status 1."""
+        self.logger.error(message)
+        self.exit_code = 1
+        self.request_stop("error")
+
     def request_stop(self, reason: str = "") -> None:
         """Stop from any thread (e.g. a bus callback) without blocking the caller."""
         threading.Thread(target=self.clean_up, kwargs={"reason": reason}, name="job-stop").start()

@@ -63,4 +63,4 @@ def run_job(
     finally:
         close_hardware()
     sys.stdout.flush()
-    return 0
+    return int(getattr(job, "exit_code", 0))

@@ -19,9 +19,11 @@ SIMULATION_DEFAULTS: dict[str, object] = {
     # doubling time at the optimal temperature, in an adapted culture far below saturation
     "doubling_time_minutes": 75.0,
     # lag phase at the optimal temperature (Baranyi); longer when colder
-    "lag_hours": 0.5,
+    "lag_hours": 1.0,
     # carrying capacity, as OD600
     "max_od": 4.0,
+    # m in d ln(OD)/dt = mu (1 - (OD/max_od)^m): 1 is the logistic curve, higher saturates later
+    "saturation_curvature": 2.0,
     # cardinal temperatures: no growth at or outside [min, max], fastest at the optimum
     "optimal_temperature": 37.0,
     "min_growth_temperature": 8.0,

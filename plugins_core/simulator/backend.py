@@ -236,6 +236,7 @@ class SimulatedUnit:
     def close(self) -> None:
         for pwm in list(self._pwms.values()):
             pwm.close()
+        self.world.close()
 
 
 def photodiode_angles(config: Config) -> dict[str, str]:

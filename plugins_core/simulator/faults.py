@@ -37,7 +37,12 @@ def clear_faults() -> None:
 def active_faults() -> dict[str, Any]:
     """The faults set now, with their values (false values are left out)."""
     with local_intermittent_storage(NAMESPACE) as store:
-        return {name: value for name, value in store.items() if value}
+        return faults_in(store)
+
+
+def faults_in(store: Any) -> dict[str, Any]:
+    """The active faults in an open ``simulator_faults`` store."""
+    return {name: value for name, value in store.items() if value}
 
 
 def photodiode_is_disconnected(faults: dict[str, Any], channel: str) -> bool:

@@ -57,7 +57,11 @@ def check_angle(angle: str) -> str:
 
 
 def photodiode_signal(
-    angle: str, od: float, ir_percent: float, other_light_percent: float = 0.0, optics: Optics = DEFAULT_OPTICS
+    angle: str,
+    od: float,
+    ir_percent: float,
+    other_light_percent: float = 0.0,
+    optics: Optics = DEFAULT_OPTICS,
 ) -> float:
     """Noise-free volts at a photodiode (before the ADC's clipping)."""
     check_angle(angle)
@@ -80,7 +84,9 @@ def adc_clip(volts: float, optics: Optics = DEFAULT_OPTICS) -> float:
     return min(max(volts, 0.0), optics.full_scale)
 
 
-def read_photodiode(signal: float, rng: random.Random, real_time: float, optics: Optics = DEFAULT_OPTICS) -> float:
+def read_photodiode(
+    signal: float, rng: random.Random, real_time: float, optics: Optics = DEFAULT_OPTICS
+) -> float:
     """One noisy ADC reading of a photodiode whose true signal is ``signal`` volts."""
     volts = signal * (1.0 + rng.gauss(0.0, optics.relative_noise)) + rng.gauss(0.0, optics.noise_floor)
     volts += mains_ripple(signal, real_time, optics)

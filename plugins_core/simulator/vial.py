@@ -6,7 +6,7 @@ the kernel's clock.
 
 Growth. Biomass is tracked as OD600. Its specific growth rate is
 
-    d ln(OD)/dt = mu_max(T) * alpha(t) * (1 - OD / max_od)
+    d ln(OD)/dt = mu_max(T) * alpha(t) * (1 - (OD / max_od) ** m)
 
 * ``mu_max(T)`` is ``ln 2 / doubling time`` at the optimal temperature, scaled by the cardinal
   temperature model with inflection (Rosso et al. 1993): zero below ``min_growth_temperature``
@@ -14,7 +14,9 @@ Growth. Biomass is tracked as OD600. Its specific growth rate is
 * ``alpha = q / (1 + q)`` is Baranyi's adjustment for the lag: the cells' physiological state
   ``q`` grows as ``dq/dt = mu_max(T) q`` from ``q0 = 1 / (exp(mu_opt * lag) - 1)``, so at the
   optimum the growth curve's tangent meets the initial OD after ``lag_hours``.
-* ``(1 - OD / max_od)`` is the logistic saturation at the carrying capacity.
+* ``(1 - (OD / max_od) ** m)`` is the saturation at the carrying capacity (Richards' generalised
+  logistic; ``m = saturation_curvature``: with 2, growth stays near its maximum until the
+  culture is a quarter of the way there, as nutrient-limited cultures do).
 
 Within a sub-step of constant temperature and heater power both have closed forms, which is
 what `Vial.advance_to` uses (sub-steps of at most 30 simulated seconds, shorter while a pump
@@ -45,8 +47,9 @@ class VialParameters:
     """The physics of the vial (the ``[simulation]`` config keys of the same names)."""
 
     doubling_time_minutes: float = 75.0
-    lag_hours: float = 0.5
+    lag_hours: float = 1.0
     max_od: float = 4.0
+    saturation_curvature: float = 2.0
     optimal_temperature: float = 37.0
     min_growth_temperature: float = 8.0
     max_growth_temperature: float = 45.0
@@ -70,7 +73,13 @@ class VialParameters:
                 f"model needs it), got {self.optimal_temperature} in "
                 f"[{self.min_growth_temperature}, {self.max_growth_temperature}]"
             )
-        for name in ("doubling_time_minutes", "max_od", "heater_time_constant_minutes", "overflow_volume_ml"):
+        for name in (
+            "doubling_time_minutes",
+            "max_od",
+            "saturation_curvature",
+            "heater_time_constant_minutes",
+            "overflow_volume_ml",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lag_hours < 0:
@@ -89,7 +98,11 @@ class VialParameters:
 
 def temperature_factor(temperature: float, params: VialParameters) -> float:
     """The cardinal temperature model with inflection: 0 outside the growth range, 1 at the optimum."""
-    t_min, t_opt, t_max = params.min_growth_temperature, params.optimal_temperature, params.max_growth_temperature
+    t_min, t_opt, t_max = (
+        params.min_growth_temperature,
+        params.optimal_temperature,
+        params.max_growth_temperature,
+    )
     if not t_min < temperature < t_max:
         return 0.0
     numerator = (temperature - t_max) * (temperature - t_min) ** 2
@@ -193,8 +206,9 @@ class Vial:
 
     def true_growth_rate(self) -> float:
         """The instantaneous specific growth rate d ln(OD)/dt, per hour (dilution not included)."""
-        saturation = max(0.0, 1.0 - self.od / self.params.max_od)
-        return max_growth_rate(self.temperature, self.params) * self.lag_adjustment * saturation
+        p = self.params
+        saturation = max(0.0, 1.0 - (self.od / p.max_od) ** p.saturation_curvature)
+        return max_growth_rate(self.temperature, p) * self.lag_adjustment * saturation
 
     def heater_equilibrium(self, duty_cycle: float | None = None) -> float:
         duty = self.heater_duty_cycle if duty_cycle is None else duty_cycle
@@ -236,11 +250,13 @@ class Vial:
         log_q0 = self.log_q
         self.log_q = log_q0 + mu * seconds / 3600.0
         adapted_growth = _softplus(self.log_q) - _softplus(log_q0)
-        # logistic growth with that much "adapted growth time"
-        k, x0 = p.max_od, self.od
+        # generalised logistic growth with that much "adapted growth": y = (OD/K)^m is logistic
+        k, m, x0 = p.max_od, p.saturation_curvature, self.od
         if x0 <= 0.0 or x0 >= k:
             return
-        self.od = k / (1.0 + (k / x0 - 1.0) * math.exp(-adapted_growth))
+        y0 = (x0 / k) ** m
+        y1 = 1.0 / (1.0 + (1.0 / y0 - 1.0) * math.exp(-m * adapted_growth))
+        self.od = k * y1 ** (1.0 / m)
 
     def _pump_for(self, seconds: float) -> None:
         rate = self.params.pump_ml_per_second * seconds / 100.0

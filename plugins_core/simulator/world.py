@@ -13,12 +13,14 @@ estimates with what the vial really does. Nothing here is published on MQTT.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pioreactor.plugins_core.simulator import SIMULATION_DEFAULTS
-from pioreactor.plugins_core.simulator.faults import active_faults
+from pioreactor.plugins_core.simulator.faults import NAMESPACE as FAULTS_NAMESPACE
+from pioreactor.plugins_core.simulator.faults import faults_in
 from pioreactor.plugins_core.simulator.sensors import Optics
 from pioreactor.plugins_core.simulator.vial import DoseResult, Vial, VialParameters
 from pioreactor.sdk import get_clock, get_config, local_intermittent_storage
@@ -29,12 +31,13 @@ if TYPE_CHECKING:
 NAMESPACE = "simulator_world"
 STATE_KEY = "state"
 INITIAL_KEYS = ("od", "temperature", "volume_ml", "alt_media_fraction")
+SETUP_KEYS = ("heater_duty_cycle", "leds")
 
 T = TypeVar("T")
 
 
 def _number(config: Config, key: str) -> float:
-    return config.getfloat("simulation", key, fallback=float(SIMULATION_DEFAULTS[key]))  # type: ignore[arg-type]
+    return config.getfloat("simulation", key, fallback=float(SIMULATION_DEFAULTS[key]))
 
 
 def vial_parameters(config: Config) -> VialParameters:
@@ -43,6 +46,7 @@ def vial_parameters(config: Config) -> VialParameters:
         doubling_time_minutes=_number(config, "doubling_time_minutes"),
         lag_hours=_number(config, "lag_hours"),
         max_od=_number(config, "max_od"),
+        saturation_curvature=_number(config, "saturation_curvature"),
         optimal_temperature=_number(config, "optimal_temperature"),
         min_growth_temperature=_number(config, "min_growth_temperature"),
         max_growth_temperature=_number(config, "max_growth_temperature"),
@@ -73,52 +77,80 @@ def initial_conditions(config: Config) -> dict[str, float | None]:
     }
 
 
-@contextmanager
-def _exclusive_store() -> Iterator[Any]:
-    """The world's store inside an exclusive (``BEGIN IMMEDIATE``) transaction.
-
-    The SDK's stores have no transaction API yet, so this uses the store's connection.
-    """
-    with local_intermittent_storage(NAMESPACE) as store:
-        conn = store.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield store
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-
 class World:
-    """The unit's vial as seen from this process (its config and clock)."""
+    """The unit's vial as seen from this process (its config and clock).
+
+    It keeps its storage connections open until `close` (opening one costs more than a whole
+    read), so a backend holds one `World` for its lifetime.
+    """
 
     def __init__(self, config: Config, clock: Clock) -> None:
         self.config = config
         self.clock = clock
         self.params = vial_parameters(config)
+        self._lock = threading.Lock()
+        self._stack: ExitStack | None = None
+        self._state_store: Any = None
+        self._faults_store: Any = None
 
-    def _new_vial(self, now: float, **initial: float | None) -> Vial:
-        unknown = set(initial) - set(INITIAL_KEYS)
+    def close(self) -> None:
+        with self._lock:
+            if self._stack is not None:
+                self._stack.close()
+            self._stack = self._state_store = self._faults_store = None
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[Any, Any]]:
+        """The world's store and the faults' store, inside an exclusive (``BEGIN IMMEDIATE``)
+        transaction on the world's connection. The SDK's stores have no transaction API yet,
+        so this uses the store's connection."""
+        with self._lock:
+            if self._stack is None:
+                stack = ExitStack()
+                self._state_store = stack.enter_context(local_intermittent_storage(NAMESPACE))
+                self._faults_store = stack.enter_context(local_intermittent_storage(FAULTS_NAMESPACE))
+                self._stack = stack
+            conn = self._state_store.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._state_store, self._faults_store
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _new_vial(self, now: float, **initial: Any) -> Vial:
+        unknown = set(initial) - set(INITIAL_KEYS) - set(SETUP_KEYS)
         if unknown:
-            raise ValueError(f"unknown initial conditions {sorted(unknown)} (known: {', '.join(INITIAL_KEYS)})")
+            known = ", ".join(INITIAL_KEYS + SETUP_KEYS)
+            raise ValueError(f"unknown initial conditions {sorted(unknown)} (known: {known})")
         values = {**initial_conditions(self.config), **initial}
-        return Vial.new(
+        vial = Vial.new(
             self.params,
             now,
-            od=float(values["od"]),  # type: ignore[arg-type]
+            od=float(values["od"]),
             temperature=values["temperature"],
-            volume_ml=float(values["volume_ml"]),  # type: ignore[arg-type]
-            alt_media_fraction=float(values["alt_media_fraction"]),  # type: ignore[arg-type]
+            volume_ml=float(values["volume_ml"]),
+            alt_media_fraction=float(values["alt_media_fraction"]),
         )
+        vial.set_heater_duty_cycle(float(values.get("heater_duty_cycle", 0.0)))
+        for channel, percent in dict(values.get("leds") or {}).items():
+            vial.set_led(channel, percent)
+        return vial
 
     def touch(self, change: Callable[[Vial], T] | None = None) -> tuple[Vial, dict[str, Any], T | None]:
         """Advance the shared vial to now, apply ``change`` to it, save it.
 
         Returns the vial after the change, the active faults, and what ``change`` returned.
         """
-        faults = active_faults()
-        with _exclusive_store() as store:
+        with self._transaction() as (store, faults_store):
+            faults = faults_in(faults_store)
             now = self.clock.time()  # read under the lock, so the processes' times are ordered
             state = store.get(STATE_KEY)
             vial = self._new_vial(now) if state is None else Vial.from_dict(state, self.params)
@@ -148,9 +180,11 @@ class World:
         return result
 
     # -- for tests and benchmarks -----------------------------------------------------------
-    def reset(self, **initial: float | None) -> dict[str, Any]:
-        """A fresh vial from config (``initial`` overrides: od, temperature, volume_ml, alt_media_fraction)."""
-        with _exclusive_store() as store:
+    def reset(self, **initial: Any) -> dict[str, Any]:
+        """A fresh vial from config. ``initial`` overrides its initial conditions (od, temperature,
+        volume_ml, alt_media_fraction) and sets actuators from the start (heater_duty_cycle,
+        leds as ``{"A": 50.0}``)."""
+        with self._transaction() as (store, _):
             vial = self._new_vial(self.clock.time(), **initial)
             store[STATE_KEY] = vial.to_dict()
         return describe(vial)
@@ -183,18 +217,22 @@ def describe(vial: Vial) -> dict[str, Any]:
 
 
 def get_world() -> World:
-    """The vial as seen from this process's config and clock."""
+    """The vial as seen from this process's config and clock; close it after use
+    (``with get_world() as world: ...``)."""
     return World(get_config(), get_clock())
 
 
-def reset_world(**initial: float | None) -> dict[str, Any]:
+def reset_world(**initial: Any) -> dict[str, Any]:
     """Start the unit's vial afresh from ``[simulation]`` config (for tests, demos, benchmarks).
 
-    ``reset_world(od=1.5, temperature=30)`` overrides initial conditions.
+    ``reset_world(od=1.5, temperature=30, heater_duty_cycle=40, leds={"A": 50})`` overrides
+    initial conditions and sets actuators from the start. Returns the new vial's `describe`.
     """
-    return get_world().reset(**initial)
+    with get_world() as world:
+        return world.reset(**initial)
 
 
 def ground_truth() -> dict[str, Any]:
     """The vial's true state now (advanced to the clock's time): what the jobs try to estimate."""
-    return get_world().ground_truth()
+    with get_world() as world:
+        return world.ground_truth()

@@ -26,6 +26,10 @@ def pioreactor_register_config_defaults(defaults):
             # full power this long at start-up and after a stall, to break the bar free
             "kick_duration_seconds": 0.25,
             "hall_pulses_per_revolution": 1,
+            # pause stirring during each OD reading (the vortex scatters light)
+            "enable_dodging_od": False,
+            "pre_delay_duration": 1.0,
+            "post_delay_duration": 0.5,
         },
     )
     defaults.section("stirring.pid", {"Kp": 0.01, "Ki": 0.0, "Kd": 0.0})

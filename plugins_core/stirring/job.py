@@ -13,6 +13,7 @@ from typing import Any
 
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
 from pioreactor.sdk.control import PID
+from pioreactor.sdk.dodging import ODDodger
 from pioreactor.sdk.hardware import pwm_channel_for
 
 MAX_RPM = 5000.0
@@ -44,6 +45,8 @@ class Stirrer(BackgroundJob):
         "target_rpm": {"datatype": "float", "settable": True, "unit": "RPM"},
         "measured_rpm": {"datatype": "MeasuredRPM", "settable": False, "unit": "RPM"},
         "duty_cycle": {"datatype": "float", "settable": True, "unit": "%"},
+        "enable_dodging_od": {"datatype": "boolean", "settable": True},
+        "currently_dodging_od": {"datatype": "boolean", "settable": False},
     }
 
     def __init__(
@@ -91,6 +94,15 @@ class Stirrer(BackgroundJob):
         self.target_rpm = target_rpm if self.use_rpm else None
         self.duty_cycle = initial_dc
         self.measured_rpm: dict[str, Any] | None = None
+        self.dodger = ODDodger(
+            self,
+            before=self._stop_for_od_reading,
+            after=self._resume_after_od_reading,
+            pre_seconds=config.getfloat(section, "pre_delay_duration"),
+            post_seconds=config.getfloat(section, "post_delay_duration"),
+        )
+        self.currently_dodging_od = False
+        self.enable_dodging_od = config.getboolean(section, "enable_dodging_od")
         self._timer = RepeatedTimer(
             self.update_interval,
             self.poll_and_update,
@@ -100,8 +112,29 @@ class Stirrer(BackgroundJob):
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
+    # -- dodging OD readings -----------------------------------------------------------------
+    def set_enable_dodging_od(self, enabled: bool) -> None:
+        self.enable_dodging_od = enabled
+        if enabled and self.state == self.READY:
+            self.dodger.enable()
+        elif not enabled:
+            self.dodger.disable()
+
+    def _stop_for_od_reading(self) -> None:
+        with self._motor_lock:
+            if self.state == self.READY:
+                self.pwm.off()
+        self.currently_dodging_od = True
+
+    def _resume_after_od_reading(self) -> None:
+        self.currently_dodging_od = False
+        if self.state == self.READY:
+            self._kick_then_run(self.duty_cycle)
+
     def on_ready(self) -> None:
         """Start (or restart after a pause): kick the bar free, then settle at the duty cycle."""
+        if self.enable_dodging_od:
+            self.dodger.enable()
         threading.Thread(
             target=self._kick_then_run, args=(self.duty_cycle,), name="stirring-start", daemon=True
         ).start()
@@ -130,6 +163,7 @@ class Stirrer(BackgroundJob):
         self.duty_cycle = self._duty_cycle_when_paused
 
     def on_disconnected(self) -> None:
+        self.dodger.disable()
         self._stopping.set()
         self._timer.cancel()
         with self._motor_lock:
@@ -165,8 +199,16 @@ class Stirrer(BackgroundJob):
 
     # -- the control loop --------------------------------------------------------------------
     def measure_rpm(self) -> float | None:
-        """Count hall-sensor edges for ``rpm_measurement_seconds``; None if stopped meanwhile."""
+        """Count hall-sensor edges for ``rpm_measurement_seconds``; None if stopped meanwhile.
+
+        While dodging OD readings, the measurement waits for a stretch without a reading (plus a
+        second for the bar to spin up again)."""
         assert self.hall_sensor is not None
+        if self.enable_dodging_od and self.dodger.interval is not None:
+            now = self.clock.time()
+            start = self.dodger.quiet_until(now, self.measurement_seconds + 1.0)
+            if start > now and self.clock.wait(self._stopping, start - now + 1.0):
+                return None
         self.hall_sensor.reset()
         if self.clock.wait(self._stopping, self.measurement_seconds):
             return None
