@@ -21,8 +21,8 @@ from pioreactor.plugins_core.simulator.backend import SimulatedUnit
 from pioreactor.plugins_core.simulator.faults import set_fault
 from pioreactor.plugins_core.simulator.sensors import photodiode_signal
 from pioreactor.plugins_core.simulator.vial import Vial
-from pioreactor.plugins_core.simulator.world import ground_truth, reset_world, vial_parameters
-from pioreactor.sdk import local_intermittent_storage
+from pioreactor.plugins_core.simulator.world import get_world, ground_truth, reset_world, vial_parameters
+from pioreactor.sdk import ConfigError, local_intermittent_storage
 from pioreactor.sdk.testing import reset_process_state
 
 MINUTE = 60.0
@@ -48,8 +48,11 @@ class Sim:
     home: Path
     clock: ManualClock
 
-    def write_config(self, text: str) -> None:
-        (self.home / "config.ini").write_text(textwrap.dedent(text))
+    def write_config(self, text: str = "") -> None:
+        """config.ini: a fixed seed, no mains ripple (tested in the model; here tests take the
+        means of quick bursts), then ``text``."""
+        base = "[simulation]\nseed = 7\nmains_ripple = 0\n\n"
+        (self.home / "config.ini").write_text(base + textwrap.dedent(text))
         reset_process_state()
         set_clock(self.clock)
 
@@ -61,7 +64,7 @@ class Sim:
 def sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim]:
     monkeypatch.setenv("PIO_HOME", str(tmp_path))
     simulation = Sim(tmp_path, ManualClock())
-    simulation.write_config("[simulation]\nseed = 7\n")
+    simulation.write_config()
     yield simulation
     reset_process_state()
 
@@ -94,7 +97,7 @@ def test_photodiodes_follow_the_growing_culture(sim: Sim) -> None:
     before = mean_voltage(unit, "2")
     sim.clock.advance(3 * HOUR)
     truth = ground_truth()
-    assert truth["od"] == pytest.approx(0.1 * 2**3.0 / (75 / 60), rel=0.05)
+    assert truth["od"] == pytest.approx(0.1 * 2 ** (3 / 1.25), rel=0.05)
     assert truth["growth_rate"] == pytest.approx(math.log(2) / (75 / 60), rel=0.05)
     assert mean_voltage(unit, "2") > 3 * before
     assert mean_voltage(unit, "1") == pytest.approx(0.102, rel=0.02)  # REF does not care
@@ -129,6 +132,24 @@ def test_bad_values_are_refused_with_the_value(sim: Sim) -> None:
         unit.led_driver().set_intensity("A", 120)
     with pytest.raises(ValueError, match="'5'"):
         unit.adc().read_voltage("5")
+    with get_world() as world, pytest.raises(ValueError, match="200"):
+        world.set_pump_duty_cycle("media", 200)  # the transaction is rolled back...
+    assert ground_truth()["pumps"]["media"] == 0.0  # ...and the world still works
+
+
+def test_bad_simulation_config_names_the_key(sim: Sim) -> None:
+    sim.write_config("[simulation]\noptimal_temperature = 50\n")
+    with pytest.raises(ConfigError, match="optimal_temperature"):
+        sim.unit()
+    sim.write_config("[od_config.photodiode_channel]\n2 = 100\n")
+    with pytest.raises(ConfigError, match="photodiode_channel.*'100'"):
+        sim.unit()
+
+
+def test_a_state_saved_by_another_version_is_replaced(sim: Sim) -> None:
+    with local_intermittent_storage("simulator_world") as store:
+        store["state"] = {"biomass": 3}
+    assert ground_truth()["od"] == pytest.approx(0.05)
 
 
 def test_the_heater_pwm_warms_the_vial_and_the_sensor_reads_it(sim: Sim) -> None:
@@ -235,7 +256,7 @@ clock = get_clock()
 unit = SimulatedUnit(get_config(), clock)
 adc, sensor = unit.adc(), unit.temperature_sensor()
 seen = []
-while clock.time() < deadline:
+while clock.time() < deadline or len(seen) < 25:  # enough rows even if it started late
     volts, celsius = adc.read_voltage("2"), sensor.read_celsius()
     truth = ground_truth()
     seen.append([truth["time"], truth["od"], truth["temperature"], volts, celsius])

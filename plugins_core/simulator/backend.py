@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Callable
 
 from pioreactor.plugins_core.simulator import PHOTODIODE_CHANNEL_DEFAULTS, SIMULATION_DEFAULTS
@@ -35,7 +34,14 @@ from pioreactor.plugins_core.simulator.sensors import (
 )
 from pioreactor.plugins_core.simulator.vial import LED_CHANNELS, PUMPS
 from pioreactor.plugins_core.simulator.world import World, optics_from_config
-from pioreactor.sdk import Clock, Config, HardwareNotFoundError, get_logger, local_intermittent_storage
+from pioreactor.sdk import (
+    Clock,
+    Config,
+    ConfigError,
+    HardwareNotFoundError,
+    get_logger,
+    local_intermittent_storage,
+)
 from pioreactor.sdk.hardware import device_on_pwm_channel
 
 ACTUATORS = "simulator_actuators"
@@ -127,7 +133,9 @@ class SimulatedAdc:
         ir = vial.leds.get(ir_channel, 0.0)
         other_light = sum(percent for led, percent in vial.leds.items() if led != ir_channel)
         signal = photodiode_signal(angle, vial.od, ir, other_light, unit.optics)
-        return read_photodiode(signal, unit.rng, time.monotonic(), unit.optics)
+        # the hum follows the kernel clock, the time base od_reading samples on, so a reader that
+        # spreads its samples over a mains period can fit it out on a scaled clock too
+        return read_photodiode(signal, unit.rng, unit.clock.monotonic(), unit.optics)
 
 
 class SimulatedLedDriver:
@@ -252,7 +260,7 @@ def photodiode_angles(config: Config) -> dict[str, str]:
             try:
                 check_angle(angle)
             except ValueError as err:
-                raise ValueError(f"[{PHOTODIODE_SECTION}] {channel}: {err}") from None
+                raise ConfigError(f"[{PHOTODIODE_SECTION}] {channel} = {angle!r}: {err}. Fix it in config.ini.") from None
         angles[channel] = angle
     return angles
 

@@ -23,7 +23,7 @@ from pioreactor.plugins_core.simulator.faults import NAMESPACE as FAULTS_NAMESPA
 from pioreactor.plugins_core.simulator.faults import faults_in
 from pioreactor.plugins_core.simulator.sensors import Optics
 from pioreactor.plugins_core.simulator.vial import DoseResult, Vial, VialParameters
-from pioreactor.sdk import get_clock, get_config, local_intermittent_storage
+from pioreactor.sdk import ConfigError, get_clock, get_config, get_logger, local_intermittent_storage
 
 if TYPE_CHECKING:
     from pioreactor.sdk import Clock, Config
@@ -42,6 +42,13 @@ def _number(config: Config, key: str) -> float:
 
 def vial_parameters(config: Config) -> VialParameters:
     """The physics of the vial from ``[simulation]`` config."""
+    try:
+        return _vial_parameters(config)
+    except ValueError as err:
+        raise ConfigError(f"[simulation] in config.ini: {err}. Fix that key.") from None
+
+
+def _vial_parameters(config: Config) -> VialParameters:
     return VialParameters(
         doubling_time_minutes=_number(config, "doubling_time_minutes"),
         lag_hours=_number(config, "lag_hours"),
@@ -112,10 +119,10 @@ class World:
         so this uses the store's connection."""
         with self._lock:
             if self._stack is None:
-                stack = ExitStack()
-                self._state_store = stack.enter_context(local_intermittent_storage(NAMESPACE))
-                self._faults_store = stack.enter_context(local_intermittent_storage(FAULTS_NAMESPACE))
-                self._stack = stack
+                with ExitStack() as stack:
+                    self._state_store = stack.enter_context(local_intermittent_storage(NAMESPACE))
+                    self._faults_store = stack.enter_context(local_intermittent_storage(FAULTS_NAMESPACE))
+                    self._stack = stack.pop_all()
             conn = self._state_store.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -152,12 +159,21 @@ class World:
         with self._transaction() as (store, faults_store):
             faults = faults_in(faults_store)
             now = self.clock.time()  # read under the lock, so the processes' times are ordered
-            state = store.get(STATE_KEY)
-            vial = self._new_vial(now) if state is None else Vial.from_dict(state, self.params)
+            vial = self._load(store.get(STATE_KEY), now)
             vial.advance_to(now, heater_stuck_on=bool(faults.get("heater_stuck_on")))
             result = change(vial) if change is not None else None
             store[STATE_KEY] = vial.to_dict()
         return vial, faults, result
+
+    def _load(self, state: dict[str, Any] | None, now: float) -> Vial:
+        if state is not None:
+            try:
+                return Vial.from_dict(state, self.params)
+            except (TypeError, ValueError) as err:  # saved by an incompatible version
+                get_logger("simulator").warning(
+                    f"The simulated vial could not be loaded ({err}): starting afresh."
+                )
+        return self._new_vial(now)
 
     def observe(self) -> tuple[Vial, dict[str, Any]]:
         vial, faults, _ = self.touch()
