@@ -30,7 +30,10 @@ def culture(rate: float, n: int, *, noise: float = 0.01, seed: int = 0, od0: flo
 
 def run_filter(readings: list[float], **kwargs: object) -> tuple[GrowthRateFilter, list[float], list[float]]:
     f = GrowthRateFilter(
-        angles={"2": "90"}, relative_variances={"2": 1e-4}, initial_od=readings[0], **kwargs  # type: ignore[arg-type]
+        angles={"2": "90"},
+        relative_variances={"2": 1e-4},
+        initial_od=readings[0],
+        **kwargs,
     )
     rates, ods = [], []
     for i, y in enumerate(readings):
@@ -58,7 +61,9 @@ def test_trimmed_statistics_ignore_one_glitch_and_the_trend() -> None:
     values = [1.0 + 0.01 * i for i in range(20)]  # a clean upward trend
     assert detrended_variance(values) == pytest.approx(0.0, abs=1e-20)
     values[7] = 50.0  # one glitch: dropped as the largest value
-    assert trimmed_mean(values) == pytest.approx(sum(1.0 + 0.01 * i for i in range(20) if i not in (0, 7)) / 18)
+    assert trimmed_mean(values) == pytest.approx(
+        sum(1.0 + 0.01 * i for i in range(20) if i not in (0, 7)) / 18
+    )
     assert detrended_variance(values) == pytest.approx(0.0, abs=1e-20)
     noisy = [1.0 + (0.02 if i % 2 else -0.02) for i in range(40)]
     assert detrended_variance(noisy) == pytest.approx(0.02**2, rel=0.1)
@@ -180,7 +185,10 @@ def test_several_angles_including_transmission() -> None:
     f = GrowthRateFilter(angles=angles, relative_variances={"1": 1e-4, "2": 1e-4}, initial_od=1.0)
     for i in range(680):
         od = math.exp(rate * i * DT)
-        readings = {"2": od * (1 + 0.01 * rng.gauss(0, 1)), "1": math.exp(-(od - 1)) * (1 + 0.01 * rng.gauss(0, 1))}
+        readings = {
+            "2": od * (1 + 0.01 * rng.gauss(0, 1)),
+            "1": math.exp(-(od - 1)) * (1 + 0.01 * rng.gauss(0, 1)),
+        }
         out = f.update(readings, DT if i else 0.0)
     assert out.growth_rate == pytest.approx(rate, rel=0.05)
     assert od_implied_by(math.exp(-0.5), "180") == pytest.approx(1.5)
