@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,6 +116,19 @@ class KeyValueStore:
     def clear(self) -> None:
         self.conn.execute("DELETE FROM kv WHERE namespace = ?", (self.namespace,))
 
+    @contextmanager
+    def transaction(self) -> Iterator[KeyValueStore]:
+        """Exclusive: other processes wait until the block ends; all of it or none is saved.
+
+        Stores of the same file opened in this thread share the transaction."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS kv (namespace TEXT, key TEXT, value TEXT, PRIMARY KEY (namespace, key))"
 
@@ -154,19 +168,31 @@ def intermittent_path() -> Path:
     return paths.storage_dir() / "intermittent.sqlite"
 
 
+_per_thread = threading.local()
+
+
+def forget_connections() -> None:
+    """Close this thread's cached connections (tests; a reboot check runs again on next use)."""
+    for conn in _per_thread.__dict__.pop("connections", {}).values():
+        conn.close()
+    _checked_this_boot.clear()
+
+
+def _connection(path: Path, *, intermittent: bool) -> sqlite3.Connection:
+    """This thread's connection to ``path``: opening one costs about a millisecond, far more
+    than a read or a write, and jobs touch storage on every reading."""
+    cache: dict[Path, sqlite3.Connection] = _per_thread.__dict__.setdefault("connections", {})
+    conn = cache.get(path)
+    if conn is None:
+        conn = cache[path] = _open(path, intermittent=intermittent)
+    return conn
+
+
 @contextmanager
 def local_persistent_storage(namespace: str) -> Iterator[KeyValueStore]:
-    conn = _open(persistent_path(), intermittent=False)
-    try:
-        yield KeyValueStore(conn, namespace)
-    finally:
-        conn.close()
+    yield KeyValueStore(_connection(persistent_path(), intermittent=False), namespace)
 
 
 @contextmanager
 def local_intermittent_storage(namespace: str) -> Iterator[KeyValueStore]:
-    conn = _open(intermittent_path(), intermittent=True)
-    try:
-        yield KeyValueStore(conn, namespace)
-    finally:
-        conn.close()
+    yield KeyValueStore(_connection(intermittent_path(), intermittent=True), namespace)

@@ -36,6 +36,8 @@ _LAZY = {
     "get_hardware": "pioreactor.kernel.hardware",
     "PioreactorError": "pioreactor.kernel.errors",
     "ConfigError": "pioreactor.kernel.errors",
+    "DecodeError": "msgspec",
+    "ValidationError": "msgspec",
     "HardwareNotFoundError": "pioreactor.kernel.errors",
     "JobAlreadyRunningError": "pioreactor.kernel.errors",
     "Message": "pioreactor.kernel.bus",
@@ -45,6 +47,8 @@ _LAZY = {
 __all__ = ["hookimpl", *_LAZY]
 
 if TYPE_CHECKING:
+    from msgspec import DecodeError, ValidationError
+
     from pioreactor.kernel.bus import Message, get_bus
     from pioreactor.kernel.clock import Clock, get_clock
     from pioreactor.kernel.config import REQUIRED, Config, get_config

@@ -130,8 +130,9 @@ class PioHome:
 
 def reset_process_state() -> None:
     """Forget this process's cached config, clock, bus and plugins (between tests)."""
-    from pioreactor.kernel import bus, clock, config, hardware, plugins
+    from pioreactor.kernel import bus, clock, config, hardware, plugins, storage
 
+    storage.forget_connections()
     config.set_config(None)
     clock.set_clock(None)
     bus.set_bus(None)

@@ -38,7 +38,7 @@ def test_intermittent_storage_is_cleared_after_a_reboot(home: Path, monkeypatch:
     with local_intermittent_storage("leds") as store:
         assert store["A"] == 50.0
     boot_id.write_text("boot-2")
-    storage._checked_this_boot.clear()  # as a new process after the reboot would
+    storage.forget_connections()  # as a new process after the reboot would
     with local_intermittent_storage("leds") as store:
         assert "A" not in store
 

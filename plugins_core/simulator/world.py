@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pioreactor.plugins_core.simulator import SIMULATION_DEFAULTS
@@ -87,8 +87,7 @@ def initial_conditions(config: Config) -> dict[str, float | None]:
 class World:
     """The unit's vial as seen from this process (its config and clock).
 
-    It keeps its storage connections open until `close` (opening one costs more than a whole
-    read), so a backend holds one `World` for its lifetime.
+    A backend holds one `World` for its lifetime.
     """
 
     def __init__(self, config: Config, clock: Clock) -> None:
@@ -96,15 +95,9 @@ class World:
         self.clock = clock
         self.params = vial_parameters(config)
         self._lock = threading.Lock()
-        self._stack: ExitStack | None = None
-        self._state_store: Any = None
-        self._faults_store: Any = None
 
     def close(self) -> None:
-        with self._lock:
-            if self._stack is not None:
-                self._stack.close()
-            self._stack = self._state_store = self._faults_store = None
+        """Nothing to release (storage connections belong to their threads); kept for symmetry."""
 
     def __enter__(self) -> World:
         return self
@@ -114,23 +107,14 @@ class World:
 
     @contextmanager
     def _transaction(self) -> Iterator[tuple[Any, Any]]:
-        """The world's store and the faults' store, inside an exclusive (``BEGIN IMMEDIATE``)
-        transaction on the world's connection. The SDK's stores have no transaction API yet,
-        so this uses the store's connection."""
-        with self._lock:
-            if self._stack is None:
-                with ExitStack() as stack:
-                    self._state_store = stack.enter_context(local_intermittent_storage(NAMESPACE))
-                    self._faults_store = stack.enter_context(local_intermittent_storage(FAULTS_NAMESPACE))
-                    self._stack = stack.pop_all()
-            conn = self._state_store.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._state_store, self._faults_store
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """The world's store and the faults' store, inside one exclusive transaction."""
+        with (
+            self._lock,
+            local_intermittent_storage(NAMESPACE) as state,
+            local_intermittent_storage(FAULTS_NAMESPACE) as faults,
+            state.transaction(),
+        ):
+            yield state, faults
 
     def _new_vial(self, now: float, **initial: Any) -> Vial:
         unknown = set(initial) - set(INITIAL_KEYS) - set(SETUP_KEYS)
