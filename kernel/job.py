@@ -141,7 +141,9 @@ class BackgroundJob(metaclass=_JobMeta):
             self.clean_up(reason=self._stop_requested)
             return
         for name in self._settings:
-            if name != "state" and name in self.__dict__:
+            # None means "no value yet": publishing it would clear a persisted value (e.g. the
+            # last growth rate) that other jobs may still want to read
+            if name != "state" and self.__dict__.get(name) is not None:
                 self._publish_setting(name, self.__dict__[name])
         self.set_state(READY)
 

@@ -11,9 +11,14 @@ def pio_home() -> Path:
     return Path(os.environ.get("PIO_HOME") or Path.home() / ".pioreactor").expanduser()
 
 
+_made: set[Path] = set()
+
+
 def storage_dir() -> Path:
     path = pio_home() / "storage"
-    path.mkdir(parents=True, exist_ok=True)
+    if path not in _made:  # called on every storage access: create it once per process
+        path.mkdir(parents=True, exist_ok=True)
+        _made.add(path)
     return path
 
 

@@ -48,7 +48,6 @@ __all__ = ["hookimpl", *_LAZY]
 
 if TYPE_CHECKING:
     from msgspec import DecodeError, ValidationError
-
     from pioreactor.kernel.bus import Message, get_bus
     from pioreactor.kernel.clock import Clock, get_clock
     from pioreactor.kernel.config import REQUIRED, Config, get_config

@@ -70,6 +70,8 @@ def set_intensities(
     with local_intermittent_storage("leds") as store:
         before = {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}
         for channel, value in wanted.items():
+            if before[channel] == value:
+                continue  # the driver already has it: spare the I2C write
             driver.set_intensity(channel, value)
             store[channel] = value
         after = {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}

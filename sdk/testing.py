@@ -235,9 +235,10 @@ class MqttProbe:
         with self._changed:
             return len(self.messages)
 
-    def payloads(self, topic: str) -> list[str]:
+    def payloads(self, topic: str, since: int = 0) -> list[str]:
+        """Payloads seen on ``topic`` (fnmatch pattern), from message index ``since`` on."""
         with self._changed:
-            return [m.payload for m in self.messages if fnmatch(m.topic, topic)]
+            return [m.payload for m in self.messages[since:] if fnmatch(m.topic, topic)]
 
     def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(DEFAULT_TIMEOUT)

@@ -96,7 +96,7 @@ def test_duplicate_start_is_refused_without_touching_the_running_job(run_job, mq
     assert second.wait(10) == 1
     assert "stirring is already running" in second.output()
     assert "pio kill --job-name stirring" in second.output()
-    assert mqtt_probe.payloads(pio_home.topic("stirring", "$state"))[mark:] == []
+    assert mqtt_probe.payloads(pio_home.topic("stirring", "$state"), since=mark) == []
     assert first.process.poll() is None
 
 

@@ -27,11 +27,19 @@ def set_fault(name: str, value: Any = True) -> None:
         raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(KNOWN_FAULTS))}")
     with local_intermittent_storage(NAMESPACE) as store:
         store[name] = value
+    _bump_world_version()
+
+
+def _bump_world_version() -> None:
+    """Tell processes that reuse their last look at the vial that something changed."""
+    with local_intermittent_storage("simulator_world") as store:
+        store["version"] = int(store.get("version", 0)) + 1
 
 
 def clear_faults() -> None:
     with local_intermittent_storage(NAMESPACE) as store:
         store.clear()
+    _bump_world_version()
 
 
 def active_faults() -> dict[str, Any]:
