@@ -15,6 +15,8 @@ def pioreactor_register_jobs(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    # which photodiode channel sits where: REF sees the IR LED directly, the others an angle
+    defaults.section("od_config.photodiode_channel", {"1": "REF", "2": "90", "3": "", "4": ""})
     defaults.section(
         "od_reading.config",
         {

@@ -74,4 +74,3 @@ def pioreactor_register_hardware_backends(registry):
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
     defaults.section("simulation", SIMULATION_DEFAULTS)
-    defaults.section("od_config.photodiode_channel", PHOTODIODE_CHANNEL_DEFAULTS)
