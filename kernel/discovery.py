@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pioreactor.kernel import paths
+from pioreactor.kernel.errors import PioreactorError
 
 GROUP = "pioreactor.plugins"
 CORE_PREFIX = "pioreactor.plugins_core"
@@ -49,6 +50,33 @@ class PluginInfo:
         self.loaded = False
         self.error = f"{where}: {type(err).__name__}: {err}" if where else f"{type(err).__name__}: {err}"
         self.traceback = "".join(traceback.format_exception(err))
+
+
+REINSTALL_HINT = "the pioreactor install is broken; reinstall it with: pip install --force-reinstall pioreactor"
+
+
+class BrokenInstallError(PioreactorError):
+    """A core plugin failed to load."""
+
+
+_reported: set[str] = set()
+
+
+def report_failures(failed: list[PluginInfo], stream: Any = None) -> None:
+    """One line per failed plugin on stderr (once per process); a failed core plugin raises."""
+    stream = stream or sys.stderr
+    for info in failed:
+        if info.name in _reported:
+            continue
+        _reported.add(info.name)
+        if info.source == "core":
+            raise BrokenInstallError(f"core plugin {info.name!r} failed ({info.error}); {REINSTALL_HINT}")
+        where = info.path or info.module
+        print(
+            f"pio: plugin {info.name!r} ({where}) is disabled: {info.error}. "
+            f"`pio plugins list` shows the details; uninstall or fix it.",
+            file=stream,
+        )
 
 
 def _env_list(name: str) -> set[str]:

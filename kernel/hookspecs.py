@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     from pioreactor.kernel.registries import (
         AutomationRegistry,
+        CommandRegistry,
         ConfigDefaults,
         HardwareBackendRegistry,
         JobRegistry,
@@ -34,6 +35,20 @@ def pioreactor_register_jobs(registry: JobRegistry) -> None:
         ``registry.add(name, "package.module:Attribute", summary="One line for pio run --help")``.
         The attribute is a :class:`pioreactor.sdk.BackgroundJob` subclass (its keyword-only
         ``__init__`` parameters become command-line options) or a ``click.Command``.
+    """
+
+
+@hookspec
+def pioreactor_register_commands(registry: CommandRegistry) -> None:
+    """Add top-level ``pio`` commands (usually click groups), e.g. ``pio calibrations``.
+
+    Called when ``pio`` lists or runs its commands; ``pio --help`` shows them from the plugin
+    index without importing them. Jobs belong in ``pioreactor_register_jobs`` instead.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, "package.module:command", summary="One line for pio --help")``;
+        the target is a ``click.Command`` or ``click.Group``. Names of the kernel's own commands
+        (``run``, ``kill``, ``jobs``, ``plugins``, ...) are refused.
     """
 
 

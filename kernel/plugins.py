@@ -20,28 +20,19 @@ from pioreactor.kernel.discovery import (
     find_entry_point_plugins,
     find_file_plugins,
     import_entry_points,
+    report_failures,
     strict,
 )
-from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.registries import (
     AutomationRegistry,
+    CommandRegistry,
     ConfigDefaults,
     HardwareBackendRegistry,
     JobRegistry,
-    JobSpec,
     SpecRegistry,
 )
 
 PROJECT = "pioreactor"
-REINSTALL_HINT = (
-    "the pioreactor install is broken; reinstall it with: pip install --force-reinstall pioreactor"
-)
-
-
-class BrokenInstallError(PioreactorError):
-    """A core plugin failed to load."""
-
-
 class PluginHost:
     """Every plugin of this process, registered with pluggy, and what their hooks registered."""
 
@@ -52,6 +43,7 @@ class PluginHost:
         self._jobs: JobRegistry | None = None
         self._backends: HardwareBackendRegistry | None = None
         self._automations: AutomationRegistry | None = None
+        self._commands: CommandRegistry | None = None
         for info in plugins:
             if info.loaded and info.module_object is not None:
                 self._register(info)
@@ -119,6 +111,16 @@ class PluginHost:
             self._jobs = registry
         return self._jobs
 
+    def commands(self) -> CommandRegistry:
+        if self._commands is None:
+            from pioreactor.kernel.cli import SUBCOMMANDS
+
+            registry = CommandRegistry()
+            registry.reserved = frozenset(SUBCOMMANDS)
+            self._call_registration("pioreactor_register_commands", registry.scoped, self._spec_rollback(registry))
+            self._commands = registry
+        return self._commands
+
     def backends(self) -> HardwareBackendRegistry:
         if self._backends is None:
             registry = HardwareBackendRegistry()
@@ -169,26 +171,6 @@ class PluginHost:
         return files
 
 
-_reported: set[str] = set()
-
-
-def report_failures(failed: list[PluginInfo], stream: Any = None) -> None:
-    """One line per failed plugin on stderr (once per process); a failed core plugin raises."""
-    stream = stream or sys.stderr
-    for info in failed:
-        if info.name in _reported:
-            continue
-        _reported.add(info.name)
-        if info.source == "core":
-            raise BrokenInstallError(f"core plugin {info.name!r} failed ({info.error}); {REINSTALL_HINT}")
-        where = info.path or info.module
-        print(
-            f"pio: plugin {info.name!r} ({where}) is disabled: {info.error}. "
-            f"`pio plugins list` shows the details; uninstall or fix it.",
-            file=stream,
-        )
-
-
 _host: PluginHost | None = None
 
 
@@ -213,28 +195,11 @@ def _save_index(host: PluginHost, entry_points: list[tuple[str, str]]) -> None:
         {
             "entry_points": entry_points,
             "jobs": [[s.name, s.target, s.plugin, s.summary] for s in jobs.entries.values()],
+            "commands": [[s.name, s.target, s.plugin, s.summary] for s in host.commands().entries.values()],
             "failures": [[i.name, i.source, i.module, i.error, i.path] for i in host.failed],
         },
         host.module_files(),
     )
-
-
-def job_listing() -> JobRegistry:
-    """The registered jobs, from the plugin index when it is current (no plugin is imported)."""
-    index = plugin_index.load() if _host is None else None
-    if index is None:
-        host = get_plugin_host()
-        host.report_failures()
-        return host.jobs()
-    failed = []
-    for name, source, module, error, path in index["failures"]:
-        info = PluginInfo(name, source, module, loaded=False, error=error, path=path)
-        failed.append(info)
-    report_failures(failed)
-    registry = JobRegistry()
-    for name, target, plugin, summary in index["jobs"]:
-        registry.entries[name] = JobSpec(name, target, plugin, summary)
-    return registry
 
 
 def reset_plugin_host() -> None:

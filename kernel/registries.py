@@ -129,6 +129,21 @@ class JobRegistry(SpecRegistry[JobSpec]):
             raise RegistrationError(f"plugin {plugin!r} registered job {name!r}, a reserved topic name")
 
 
+class CommandSpec(Spec):
+    """A top-level ``pio NAME`` command."""
+
+
+class CommandRegistry(SpecRegistry[CommandSpec]):
+    kind = "command"
+    spec_class = CommandSpec
+    reserved: frozenset[str] = frozenset()
+
+    def validate(self, name: str, target: str, plugin: str) -> None:
+        super().validate(name.replace("-", "_"), target, plugin)
+        if name in self.reserved:
+            raise RegistrationError(f"plugin {plugin!r} registered the command {name!r}, one of pio's own")
+
+
 class HardwareBackendRegistry(SpecRegistry[BackendSpec]):
     kind = "hardware backend"
     spec_class = BackendSpec

@@ -27,25 +27,40 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; errors print as one clear line."""
 
-    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, with_plugins: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
+        self.with_plugins = with_plugins
+
+    def plugin_commands(self) -> dict[str, Any]:
+        if not self.with_plugins:
+            return {}
+        from pioreactor.kernel.plugin_listing import command_listing
+
+        return dict(command_listing().entries)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy) | set(self.plugin_commands()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             module_name, _, attribute = self.lazy[cmd_name][0].partition(":")
             command: click.Command = getattr(importlib.import_module(module_name), attribute)
             return command
+        spec = self.plugin_commands().get(cmd_name)
+        if spec is not None:
+            loaded: click.Command = spec.load()
+            return loaded
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, summary) for name, (_, summary) in sorted(self.lazy.items())]
+        rows += [(name, spec.summary) for name, spec in sorted(self.plugin_commands().items())]
         if rows:
             with formatter.section("Commands"):
-                formatter.write_dl(rows)
+                formatter.write_dl(sorted(rows))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -54,7 +69,9 @@ class LazyGroup(click.Group):
             raise click.ClickException(str(err)) from None
 
 
-@click.group(cls=LazyGroup, lazy=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, lazy=SUBCOMMANDS, with_plugins=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, "--version", prog_name="pio", message="%(version)s")
 def pio() -> None:
     """Control a Pioreactor unit: run jobs, change their settings, stop them, watch what they publish.
