@@ -1,0 +1,259 @@
+"""Calibrations: typed curves kept as YAML in ``$PIO_HOME/storage/calibrations/<device>/<name>.yaml``.
+
+One calibration per device is *active* (persistent storage ``active_calibrations``); jobs use it:
+pumps turn ml into seconds, stirring starts at the duty cycle for its target RPM, od_reading
+turns voltages into OD600. Each kind is a struct tagged by ``calibration_type`` (as upstream):
+
+* ``simple_peristaltic_pump``: volume (ml) from duration (s); devices media_pump, alt_media_pump, waste_pump
+* ``simple_stirring``: RPM from duty cycle (%); device stirring
+* ``od``: voltage from OD600, per angle; devices od45, od90, od135, od180
+
+The curve is a polynomial ``y = c0*x^n + ... + cn`` (coefficients highest degree first);
+``x_to_y`` evaluates it and ``y_to_x`` inverts it within the range the data covered.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+import msgspec
+from pioreactor.kernel import paths
+from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.storage import local_persistent_storage
+
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+ACTIVE = "active_calibrations"
+
+
+class CalibrationError(PioreactorError):
+    """A calibration is missing, malformed, or cannot answer (e.g. a value outside its range)."""
+
+
+class PolyFit(msgspec.Struct, tag="poly"):
+    coefficients: list[float]
+
+    def __call__(self, x: float) -> float:
+        y = 0.0
+        for c in self.coefficients:
+            y = y * x + c
+        return y
+
+
+class RecordedData(msgspec.Struct):
+    x: list[float]
+    y: list[float]
+
+
+class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
+    calibration_name: str
+    calibrated_on_pioreactor_unit: str
+    created_at: Timestamp
+    curve_data_: PolyFit
+    recorded_data: RecordedData
+    x: str
+    y: str
+
+    def x_to_y(self, x: float) -> float:
+        return self.curve_data_(x)
+
+    def y_to_x(self, y: float) -> float:
+        """The ``x`` whose ``y`` this is, found within the range of the recorded ``x`` (bisection
+        on the fitted curve, which must be monotonic there)."""
+        low, high = min(self.recorded_data.x), max(self.recorded_data.x)
+        span = high - low or 1.0
+        low, high = low - 0.5 * span, high + 0.5 * span  # allow a little extrapolation
+        f_low, f_high = self.x_to_y(low) - y, self.x_to_y(high) - y
+        if f_low * f_high > 0:
+            raise CalibrationError(
+                f"{y:g} {self.y} is outside what calibration {self.calibration_name!r} covers "
+                f"({self.x_to_y(low):.4g} to {self.x_to_y(high):.4g} {self.y})"
+            )
+        for _ in range(100):
+            mid = (low + high) / 2
+            f_mid = self.x_to_y(mid) - y
+            if f_low * f_mid <= 0:
+                high = mid
+            else:
+                low, f_low = mid, f_mid
+        return (low + high) / 2
+
+
+class PumpCalibration(Calibration, tag="simple_peristaltic_pump", kw_only=True):
+    hz: float = 250.0
+    dc: float = 100.0
+    voltage: float = -1.0
+    x: str = "Duration"
+    y: str = "Volume"
+
+    def duration_to_ml(self, seconds: float) -> float:
+        return self.x_to_y(seconds)
+
+    def ml_to_duration(self, ml: float) -> float:
+        if ml < 0:
+            raise CalibrationError(f"cannot dose a negative volume ({ml:g} ml)")
+        if ml == 0:
+            return 0.0
+        seconds = self.y_to_x(ml)
+        if seconds < 0:
+            raise CalibrationError(f"calibration {self.calibration_name!r} gives a negative duration for {ml:g} ml")
+        return seconds
+
+
+class StirringCalibration(Calibration, tag="simple_stirring", kw_only=True):
+    pwm_hz: float = 200.0
+    voltage: float = -1.0
+    x: str = "DC %"
+    y: str = "RPM"
+
+    def rpm_to_duty_cycle(self, rpm: float) -> float:
+        return self.y_to_x(rpm)
+
+
+class ODCalibration(Calibration, tag="od", kw_only=True):
+    angle: Literal["45", "90", "135", "180"]
+    pd_channel: str
+    ir_led_intensity: float
+    x: str = "OD600"
+    y: str = "Voltage"
+
+    def voltage_to_od600(self, voltage: float) -> float:
+        return self.y_to_x(voltage)
+
+
+AnyCalibration = PumpCalibration | StirringCalibration | ODCalibration
+C = TypeVar("C", bound=Calibration)
+
+#: which calibration kinds each device takes
+DEVICE_KINDS: dict[str, type[Calibration]] = {
+    "media_pump": PumpCalibration,
+    "alt_media_pump": PumpCalibration,
+    "waste_pump": PumpCalibration,
+    "stirring": StirringCalibration,
+    "od45": ODCalibration,
+    "od90": ODCalibration,
+    "od135": ODCalibration,
+    "od180": ODCalibration,
+}
+
+
+def fit_polynomial(x: list[float], y: list[float], degree: int = 1) -> PolyFit:
+    """Least-squares polynomial fit (no numpy: normal equations, degrees up to ~4)."""
+    if len(x) != len(y) or len(x) <= degree:
+        raise CalibrationError(f"need more than {degree} points to fit a degree-{degree} curve, got {len(x)}")
+    n = degree + 1
+    m = [[sum(xi ** (2 * degree - i - j) for xi in x) for j in range(n)] for i in range(n)]
+    v = [sum(yi * xi ** (degree - i) for xi, yi in zip(x, y, strict=True)) for i in range(n)]
+    # Gaussian elimination with partial pivoting
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
+        if abs(m[pivot][col]) < 1e-300:
+            raise CalibrationError("the points do not determine a curve (all x equal?)")
+        m[col], m[pivot], v[col], v[pivot] = m[pivot], m[col], v[pivot], v[col]
+        for r in range(col + 1, n):
+            f = m[r][col] / m[col][col]
+            m[r] = [a - f * b for a, b in zip(m[r], m[col], strict=True)]
+            v[r] -= f * v[col]
+    coefficients = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        coefficients[r] = (v[r] - sum(m[r][k] * coefficients[k] for k in range(r + 1, n))) / m[r][r]
+    if not all(math.isfinite(c) for c in coefficients):
+        raise CalibrationError("the fit did not converge")
+    return PolyFit(coefficients)
+
+
+# -- files ------------------------------------------------------------------------------------
+def calibrations_dir(device: str | None = None) -> Path:
+    base = paths.storage_dir() / "calibrations"
+    return base / device if device else base
+
+
+def _check_name(kind: str, value: str) -> None:
+    if not NAME_PATTERN.match(value):
+        raise CalibrationError(f"{kind} {value!r} is not valid: use letters, digits, '_', '-' and '.'")
+
+
+def calibration_path(device: str, name: str) -> Path:
+    _check_name("device", device)
+    _check_name("calibration name", name)
+    return calibrations_dir(device) / f"{name}.yaml"
+
+
+def to_yaml(calibration: Calibration) -> bytes:
+    import yaml
+
+    data = msgspec.to_builtins(calibration)
+    return yaml.safe_dump(data, sort_keys=False).encode()
+
+
+def from_yaml(text: bytes | str, *, source: str = "calibration") -> AnyCalibration:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+        return msgspec.convert(data, AnyCalibration)
+    except yaml.YAMLError as err:
+        raise CalibrationError(f"{source} is not valid YAML: {err}") from None
+    except msgspec.ValidationError as err:
+        raise CalibrationError(f"{source} is not a calibration this version understands: {err}") from None
+
+
+def save_calibration(device: str, calibration: Calibration) -> Path:
+    """Write the calibration's YAML (replacing one of the same name) and return its path."""
+    path = calibration_path(device, calibration.calibration_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_bytes(to_yaml(calibration))
+    tmp.replace(path)
+    return path
+
+
+def load_calibration(device: str, name: str) -> AnyCalibration:
+    path = calibration_path(device, name)
+    if not path.exists():
+        raise CalibrationError(
+            f"no calibration {name!r} for {device}. `pio calibrations list --device {device}` lists them."
+        )
+    return from_yaml(path.read_bytes(), source=str(path))
+
+
+def list_calibrations(device: str) -> list[str]:
+    folder = calibrations_dir(device)
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def list_devices() -> list[str]:
+    base = calibrations_dir()
+    return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+
+def delete_calibration(device: str, name: str) -> None:
+    path = calibration_path(device, name)
+    if not path.exists():
+        raise CalibrationError(f"no calibration {name!r} for {device}")
+    path.unlink()
+    if active_calibration_name(device) == name:
+        with local_persistent_storage(ACTIVE) as store:
+            del store[device]
+
+
+def set_active_calibration(device: str, name: str) -> None:
+    load_calibration(device, name)  # it must exist and parse
+    with local_persistent_storage(ACTIVE) as store:
+        store[device] = name
+
+
+def active_calibration_name(device: str) -> str | None:
+    with local_persistent_storage(ACTIVE) as store:
+        name = store.get(device)
+    return str(name) if name else None
+
+
+def load_active_calibration(device: str) -> AnyCalibration | None:
+    """The device's active calibration, or None if it has none."""
+    name = active_calibration_name(device)
+    return load_calibration(device, name) if name else None
