@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     from pioreactor.kernel.registries import (
         AutomationRegistry,
+        CalibrationProtocolRegistry,
         CommandRegistry,
         ConfigDefaults,
         HardwareBackendRegistry,
@@ -69,6 +70,19 @@ def pioreactor_register_automations(registry: AutomationRegistry) -> None:
 
 
 @hookspec
+def pioreactor_register_calibration_protocols(registry: CalibrationProtocolRegistry) -> None:
+    """Register calibration protocols: the interactive assistants behind ``pio calibrations run``.
+
+    Called when ``pio calibrations`` lists or runs protocols. The target class implements a
+    protocol for one device (``media_pump``, ``stirring``, ``od90``, ... or a device a plugin
+    adds) and returns the calibration it measured.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(device, protocol_name, "package.module:Class", summary="...")``.
+    """
+
+
+@hookspec
 def pioreactor_register_hardware_backends(registry: HardwareBackendRegistry) -> None:
     """Register hardware backends: the drivers behind PWM, GPIO, ADC, LEDs and temperature.
 
@@ -104,6 +118,20 @@ def pioreactor_all_jobs_stopped(unit: str) -> None:
     off here, as upstream does. Exceptions are reported and do not stop the other plugins.
 
     :param unit: the unit whose jobs were stopped.
+    """
+
+
+@hookspec
+def pioreactor_before_dose(dose: Any) -> None:
+    """Observe, change or veto a dose before the pump runs (a lab's own interlock).
+
+    Called in the pumping process for every dose (each sub-dose of an automation too), after
+    the volume is known and before the dosing event is published. Exceptions veto the dose.
+
+    :param dose: a :class:`pioreactor.sdk.pumps.DoseRequest` with ``unit``, ``experiment``,
+        ``pump`` (``media``, ``alt_media``, ``waste`` or a plugin's pump), ``ml``,
+        ``source_of_event``. Set ``dose.ml`` to change the volume, or call
+        ``dose.veto("reason")`` to refuse it; the pump then does not run and the reason is logged.
     """
 
 

@@ -25,6 +25,7 @@ from pioreactor.kernel.discovery import (
 )
 from pioreactor.kernel.registries import (
     AutomationRegistry,
+    CalibrationProtocolRegistry,
     CommandRegistry,
     ConfigDefaults,
     HardwareBackendRegistry,
@@ -44,6 +45,7 @@ class PluginHost:
         self._backends: HardwareBackendRegistry | None = None
         self._automations: AutomationRegistry | None = None
         self._commands: CommandRegistry | None = None
+        self._protocols: CalibrationProtocolRegistry | None = None
         for info in plugins:
             if info.loaded and info.module_object is not None:
                 self._register(info)
@@ -141,6 +143,18 @@ class PluginHost:
             self._call_registration("pioreactor_register_automations", registry.scoped, rollback)
             self._automations = registry
         return self._automations
+
+    def calibration_protocols(self) -> CalibrationProtocolRegistry:
+        if self._protocols is None:
+            registry = CalibrationProtocolRegistry()
+
+            def rollback(plugin: str) -> None:
+                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
+                    del registry.entries[key]
+
+            self._call_registration("pioreactor_register_calibration_protocols", registry.scoped, rollback)
+            self._protocols = registry
+        return self._protocols
 
     def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
         """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""

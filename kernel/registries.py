@@ -200,6 +200,19 @@ class AutomationRegistry:
             ) from None
 
 
+class CalibrationProtocolRegistry(AutomationRegistry):
+    """Calibration protocols by device and protocol name (``registry.add(device, name, target)``)."""
+
+    def get(self, kind: str, name: str) -> AutomationSpec:
+        try:
+            return self.entries[(kind, name)]
+        except KeyError:
+            known = list(self.of_kind(kind))
+            raise JobNotFoundError(
+                f"no calibration protocol {name!r} for {kind}. Available: {', '.join(known) or 'none'}."
+            ) from None
+
+
 class ScopedAutomationRegistry:
     def __init__(self, registry: AutomationRegistry, plugin: str) -> None:
         self._registry = registry
