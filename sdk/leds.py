@@ -84,7 +84,7 @@ def set_intensities(
             continue
         event = LEDChangeEvent(channel=channel, intensity=value, source_of_event=source_of_event, timestamp=now)
         bus.publish(f"{prefix}/led_change_events", encode(event), qos=1)
-        logger.info("Updated LED %s from %g%% to %g%%.", channel, before[channel], value)
+        logger.info("Updated LED %s from %.3g%% to %.3g%%.", channel, before[channel], value)
     return not locked
 
 

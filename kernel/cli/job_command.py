@@ -93,14 +93,15 @@ def options_for(job_class: type) -> list[click.Option]:
                 )
             )
         else:
+            extra: dict[str, Any] = {} if required else {"default": default}  # no default: click enforces it
             options.append(
                 click.Option(
                     [flag, name],
                     type=kind,
-                    default=default,
                     required=required,
                     show_default=default is not None,
                     help=help_text,
+                    **extra,
                 )
             )
     return options

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from pioreactor.kernel.job import BackgroundJob
 from pioreactor.kernel.timers import RepeatedTimer
-from pioreactor.sdk.structs import AutomationEvent, NoEvent
+from pioreactor.sdk.structs import AutomationEvent, ErrorOccurred, NoEvent
 
 
 class AutomationJob(BackgroundJob):
@@ -43,14 +43,16 @@ class AutomationJob(BackgroundJob):
         raise NotImplementedError
 
     def run(self) -> AutomationEvent | None:
-        """Run ``execute()`` once if the job is ready and not already running it."""
+        """Run ``execute()`` once if the job is ready and not already running it; publish what it
+        returned as ``latest_event`` (``ErrorOccurred`` if it raised, after logging the error)."""
         if self.state != self.READY or not self._run_lock.acquire(blocking=False):
             return None
         try:
             event = self.execute() or NoEvent()
         except Exception as err:
             self.logger.exception("%s failed: %s", self.automation_name, err)
-            return None
+            self.latest_event = ErrorOccurred(message=f"{type(err).__name__}: {err}")
+            return self.latest_event
         finally:
             self._run_lock.release()
         self.latest_event = event

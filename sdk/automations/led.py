@@ -23,6 +23,8 @@ class LEDAutomationJob(AutomationJob):
     def __init__(
         self, unit: str, experiment: str, *, duration: float = 1.0, skip_first_run: bool = False, **kwargs: Any
     ) -> None:
+        if not duration > 0:
+            raise ValueError(f"duration must be a positive number of minutes, got {duration:g}")
         super().__init__(unit, experiment, **kwargs)
         self.edited_channels: set[str] = set()
         self.duration = duration
@@ -33,6 +35,8 @@ class LEDAutomationJob(AutomationJob):
             self.run_every(self.duration, skip_first_run=self._skip_first_run)
 
     def set_duration(self, minutes: float) -> None:
+        if not minutes > 0:
+            raise ValueError(f"duration must be a positive number of minutes, got {minutes:g}")
         self.run_every(minutes, skip_first_run=True)
         self.duration = minutes
 
