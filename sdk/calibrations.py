@@ -9,7 +9,9 @@ turns voltages into OD600. Each kind is a struct tagged by ``calibration_type`` 
 * ``od``: voltage from OD600, per angle; devices od45, od90, od135, od180
 
 The curve is a polynomial ``y = c0*x^n + ... + cn`` (coefficients highest degree first);
-``x_to_y`` evaluates it and ``y_to_x`` inverts it within the range the data covered.
+``x_to_y`` (alias ``predict``) evaluates it and ``y_to_x`` (alias ``ipredict``) inverts it: a
+straight line exactly, anywhere; a higher degree within (a little beyond) the range the data
+covered. ``refit`` fits the recorded data again with another degree (``pio calibrations analyze``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import msgspec
 from pioreactor.kernel import paths
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.storage import local_persistent_storage
+from pioreactor.sdk.structs import ODReading
 
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -61,9 +64,28 @@ class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
     def x_to_y(self, x: float) -> float:
         return self.curve_data_(x)
 
+    def predict(self, x: float) -> float:
+        """``y`` at ``x`` (upstream's name for `x_to_y`)."""
+        return self.x_to_y(x)
+
+    def ipredict(self, y: float) -> float:
+        """The ``x`` that gives ``y`` (upstream's name for `y_to_x`)."""
+        return self.y_to_x(y)
+
+    @property
+    def degree(self) -> int:
+        return len(self.curve_data_.coefficients) - 1
+
     def y_to_x(self, y: float) -> float:
-        """The ``x`` whose ``y`` this is, found within the range of the recorded ``x`` (bisection
-        on the fitted curve, which must be monotonic there)."""
+        """The ``x`` whose ``y`` this is. A straight line is inverted exactly, at any ``x``;
+        higher degrees are solved within the range of the recorded ``x`` plus half its span on
+        either side (bisection on the fitted curve, which must be monotonic there)."""
+        coefficients = self.curve_data_.coefficients
+        if len(coefficients) == 2 and coefficients[0] != 0:
+            slope, intercept = coefficients
+            return (y - intercept) / slope
+        if not self.recorded_data.x:
+            raise CalibrationError(f"calibration {self.calibration_name!r} has no recorded data to invert its curve on")
         low, high = min(self.recorded_data.x), max(self.recorded_data.x)
         span = high - low or 1.0
         low, high = low - 0.5 * span, high + 0.5 * span  # allow a little extrapolation
@@ -124,6 +146,15 @@ class ODCalibration(Calibration, tag="od", kw_only=True):
     def voltage_to_od600(self, voltage: float) -> float:
         return self.y_to_x(voltage)
 
+    def nearest_od600_in_range(self, voltage: float) -> float:
+        """The end of the calibrated OD600 range that ``voltage`` lies beyond (for a reading the
+        curve cannot invert): the lowest recorded OD600 if the voltage is on that side of the
+        curve, else the highest."""
+        low, high = min(self.recorded_data.x), max(self.recorded_data.x)
+        increasing = self.x_to_y(high) >= self.x_to_y(low)
+        below = voltage <= self.x_to_y(low) if increasing else voltage >= self.x_to_y(low)
+        return low if below else high
+
 
 AnyCalibration = PumpCalibration | StirringCalibration | ODCalibration
 C = TypeVar("C", bound=Calibration)
@@ -166,6 +197,25 @@ def fit_polynomial(x: list[float], y: list[float], degree: int = 1) -> PolyFit:
     return PolyFit(coefficients)
 
 
+def refit(calibration: C, degree: int) -> C:
+    """The calibration with its curve fitted again to its recorded data, as a polynomial of ``degree``."""
+    if not 0 <= degree <= 5:
+        raise CalibrationError(f"the degree must be between 0 and 5, got {degree}")
+    data = calibration.recorded_data
+    return msgspec.structs.replace(calibration, curve_data_=fit_polynomial(data.x, data.y, degree))
+
+
+def r_squared(calibration: Calibration) -> float:
+    """How much of the recorded ``y``'s variance the curve explains (1 is a perfect fit)."""
+    x, y = calibration.recorded_data.x, calibration.recorded_data.y
+    if not y:
+        return math.nan
+    mean = sum(y) / len(y)
+    total = sum((v - mean) ** 2 for v in y)
+    residual = sum((v - calibration.x_to_y(u)) ** 2 for u, v in zip(x, y, strict=True))
+    return 1.0 - residual / total if total > 0 else (1.0 if residual == 0 else math.nan)
+
+
 # -- files ------------------------------------------------------------------------------------
 def calibrations_dir(device: str | None = None) -> Path:
     base = paths.storage_dir() / "calibrations"
@@ -187,7 +237,7 @@ def to_yaml(calibration: Calibration) -> bytes:
     import yaml
 
     data = msgspec.to_builtins(calibration)
-    return yaml.safe_dump(data, sort_keys=False).encode()
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None).encode()
 
 
 def from_yaml(text: bytes | str, *, source: str = "calibration") -> AnyCalibration:
@@ -247,6 +297,15 @@ def set_active_calibration(device: str, name: str) -> None:
         store[device] = name
 
 
+def clear_active_calibration(device: str) -> bool:
+    """The device has no active calibration afterwards; True if it had one."""
+    with local_persistent_storage(ACTIVE) as store:
+        if device in store:
+            del store[device]
+            return True
+    return False
+
+
 def active_calibration_name(device: str) -> str | None:
     with local_persistent_storage(ACTIVE) as store:
         name = store.get(device)
@@ -257,3 +316,13 @@ def load_active_calibration(device: str) -> AnyCalibration | None:
     """The device's active calibration, or None if it has none."""
     name = active_calibration_name(device)
     return load_calibration(device, name) if name else None
+
+
+# -- readings ---------------------------------------------------------------------------------
+class CalibratedODReading(ODReading):
+    """An OD reading as od_reading publishes it (``ods``, ``od1``...): ``calibrated`` is 1 when
+    ``od`` is OD600 through the active calibration of its angle, 0 when ``od`` is the
+    photodiode's signal (relative to the REF photodiode). Upstream's shape; a consumer that
+    decodes it as a plain ``ODReading`` ignores the extra field."""
+
+    calibrated: int = 0

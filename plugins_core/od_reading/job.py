@@ -6,6 +6,11 @@ sampled ``samples_per_reading`` times across a mains period, hum removed, the AD
 average of the REF channel. Published as ``ods`` (all channels) and ``od1``, ``od2``, ... .
 A channel above ``saturation_voltage`` means the ADC is saturated: the IR LED goes off and the
 job stops with an error.
+
+Where the angle of a channel has an active OD calibration (``pio calibrations set-active
+--device od90 ...``), that channel's ``od`` is OD600 through the calibration and its reading
+says ``"calibrated": 1``; the uncalibrated value is published as ``raw_od1``, ``raw_od2``, ... .
+A signal beyond the calibrated range reports the nearest end of the range (with one warning).
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ from typing import Any
 
 from pioreactor.plugins_core.od_reading.processing import ReferenceTracker, remove_mains_hum
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
+from pioreactor.sdk.calibrations import (
+    CalibratedODReading,
+    CalibrationError,
+    ODCalibration,
+    load_active_calibration,
+)
 from pioreactor.sdk.leds import locked, set_intensities, temporarily
 from pioreactor.sdk.structs import ODReading, ODReadings, encode
 
@@ -48,6 +59,29 @@ def channel_angles(config: Any) -> tuple[dict[str, str], str | None]:
     return angles, reference
 
 
+def active_od_calibrations(angles: dict[str, str]) -> dict[str, ODCalibration]:
+    """``{channel: calibration}``: the active calibration of each channel's angle (``od90``...)
+    that was made on that channel. One made on a channel that no longer has that angle is an
+    error, rather than a silent OD600 from another photodiode's curve."""
+    found: dict[str, ODCalibration] = {}
+    for angle in sorted(set(angles.values())):
+        device = f"od{angle}"
+        calibration = load_active_calibration(device)
+        if calibration is None:
+            continue
+        if not isinstance(calibration, ODCalibration):
+            raise CalibrationError(f"the active calibration of {device}, {calibration.calibration_name!r}, is not an OD calibration")
+        channel = calibration.pd_channel
+        if angles.get(channel) != angle:
+            raise CalibrationError(
+                f"the active calibration of {device}, {calibration.calibration_name!r}, was made with the photodiode "
+                f"on channel {channel}, which is not at {angle} degrees now ([{CHANNEL_SECTION}]). Recalibrate, "
+                f"or stop using it: pio calibrations set-active --device {device} --none"
+            )
+        found[channel] = calibration
+    return found
+
+
 def ir_led_channel(config: Any) -> str:
     for channel, name in config.section("leds").items():
         if (name or "").strip() == "IR":
@@ -61,6 +95,7 @@ class ODReader(BackgroundJob):
     :param interval: Seconds between readings [default: 1/samples_per_second from config].
     :param ir_led_intensity: IR LED intensity in %, or auto [default: from config].
     :param snapshot: Take one reading, print it as JSON, and exit.
+    :param use_calibration: Report OD600 through each angle's active OD calibration, if it has one.
     """
 
     job_name = "od_reading"
@@ -73,6 +108,10 @@ class ODReader(BackgroundJob):
         "od2": {"datatype": "ODReading", "settable": False},
         "od3": {"datatype": "ODReading", "settable": False},
         "od4": {"datatype": "ODReading", "settable": False},
+        "raw_od1": {"datatype": "ODReading", "settable": False},
+        "raw_od2": {"datatype": "ODReading", "settable": False},
+        "raw_od3": {"datatype": "ODReading", "settable": False},
+        "raw_od4": {"datatype": "ODReading", "settable": False},
     }
 
     def __init__(
@@ -83,6 +122,7 @@ class ODReader(BackgroundJob):
         interval: float | None = None,
         ir_led_intensity: str | None = None,
         snapshot: bool = False,
+        use_calibration: bool = True,
     ) -> None:
         config = get_config()
         if interval is None:
@@ -100,6 +140,7 @@ class ODReader(BackgroundJob):
                 raise ValueError(f"ir_led_intensity must be between 0 and 100 %, got {intensity:g}")
         self.angles, self.reference_channel = channel_angles(config)
         self.ir_channel = ir_led_channel(config)
+        self.calibrations = active_od_calibrations(self.angles) if use_calibration else {}
 
         super().__init__(unit, experiment)
         self.snapshot = snapshot
@@ -113,8 +154,21 @@ class ODReader(BackgroundJob):
         self.adc = get_hardware().adc()
         self.channels = sorted(self.angles) + ([self.reference_channel] if self.reference_channel else [])
         self.reading_callbacks: list[Callable[[ODReadings], None]] = []
+        self._raw: dict[str, ODReading] = {}
         self._reading_lock = threading.Lock()
         self._warned: set[str] = set()
+        self._warned_range: set[str] = set()
+        for channel, calibration in sorted(self.calibrations.items()):
+            self.logger.info(
+                "Channel %s reports OD600 through calibration %r of od%s.",
+                channel, calibration.calibration_name, calibration.angle,
+            )
+            if not self.auto_ir and abs(calibration.ir_led_intensity - intensity) > 1e-9:
+                self.logger.warning(
+                    "Calibration %r was made with the IR LED at %g %%, this reading runs it at %g %%: "
+                    "recalibrate at this intensity if the OD600 looks off.",
+                    calibration.calibration_name, calibration.ir_led_intensity, intensity,
+                )
 
         self.interval = interval
         self.ir_led_intensity = AUTO_IR_START if self.auto_ir else intensity
@@ -175,17 +229,37 @@ class ODReader(BackgroundJob):
             if self.reference_channel is not None:
                 ref = self.reference.update(corrected[self.reference_channel])
                 scale = ref if ref > 0 else 1.0
-            ods = {
-                channel: ODReading(
+            ods = {}
+            for channel, angle in sorted(self.angles.items()):
+                signal = corrected[channel] / scale
+                calibration = self.calibrations.get(channel)
+                ods[channel] = CalibratedODReading(
                     timestamp=timestamp,
                     angle=angle,
-                    od=corrected[channel] / scale,
+                    od=signal if calibration is None else self._to_od600(channel, calibration, signal),
                     channel=channel,
                     ir_led_intensity=self.ir_led_intensity,
+                    calibrated=int(calibration is not None),
                 )
-                for channel, angle in sorted(self.angles.items())
-            }
+                if calibration is not None:
+                    self._raw[channel] = ODReading(
+                        timestamp=timestamp, angle=angle, od=signal, channel=channel, ir_led_intensity=self.ir_led_intensity
+                    )
             return ODReadings(timestamp=timestamp, ods=ods)
+
+    def _to_od600(self, channel: str, calibration: ODCalibration, signal: float) -> float:
+        try:
+            return calibration.voltage_to_od600(signal)
+        except CalibrationError:
+            od600 = calibration.nearest_od600_in_range(signal)
+            if channel not in self._warned_range:
+                self._warned_range.add(channel)
+                self.logger.warning(
+                    "Channel %s reads %.4g, outside what calibration %r covers: reporting OD600 %g, the "
+                    "nearest end of its range (warned once).",
+                    channel, signal, calibration.calibration_name, od600,
+                )
+            return od600
 
     def _check_saturation(self, voltages: dict[str, float]) -> bool:
         for channel, volts in voltages.items():
@@ -215,6 +289,9 @@ class ODReader(BackgroundJob):
         self.ods = readings
         for channel, reading in readings.ods.items():
             setattr(self, f"od{channel}", reading)
+            raw = self._raw.get(channel)
+            if raw is not None and raw.timestamp == readings.timestamp:
+                setattr(self, f"raw_od{channel}", raw)
         for callback in list(self.reading_callbacks):
             try:
                 callback(readings)

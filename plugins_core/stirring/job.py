@@ -3,6 +3,10 @@
 Every ``duration_between_updates_seconds`` it counts the hall sensor's edges for
 ``rpm_measurement_seconds``, publishes ``measured_rpm`` and nudges the duty cycle. A bar that
 reads 0 RPM while powered has stalled: the job warns and kicks it (full power briefly).
+
+With an active stirring calibration (``pio calibrations run --device stirring``), the job starts
+at the duty cycle the calibration gives for the target RPM, and a new target moves the duty cycle
+most of the way to the calibrated one before the PID refines it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import threading
 from typing import Any
 
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
+from pioreactor.sdk.calibrations import CalibrationError, StirringCalibration, load_active_calibration
 from pioreactor.sdk.control import PID
 from pioreactor.sdk.dodging import ODDodger
 from pioreactor.sdk.hardware import pwm_channel_for
@@ -20,6 +25,8 @@ MAX_RPM = 5000.0
 CLI_MAX_RPM = 1500.0
 STALL_KICK_MAX_DUTY_CYCLE = 50.0
 PID_OUTPUT_LIMIT = 7.5  # at most this many duty-cycle points per update, as upstream
+# a new target moves the duty cycle this much of the way to the calibrated one (as upstream)
+CALIBRATED_FEED_FORWARD = 0.9
 
 
 def rpm_from_edges(edges: list[float], pulses_per_revolution: int) -> float:
@@ -37,7 +44,7 @@ class Stirrer(BackgroundJob):
 
     :param target_rpm: RPM to hold, 0 to 1500.
     :param use_rpm: Close the loop on the measured RPM; --no-use-rpm keeps the duty cycle fixed.
-    :param duty_cycle: Duty cycle (%) to start from.
+    :param duty_cycle: Duty cycle (%) to start from (an active stirring calibration gives it for target_rpm).
     """
 
     job_name = "stirring"
@@ -72,6 +79,15 @@ class Stirrer(BackgroundJob):
         super().__init__(unit, experiment)
         self._stopping = threading.Event()
         self.use_rpm = config.getboolean(section, "use_rpm") if use_rpm is None else use_rpm
+        self.calibration = self._load_calibration()
+        if duty_cycle is None and self.use_rpm and self.calibration is not None:
+            calibrated = self.calibrated_duty_cycle(target_rpm)
+            if calibrated is not None:
+                initial_dc = calibrated
+                self.logger.info(
+                    "Starting at %.2f %% duty cycle for %g RPM, from calibration %r.",
+                    initial_dc, target_rpm, self.calibration.calibration_name,
+                )
         self.update_interval = config.getfloat(section, "duration_between_updates_seconds")
         self.measurement_seconds = config.getfloat(section, "rpm_measurement_seconds")
         self.kick_seconds = config.getfloat(section, "kick_duration_seconds")
@@ -110,6 +126,30 @@ class Stirrer(BackgroundJob):
             run_immediately=True,
             name="stirring-rpm-loop",
         )
+
+    # -- calibration -------------------------------------------------------------------------
+    def _load_calibration(self) -> StirringCalibration | None:
+        try:
+            calibration = load_active_calibration("stirring")
+        except CalibrationError as err:
+            self.logger.warning("The active stirring calibration cannot be used: %s", err)
+            return None
+        if calibration is not None and not isinstance(calibration, StirringCalibration):
+            self.logger.warning("The active stirring calibration %r is not a stirring calibration; ignoring it.", calibration.calibration_name)
+            return None
+        return calibration
+
+    def calibrated_duty_cycle(self, rpm: float) -> float | None:
+        """The duty cycle the active calibration gives for ``rpm`` (0 for 0 RPM), or None."""
+        if self.calibration is None:
+            return None
+        if rpm <= 0:
+            return 0.0
+        try:
+            return round(min(100.0, max(0.0, self.calibration.rpm_to_duty_cycle(rpm))), 5)
+        except CalibrationError as err:
+            self.logger.debug("No calibrated duty cycle for %g RPM: %s", rpm, err)
+            return None
 
     # -- lifecycle ---------------------------------------------------------------------------
     # -- dodging OD readings -----------------------------------------------------------------
@@ -186,10 +226,14 @@ class Stirrer(BackgroundJob):
             )
         if not 0.0 <= target_rpm <= MAX_RPM:
             raise ValueError(f"target_rpm must be between 0 and {MAX_RPM:g}, got {target_rpm:g}")
-        # feed forward: most of the way to the duty cycle that the last measurement suggests (RPM is
-        # not quite proportional to duty cycle, so the full jump would overshoot), then the PID refines
+        # feed forward: most of the way to the duty cycle that the calibration (or else the last
+        # measurement) suggests (RPM is not quite proportional to duty cycle, so the full jump
+        # would overshoot), then the PID refines
         last = (self.measured_rpm or {}).get("measured_rpm") or 0.0
-        if last > 50.0 and self.duty_cycle > 0 and target_rpm > 0:
+        calibrated = self.calibrated_duty_cycle(target_rpm)
+        if calibrated is not None and target_rpm > 0:
+            self.set_duty_cycle(self.duty_cycle + CALIBRATED_FEED_FORWARD * (calibrated - self.duty_cycle))
+        elif last > 50.0 and self.duty_cycle > 0 and target_rpm > 0:
             suggested = self.duty_cycle * target_rpm / last
             self.set_duty_cycle(min(100.0, max(0.0, self.duty_cycle + 0.8 * (suggested - self.duty_cycle))))
         elif target_rpm == 0:

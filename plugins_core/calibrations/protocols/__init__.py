@@ -1,0 +1,1 @@
+"""The built-in calibration protocols, one module per kind of device."""
