@@ -83,6 +83,31 @@ def pioreactor_register_calibration_protocols(registry: CalibrationProtocolRegis
 
 
 @hookspec
+def pioreactor_register_profile_actions(registry: JobRegistry) -> None:
+    """Register experiment-profile action types beyond the built-in ones
+    (``start``, ``stop``, ``pause``, ``resume``, ``update``, ``log``, ``repeat``, ``when``).
+
+    Called when ``pio run experiment_profile`` verifies or executes a profile. The target is a
+    callable run when the action fires; see the profiles documentation for its arguments.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(action_type, "package.module:callable", summary="...")``.
+    """
+
+
+@hookspec
+def pioreactor_register_expression_functions(registry: JobRegistry) -> None:
+    """Add functions to the ``${{ ... }}`` expression language of experiment profiles.
+
+    Called when a profile is verified or executed. The target is a plain callable; numbers,
+    strings and booleans go in and must come out.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(function_name, "package.module:callable", summary="...")``.
+    """
+
+
+@hookspec
 def pioreactor_register_hardware_backends(registry: HardwareBackendRegistry) -> None:
     """Register hardware backends: the drivers behind PWM, GPIO, ADC, LEDs and temperature.
 
