@@ -17,8 +17,10 @@ if TYPE_CHECKING:
         CalibrationProtocolRegistry,
         CommandRegistry,
         ConfigDefaults,
+        ExpressionFunctionRegistry,
         HardwareBackendRegistry,
         JobRegistry,
+        ProfileActionRegistry,
     )
 
 hookspec = pluggy.HookspecMarker("pioreactor")
@@ -83,7 +85,7 @@ def pioreactor_register_calibration_protocols(registry: CalibrationProtocolRegis
 
 
 @hookspec
-def pioreactor_register_profile_actions(registry: JobRegistry) -> None:
+def pioreactor_register_profile_actions(registry: ProfileActionRegistry) -> None:
     """Register experiment-profile action types beyond the built-in ones
     (``start``, ``stop``, ``pause``, ``resume``, ``update``, ``log``, ``repeat``, ``when``).
 
@@ -96,7 +98,7 @@ def pioreactor_register_profile_actions(registry: JobRegistry) -> None:
 
 
 @hookspec
-def pioreactor_register_expression_functions(registry: JobRegistry) -> None:
+def pioreactor_register_expression_functions(registry: ExpressionFunctionRegistry) -> None:
     """Add functions to the ``${{ ... }}`` expression language of experiment profiles.
 
     Called when a profile is verified or executed. The target is a plain callable; numbers,

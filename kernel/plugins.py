@@ -28,12 +28,16 @@ from pioreactor.kernel.registries import (
     CalibrationProtocolRegistry,
     CommandRegistry,
     ConfigDefaults,
+    ExpressionFunctionRegistry,
     HardwareBackendRegistry,
     JobRegistry,
+    ProfileActionRegistry,
     SpecRegistry,
 )
 
 PROJECT = "pioreactor"
+
+
 class PluginHost:
     """Every plugin of this process, registered with pluggy, and what their hooks registered."""
 
@@ -46,6 +50,8 @@ class PluginHost:
         self._automations: AutomationRegistry | None = None
         self._commands: CommandRegistry | None = None
         self._protocols: CalibrationProtocolRegistry | None = None
+        self._profile_actions: ProfileActionRegistry | None = None
+        self._expression_functions: ExpressionFunctionRegistry | None = None
         for info in plugins:
             if info.loaded and info.module_object is not None:
                 self._register(info)
@@ -119,7 +125,9 @@ class PluginHost:
 
             registry = CommandRegistry()
             registry.reserved = frozenset(SUBCOMMANDS)
-            self._call_registration("pioreactor_register_commands", registry.scoped, self._spec_rollback(registry))
+            self._call_registration(
+                "pioreactor_register_commands", registry.scoped, self._spec_rollback(registry)
+            )
             self._commands = registry
         return self._commands
 
@@ -156,13 +164,34 @@ class PluginHost:
             self._protocols = registry
         return self._protocols
 
+    def profile_actions(self) -> ProfileActionRegistry:
+        if self._profile_actions is None:
+            registry = ProfileActionRegistry()
+            self._call_registration(
+                "pioreactor_register_profile_actions", registry.scoped, self._spec_rollback(registry)
+            )
+            self._profile_actions = registry
+        return self._profile_actions
+
+    def expression_functions(self) -> ExpressionFunctionRegistry:
+        if self._expression_functions is None:
+            registry = ExpressionFunctionRegistry()
+            self._call_registration(
+                "pioreactor_register_expression_functions", registry.scoped, self._spec_rollback(registry)
+            )
+            self._expression_functions = registry
+        return self._expression_functions
+
     def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
         """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""
         for impl in getattr(self.pm.hook, name).get_hookimpls():
             try:
                 impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
             except Exception as err:
-                print(f"pio: plugin {impl.plugin_name!r} failed in {name}: {type(err).__name__}: {err}", file=sys.stderr)
+                print(
+                    f"pio: plugin {impl.plugin_name!r} failed in {name}: {type(err).__name__}: {err}",
+                    file=sys.stderr,
+                )
 
     def apply_config_defaults(self, config: Config) -> None:
         defaults = ConfigDefaults(config)

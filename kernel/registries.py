@@ -144,6 +144,16 @@ class CommandRegistry(SpecRegistry[CommandSpec]):
             raise RegistrationError(f"plugin {plugin!r} registered the command {name!r}, one of pio's own")
 
 
+class ProfileActionRegistry(SpecRegistry[Spec]):
+    kind = "profile action"
+    spec_class = Spec
+
+
+class ExpressionFunctionRegistry(SpecRegistry[Spec]):
+    kind = "expression function"
+    spec_class = Spec
+
+
 class HardwareBackendRegistry(SpecRegistry[BackendSpec]):
     kind = "hardware backend"
     spec_class = BackendSpec
