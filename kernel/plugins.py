@@ -32,7 +32,6 @@ from pioreactor.kernel.registries import (
     HardwareBackendRegistry,
     JobRegistry,
     ProfileActionRegistry,
-    SpecRegistry,
 )
 
 PROJECT = "pioreactor"
@@ -45,13 +44,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins = plugins
-        self._jobs: JobRegistry | None = None
-        self._backends: HardwareBackendRegistry | None = None
-        self._automations: AutomationRegistry | None = None
-        self._commands: CommandRegistry | None = None
-        self._protocols: CalibrationProtocolRegistry | None = None
-        self._profile_actions: ProfileActionRegistry | None = None
-        self._expression_functions: ExpressionFunctionRegistry | None = None
+        self._registries: dict[str, Any] = {}
         for info in plugins:
             if info.loaded and info.module_object is not None:
                 self._register(info)
@@ -102,85 +95,42 @@ class PluginHost:
                 if info.source != "core":
                     self.pm.unregister(name=info.name)
 
-    @staticmethod
-    def _spec_rollback(registry: SpecRegistry[Any]) -> Callable[[str], None]:
-        def rollback(plugin: str) -> None:
-            for name in [n for n, spec in registry.entries.items() if spec.plugin == plugin]:
-                del registry.entries[name]
+    def _registry(self, hook_name: str, registry: Any) -> Any:
+        """``registry`` filled by every plugin's ``hook_name`` (built once per process)."""
+        if hook_name not in self._registries:
 
-        return rollback
+            def rollback(plugin: str) -> None:
+                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
+                    del registry.entries[key]
+
+            self._call_registration(hook_name, registry.scoped, rollback)
+            self._registries[hook_name] = registry
+        return self._registries[hook_name]
 
     def jobs(self) -> JobRegistry:
-        if self._jobs is None:
-            registry = JobRegistry()
-            self._call_registration(
-                "pioreactor_register_jobs", registry.scoped, self._spec_rollback(registry)
-            )
-            self._jobs = registry
-        return self._jobs
+        return self._registry("pioreactor_register_jobs", JobRegistry())
 
     def commands(self) -> CommandRegistry:
-        if self._commands is None:
-            from pioreactor.kernel.cli import SUBCOMMANDS
+        from pioreactor.kernel.cli import SUBCOMMANDS
 
-            registry = CommandRegistry()
-            registry.reserved = frozenset(SUBCOMMANDS)
-            self._call_registration(
-                "pioreactor_register_commands", registry.scoped, self._spec_rollback(registry)
-            )
-            self._commands = registry
-        return self._commands
+        registry = CommandRegistry()
+        registry.reserved = frozenset(SUBCOMMANDS)
+        return self._registry("pioreactor_register_commands", registry)
 
     def backends(self) -> HardwareBackendRegistry:
-        if self._backends is None:
-            registry = HardwareBackendRegistry()
-            self._call_registration(
-                "pioreactor_register_hardware_backends", registry.scoped, self._spec_rollback(registry)
-            )
-            self._backends = registry
-        return self._backends
+        return self._registry("pioreactor_register_hardware_backends", HardwareBackendRegistry())
 
     def automations(self) -> AutomationRegistry:
-        if self._automations is None:
-            registry = AutomationRegistry()
-
-            def rollback(plugin: str) -> None:
-                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
-                    del registry.entries[key]
-
-            self._call_registration("pioreactor_register_automations", registry.scoped, rollback)
-            self._automations = registry
-        return self._automations
+        return self._registry("pioreactor_register_automations", AutomationRegistry())
 
     def calibration_protocols(self) -> CalibrationProtocolRegistry:
-        if self._protocols is None:
-            registry = CalibrationProtocolRegistry()
-
-            def rollback(plugin: str) -> None:
-                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
-                    del registry.entries[key]
-
-            self._call_registration("pioreactor_register_calibration_protocols", registry.scoped, rollback)
-            self._protocols = registry
-        return self._protocols
+        return self._registry("pioreactor_register_calibration_protocols", CalibrationProtocolRegistry())
 
     def profile_actions(self) -> ProfileActionRegistry:
-        if self._profile_actions is None:
-            registry = ProfileActionRegistry()
-            self._call_registration(
-                "pioreactor_register_profile_actions", registry.scoped, self._spec_rollback(registry)
-            )
-            self._profile_actions = registry
-        return self._profile_actions
+        return self._registry("pioreactor_register_profile_actions", ProfileActionRegistry())
 
     def expression_functions(self) -> ExpressionFunctionRegistry:
-        if self._expression_functions is None:
-            registry = ExpressionFunctionRegistry()
-            self._call_registration(
-                "pioreactor_register_expression_functions", registry.scoped, self._spec_rollback(registry)
-            )
-            self._expression_functions = registry
-        return self._expression_functions
+        return self._registry("pioreactor_register_expression_functions", ExpressionFunctionRegistry())
 
     def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
         """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""
