@@ -202,7 +202,8 @@ class BackgroundJob(metaclass=_JobMeta):
             )
 
     def _on_set_message(self, message: Message) -> None:
-        setting = message.topic.split("/")[4].lstrip("$")
+        # the setting follows the job's name, which may itself contain "/" (e.g. a profile run)
+        setting = message.topic.split("/")[3 + len(self.job_name.split("/"))].lstrip("$")
         if setting == "state":
             self._on_state_request(message.text().strip())
             return

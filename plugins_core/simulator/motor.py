@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_RECORDED_EDGES = 20_000
+EDGE_HISTORY_SECONDS = 30.0
 EDGE_JITTER_SECONDS = 50e-6
 
 
@@ -78,6 +79,14 @@ class StirringMotor:
         if rpm0 == 0.0 and target == 0.0:
             self.t = now
             return
+        if dt > EDGE_HISTORY_SECONDS:
+            # edges older than any measurement window are never read: move the angle on in one
+            # step, and only work out the edge times of the last stretch
+            skip = dt - EDGE_HISTORY_SECONDS
+            self.revolutions += self._revolutions_after(skip, rpm0, target)
+            rpm0 = target + (rpm0 - target) * math.exp(-skip / self.params.time_constant)
+            self.rpm, self.t, dt = rpm0, self.t + skip, EDGE_HISTORY_SECONDS
+            self._edges.clear()
         total = self._revolutions_after(dt, rpm0, target)
         self._record_edges(rpm0, target, dt, total)
         rpm1 = target + (rpm0 - target) * math.exp(-dt / self.params.time_constant)
