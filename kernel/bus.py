@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -310,3 +310,212 @@ def get_bus() -> Bus:
 def set_bus(bus: Bus | None) -> None:
     global _process_bus
     _process_bus = bus
+
+
+# -- durable consumption -------------------------------------------------------------------------
+class Delivery(NamedTuple):
+    """A message received on a :class:`DurableSubscriber`; the broker keeps it until it is acked.
+
+    (A named tuple: one is made per message, and tens of thousands arrive per second.)
+    """
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    #: the broker says it may have delivered this message before (a redelivery)
+    dup: bool
+    mid: int
+    #: which connection brought it: message ids are only meaningful within their connection
+    connection: int
+    received_at: float  # time.monotonic()
+
+
+_PUBACK = 0x40
+
+
+class _BufferedSocket:
+    """Reads the socket 256 kB at a time: paho asks for a packet's bytes a few at a time, one
+    system call each. ``pending()`` tells paho's loop that buffered bytes are waiting (the way an
+    SSL socket does), so it reads them without waiting in ``select``."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._data = b""
+        self._pos = 0
+
+    def recv(self, size: int) -> bytes:
+        if self._pos >= len(self._data):
+            data = self._sock.recv(262144)
+            if not data:
+                return data
+            self._data, self._pos = data, 0
+        chunk = self._data[self._pos : self._pos + size]
+        self._pos += len(chunk)
+        return chunk
+
+    def pending(self) -> int:
+        return len(self._data) - self._pos
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _ThroughputClient(mqtt.Client):
+    """paho's client, reading every packet that has arrived per loop iteration (instead of one)
+    from a buffered socket: about 40 % less CPU per received message. Falls back to paho's own
+    behaviour if its internals are not the ones this was written against (paho 2.x)."""
+
+    _tuned = all(hasattr(mqtt.Client, name) for name in ("_create_socket", "_packet_read", "_loop_rc_handle"))
+
+    def _create_socket(self) -> Any:
+        sock = super()._create_socket()
+        if not self._tuned or self._ssl or self._transport != "tcp":
+            return sock
+        return _BufferedSocket(sock)
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        if not self._tuned:
+            return super().loop_read(max_packets)
+        for _ in range(1000):  # then let the loop write (acknowledgements, pings) and check timers
+            if self._sock is None:
+                return MQTTErrorCode.MQTT_ERR_NO_CONN
+            rc = self._packet_read()
+            if rc > 0:
+                return self._loop_rc_handle(rc)
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+
+class DurableSubscriber:
+    """An MQTT session that keeps what it has not acknowledged, for consumers that must not lose messages.
+
+    Unlike :class:`Bus` (a clean session, acknowledged on receipt), it connects with
+    ``clean_session=False`` and a stable client id, so the broker queues QoS 1 messages while it
+    is away (a restart, a crash, a network drop) and sends again whatever it did not acknowledge;
+    it subscribes again after every connect (in case the broker lost the session); and it
+    acknowledges only when the consumer calls :meth:`ack`, e.g. once the rows are committed.
+    The broker may therefore deliver a message more than once (``dup``): consumers deduplicate.
+
+    ``on_message`` runs in the network thread: keep it short (append to a queue).
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        topic_filters: list[str],
+        on_message: Callable[[Delivery], None],
+        *,
+        settings: BrokerSettings | None = None,
+        qos: int = 1,
+    ) -> None:
+        import time
+
+        self._monotonic = time.monotonic
+        self.settings = settings or BrokerSettings.from_config(get_config())
+        self.client_id = client_id
+        self.topic_filters = list(dict.fromkeys(topic_filters))
+        self.qos = qos
+        self.on_message = on_message
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker confirmed the subscriptions of this connection
+        self.connection = 0  # incremented on each successful connect
+        self.connects = 0
+        self._closing = False
+        client = _ThroughputClient(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if self.settings.username:
+            client.username_pw_set(self.settings.username, self.settings.password or None)
+        if self.settings.use_tls:
+            client.tls_set()
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.on_socket_open = _no_delay
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = lambda *args: self.subscribed.set()
+        self.client = client
+        # one write for many acknowledgements; paho's public ack() is the fallback
+        self._queue_packet = getattr(client, "_packet_queue", None)
+
+    def connect(self, timeout: float = 5.0) -> bool:
+        """Connect in the background; True once the broker confirmed the subscriptions (within
+        ``timeout`` s), so that everything published from then on reaches this session."""
+        self.client.connect_async(self.settings.host, self.settings.port, keepalive=self.settings.keepalive)
+        self.client.loop_start()
+        if not self.subscribed.wait(timeout):
+            log.warning(
+                "Cannot reach the MQTT broker at %s:%s yet; retrying in the background.",
+                self.settings.host,
+                self.settings.port,
+            )
+            return False
+        return True
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            log.error("The MQTT broker at %s:%s refused the connection: %s.", self.settings.host, self.settings.port, reason)
+            return
+        self.connection += 1
+        self.connects += 1
+        self.subscribed.clear()
+        # the broker may have lost the session (no persistence): subscribe again every time
+        client.subscribe([(topic, self.qos) for topic in self.topic_filters])
+        if self.connects > 1:
+            log.info(
+                "Reconnected to the MQTT broker (session %s).",
+                "kept" if flags.session_present else "lost: subscribed again",
+            )
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self.connected.clear()
+        self.subscribed.clear()
+        if not self._closing:
+            log.warning("Lost the connection to the MQTT broker (%s); reconnecting.", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        payload = msg.payload
+        self.on_message(
+            Delivery(
+                msg.topic,
+                payload if type(payload) is bytes else bytes(payload),
+                msg.qos,
+                bool(msg.retain),
+                bool(msg.dup),
+                msg.mid,
+                self.connection,
+                self._monotonic(),
+            )
+        )
+
+    def ack(self, deliveries: list[Delivery]) -> int:
+        """Acknowledge ``deliveries`` (QoS 1) so the broker forgets them; returns how many were sent.
+
+        Deliveries of an earlier connection are skipped: the broker sends those again (their ids
+        may now name other messages), and the consumer recognises them as duplicates.
+        """
+        current = self.connection
+        mids = [d.mid for d in deliveries if d.qos == 1 and d.connection == current]
+        if not mids or not self.connected.is_set():
+            return 0
+        if self._queue_packet is not None:
+            packet = b"".join(bytes((_PUBACK, 2, mid >> 8, mid & 0xFF)) for mid in mids)
+            self._queue_packet(_PUBACK, packet, 0, 0)
+        else:  # pragma: no cover - a paho without the private method
+            for mid in mids:
+                self.client.ack(mid, 1)
+        return len(mids)
+
+    def close(self) -> None:
+        """Disconnect; unacknowledged messages stay with the broker for the next session."""
+        self._closing = True
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.connected.clear()

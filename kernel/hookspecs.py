@@ -17,10 +17,14 @@ if TYPE_CHECKING:
         CalibrationProtocolRegistry,
         CommandRegistry,
         ConfigDefaults,
+        DatabaseTableRegistry,
+        ExportDatasetRegistry,
         ExpressionFunctionRegistry,
         HardwareBackendRegistry,
         JobRegistry,
+        MqttSinkRegistry,
         ProfileActionRegistry,
+        UiDescriptorRegistry,
     )
 
 hookspec = pluggy.HookspecMarker("pioreactor")
@@ -138,6 +142,57 @@ def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
 
 
 @hookspec
+def pioreactor_register_database_tables(registry: DatabaseTableRegistry) -> None:
+    """Declare the tables (and views) this plugin keeps in the leader's database, with their
+    migrations.
+
+    Called whenever the database is opened by ``mqtt_to_db_streaming``, an export, a backup or
+    ``pio experiments``: each table's migrations that the database has not seen yet are applied,
+    in order, each in its own transaction. Migrations are append-only: to change a table, add a
+    script at the end of its list, never edit one that has shipped.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, migrations=["CREATE TABLE name (...)", ...], summary="...")``. Give a
+        table of readings a ``UNIQUE`` key (e.g. experiment, timestamp, unit, channel): the
+        streamer inserts with ``INSERT OR IGNORE``, so a message delivered twice is stored once.
+    """
+
+
+@hookspec
+def pioreactor_register_mqtt_sinks(registry: MqttSinkRegistry) -> None:
+    """Route MQTT topics into database tables: what ``mqtt_to_db_streaming`` subscribes to.
+
+    Called when the streamer starts. Each sink names topic filters, a parser and a table; the
+    parser is imported when the streamer starts, never when plugins are listed.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, topics=["pioreactor/+/+/job/setting"], parser="package.module:function",
+        table="table_name", summary="...")``. The parser is called as ``parser(topic, payload)``
+        (``payload`` is bytes, never empty) and returns a row (a dict of column to value), a list of
+        rows, or None to store nothing. If it raises, the message goes to the ``mqtt_dead_letters``
+        table and the stream carries on. Pass ``timestamped=False`` when the payload carries no
+        timestamp of its own (the parser then stamps rows with the receive time), so a message the
+        broker delivers twice is recognised by its content instead.
+    """
+
+
+@hookspec
+def pioreactor_register_export_datasets(registry: ExportDatasetRegistry) -> None:
+    """Offer datasets to ``pio run export_experiment_data`` (and later the web UI's export page).
+
+    Called when datasets are listed or exported. Users add their own as YAML files in
+    ``$PIO_HOME/exportable_datasets/`` with the same fields.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, table="table_name", description="...", timestamp_columns=["timestamp"],
+        has_unit=True, has_experiment=True, default_order_by="timestamp")``, or pass
+        ``query="SELECT ..."`` instead of ``table``. Optional: ``display_name``,
+        ``always_partition_by_unit``, ``column_descriptions`` and ``column_units`` (dicts keyed by
+        column).
+    """
+
+
+@hookspec
 def pioreactor_all_jobs_stopped(unit: str) -> None:
     """Switch off what outlives jobs, after ``pio kill --all-jobs`` stopped every job of the unit.
 
@@ -172,4 +227,20 @@ def pioreactor_job_state_changed(job: Any, old_state: str, new_state: str) -> No
     :param job: the :class:`pioreactor.sdk.BackgroundJob` instance.
     :param old_state: the state it left.
     :param new_state: the state it is now in.
+    """
+
+
+@hookspec
+def pioreactor_register_ui_descriptors(registry: UiDescriptorRegistry) -> None:
+    """Describe this plugin's jobs, automations and charts for a user interface.
+
+    Called when a UI (or ``pio plugins ui``) asks what it can show. Descriptors are plain
+    dicts: a job form (``{"job_name", "display_name", "description", "fields": [{"key",
+    "label", "type", "default", "unit"}]}``), an automation form (the same with
+    ``"automation_name"`` and ``"kind"``), or a chart (``{"chart_key", "title", "topic",
+    "payload_key", "y_axis_label"}``). Nothing is copied into ``$PIO_HOME``: uninstalling the
+    plugin removes its descriptors.
+
+    :param registry: scoped to the calling plugin. Call ``registry.add_job(descriptor)``,
+        ``registry.add_automation(descriptor)`` or ``registry.add_chart(descriptor)``.
     """

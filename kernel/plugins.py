@@ -28,10 +28,14 @@ from pioreactor.kernel.registries import (
     CalibrationProtocolRegistry,
     CommandRegistry,
     ConfigDefaults,
+    DatabaseTableRegistry,
+    ExportDatasetRegistry,
     ExpressionFunctionRegistry,
     HardwareBackendRegistry,
     JobRegistry,
+    MqttSinkRegistry,
     ProfileActionRegistry,
+    UiDescriptorRegistry,
 )
 
 PROJECT = "pioreactor"
@@ -131,6 +135,18 @@ class PluginHost:
 
     def expression_functions(self) -> ExpressionFunctionRegistry:
         return self._registry("pioreactor_register_expression_functions", ExpressionFunctionRegistry())
+
+    def database_tables(self) -> DatabaseTableRegistry:
+        return self._registry("pioreactor_register_database_tables", DatabaseTableRegistry())
+
+    def mqtt_sinks(self) -> MqttSinkRegistry:
+        return self._registry("pioreactor_register_mqtt_sinks", MqttSinkRegistry())
+
+    def export_datasets(self) -> ExportDatasetRegistry:
+        return self._registry("pioreactor_register_export_datasets", ExportDatasetRegistry())
+
+    def ui_descriptors(self) -> UiDescriptorRegistry:
+        return self._registry("pioreactor_register_ui_descriptors", UiDescriptorRegistry())
 
     def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
         """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""

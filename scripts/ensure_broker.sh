@@ -11,7 +11,12 @@ mkdir -p .demo
 cat > .demo/mosquitto.conf <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
-persistence false
+# keep queued QoS 1 messages of persistent sessions across broker restarts (mqtt_to_db_streaming)
+persistence true
+persistence_location $(pwd)/.demo/
+autosave_interval 10
+max_queued_messages 0
+max_inflight_messages 1000
 user $(id -un)
 CONF
 "$mosquitto_bin" -c .demo/mosquitto.conf -d

@@ -16,7 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("pioreactor.kernel.cli.run:run", "Run a job or action registered by a plugin."),
     "kill": ("pioreactor.kernel.cli.jobs:kill", "Stop running jobs on this unit."),
     "jobs": ("pioreactor.kernel.cli.jobs:jobs", "List jobs and change their settings."),
-    "plugins": ("pioreactor.kernel.cli.plugins:plugins", "List installed plugins and whether they loaded."),
+    "plugins": ("pioreactor.kernel.cli.plugins:plugins", "List, check, create, install and uninstall plugins."),
     "mqtt": ("pioreactor.kernel.cli.mqtt:mqtt", "Print MQTT messages as they arrive."),
     "log": ("pioreactor.kernel.cli.logs:log", "Write a message to the unit's log."),
     "logs": ("pioreactor.kernel.cli.logs:logs", "Show the unit's log file."),

@@ -35,3 +35,74 @@ def pioreactor_all_jobs_stopped(unit):
     from pioreactor.plugins_core.leds.action import all_leds_off
 
     all_leds_off()
+
+
+# -- the leader's database (tables, what streams into them, what exports offer) ----------------
+UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
+
+
+@hookimpl
+def pioreactor_register_database_tables(registry):
+    registry.add(
+        "led_change_events",
+        migrations=[
+            f"CREATE TABLE IF NOT EXISTS led_change_events ({UNIT_EXPERIMENT}, channel TEXT NOT NULL, "
+            "intensity REAL NOT NULL, source_of_event TEXT, UNIQUE (experiment, timestamp, pioreactor_unit, channel))"
+        ],
+    )
+    registry.add(
+        "led_automation_events",
+        migrations=[
+            f"CREATE TABLE IF NOT EXISTS led_automation_events ({UNIT_EXPERIMENT}, event_name TEXT NOT NULL, "
+            "message TEXT, data TEXT);\n"
+            "CREATE INDEX IF NOT EXISTS led_automation_events_by_time ON led_automation_events (experiment, timestamp)"
+        ],
+    )
+
+
+@hookimpl
+def pioreactor_register_mqtt_sinks(registry):
+    registry.add("led_change_events", topics="pioreactor/+/+/led_change_events", parser="pioreactor.sdk.records:led_change_event")
+    registry.add(
+        "led_automation_events",
+        topics="pioreactor/+/+/led_automation/latest_event",
+        parser="pioreactor.sdk.records:automation_event",
+        timestamped=False,
+    )
+
+
+@hookimpl
+def pioreactor_register_export_datasets(registry):
+    registry.add(
+        "led_change_events",
+        table="led_change_events",
+        description="Each change of an LED's intensity, and what changed it.",
+        timestamp_columns=["timestamp"],
+        default_order_by="timestamp",
+        column_units={"intensity": "%"},
+    )
+    registry.add(
+        "led_automation_events",
+        table="led_automation_events",
+        description="What the LED automation did at each run.",
+        timestamp_columns=["timestamp"],
+        default_order_by="timestamp",
+    )
+
+
+# -- what a user interface shows -----------------------------------------------------------------
+@hookimpl
+def pioreactor_register_ui_descriptors(registry):
+    registry.add_automation(
+        {
+            "automation_name": "light_dark_cycle",
+            "kind": "led",
+            "display_name": "Light/dark cycle",
+            "description": "Alternate light and dark periods on LEDs C and D.",
+            "fields": [
+                {"key": "light_intensity", "label": "Light intensity", "type": "float", "default": 50.0, "unit": "%", "settable": True},
+                {"key": "light_duration_minutes", "label": "Light duration", "type": "integer", "default": 16, "unit": "min", "settable": True},
+                {"key": "dark_duration_minutes", "label": "Dark duration", "type": "integer", "default": 8, "unit": "min", "settable": True},
+            ],
+        }
+    )

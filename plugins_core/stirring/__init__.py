@@ -33,3 +33,60 @@ def pioreactor_register_config_defaults(defaults):
         },
     )
     defaults.section("stirring.pid", {"Kp": 0.01, "Ki": 0.0, "Kd": 0.0})
+
+
+# -- the leader's database (tables, what streams into them, what exports offer) ----------------
+@hookimpl
+def pioreactor_register_database_tables(registry):
+    registry.add(
+        "stirring_rates",
+        migrations=[
+            "CREATE TABLE IF NOT EXISTS stirring_rates (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
+            "timestamp TEXT NOT NULL, measured_rpm REAL NOT NULL, UNIQUE (experiment, timestamp, pioreactor_unit))"
+        ],
+    )
+
+
+@hookimpl
+def pioreactor_register_mqtt_sinks(registry):
+    registry.add("stirring_rates", topics="pioreactor/+/+/stirring/measured_rpm", parser="pioreactor.sdk.records:measured_rpm")
+
+
+@hookimpl
+def pioreactor_register_export_datasets(registry):
+    registry.add(
+        "stirring_rates",
+        table="stirring_rates",
+        description="Stirring speed measured by the hall sensor.",
+        timestamp_columns=["timestamp"],
+        default_order_by="timestamp",
+        column_units={"measured_rpm": "RPM"},
+    )
+
+
+# -- what a user interface shows -----------------------------------------------------------------
+@hookimpl
+def pioreactor_register_ui_descriptors(registry):
+    registry.add_job(
+        {
+            "job_name": "stirring",
+            "display_name": "Stirring",
+            "description": "Stir the vial at a target RPM, measured by the hall sensor.",
+            "fields": [
+                {"key": "target_rpm", "label": "Target RPM", "type": "float", "default": 500.0, "unit": "RPM", "settable": True},
+                {"key": "duty_cycle", "label": "Duty cycle", "type": "float", "unit": "%", "settable": True},
+                {"key": "use_rpm", "label": "Closed loop on RPM", "type": "boolean", "default": True},
+            ],
+        }
+    )
+    registry.add_chart(
+        {
+            "chart_key": "stirring_rates",
+            "title": "Stirring speed",
+            "topic": "stirring/measured_rpm",
+            "payload_key": "measured_rpm",
+            "y_axis_label": "RPM",
+            "table": "stirring_rates",
+            "column": "measured_rpm",
+        }
+    )

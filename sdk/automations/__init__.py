@@ -38,4 +38,8 @@ def __getattr__(name: str) -> object:
         from pioreactor.sdk.automations.led import LEDAutomationJob
 
         return LEDAutomationJob
+    if name == "DosingAutomationJob":
+        from pioreactor.sdk.automations.dosing import DosingAutomationJob
+
+        return DosingAutomationJob
     raise AttributeError(f"module 'pioreactor.sdk.automations' has no attribute {name!r}")

@@ -1,0 +1,199 @@
+"""Data on the leader: ``mqtt_to_db_streaming``, ``pio experiments``, ``export_experiment_data``,
+``backup_database``, and the tables they need (experiments, logs, dead letters).
+
+Until the pumps and dosing plugins take them over, this plugin also declares the dosing tables
+(dosing_events, dosing_automation_events, liquid_volumes, alt_media_fractions) and their sinks.
+"""
+
+from pioreactor.sdk import hookimpl
+
+PACKAGE = "pioreactor.plugins_core.data"
+RECORDS = "pioreactor.sdk.records"
+UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
+
+TABLES = {
+    "experiments": (
+        "Experiments: name, creation time, description",
+        "CREATE TABLE IF NOT EXISTS experiments (experiment TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
+        "description TEXT NOT NULL DEFAULT '', media_used TEXT, organism_used TEXT)",
+    ),
+    "experiment_worker_assignments": (
+        "Which experiment each unit works for",
+        "CREATE TABLE IF NOT EXISTS experiment_worker_assignments (pioreactor_unit TEXT PRIMARY KEY, "
+        "experiment TEXT NOT NULL REFERENCES experiments (experiment) ON DELETE CASCADE, assigned_at TEXT NOT NULL)",
+    ),
+    "logs": (
+        "Log records of every unit (pioreactor/<unit>/<experiment>/logs/...)",
+        f"CREATE TABLE IF NOT EXISTS logs ({UNIT_EXPERIMENT}, message TEXT NOT NULL, task TEXT NOT NULL, "
+        "level TEXT NOT NULL, source TEXT NOT NULL, "
+        "UNIQUE (experiment, timestamp, pioreactor_unit, task, level, message));\n"
+        "CREATE INDEX IF NOT EXISTS logs_by_time ON logs (timestamp)",
+    ),
+    "mqtt_dead_letters": (
+        "Messages that could not be stored, with the reason",
+        "CREATE TABLE IF NOT EXISTS mqtt_dead_letters (received_at TEXT NOT NULL, topic TEXT NOT NULL, "
+        "payload BLOB, sink TEXT NOT NULL, error TEXT NOT NULL)",
+    ),
+    "mqtt_receipts": (
+        "Fingerprints of stored messages that carry no timestamp, to recognise redeliveries",
+        "CREATE TABLE IF NOT EXISTS mqtt_receipts (fingerprint BLOB PRIMARY KEY, received_at TEXT NOT NULL) "
+        "WITHOUT ROWID",
+    ),
+    # -- held here for the dosing plugins (see the module docstring) --
+    "dosing_events": (
+        "Every volume a pump moved",
+        f"CREATE TABLE IF NOT EXISTS dosing_events ({UNIT_EXPERIMENT}, volume_change_ml REAL NOT NULL, "
+        "event TEXT NOT NULL, source_of_event TEXT, UNIQUE (experiment, timestamp, pioreactor_unit, event))",
+    ),
+    "dosing_automation_events": (
+        "What the dosing automation did at each run",
+        f"CREATE TABLE IF NOT EXISTS dosing_automation_events ({UNIT_EXPERIMENT}, event_name TEXT NOT NULL, "
+        "message TEXT, data TEXT);\n"
+        "CREATE INDEX IF NOT EXISTS dosing_automation_events_by_time "
+        "ON dosing_automation_events (experiment, timestamp)",
+    ),
+    "liquid_volumes": (
+        "The liquid volume in the vial, as the dosing automation tracks it",
+        f"CREATE TABLE IF NOT EXISTS liquid_volumes ({UNIT_EXPERIMENT}, liquid_volume REAL NOT NULL);\n"
+        "CREATE INDEX IF NOT EXISTS liquid_volumes_by_time ON liquid_volumes (experiment, timestamp)",
+    ),
+    "alt_media_fractions": (
+        "The fraction of alternative media in the vial",
+        f"CREATE TABLE IF NOT EXISTS alt_media_fractions ({UNIT_EXPERIMENT}, alt_media_fraction REAL NOT NULL);\n"
+        "CREATE INDEX IF NOT EXISTS alt_media_fractions_by_time ON alt_media_fractions (experiment, timestamp)",
+    ),
+}
+
+
+@hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add(
+        "mqtt_to_db_streaming",
+        f"{PACKAGE}.streamer:MqttToDBStreamer",
+        summary="Store what the cluster publishes in the leader's database",
+    )
+    registry.add(
+        "export_experiment_data",
+        f"{PACKAGE}.export:export_experiment_data",
+        summary="Export an experiment's datasets as a zip of CSV files",
+    )
+    registry.add(
+        "backup_database",
+        f"{PACKAGE}.backup:backup_database",
+        summary="Copy the database safely while it is in use",
+    )
+
+
+@hookimpl
+def pioreactor_register_commands(registry):
+    registry.add(
+        "experiments",
+        f"{PACKAGE}.experiments:experiments",
+        summary="Create, list, assign and delete experiments.",
+    )
+
+
+@hookimpl
+def pioreactor_register_database_tables(registry):
+    for name, (summary, sql) in TABLES.items():
+        registry.add(name, migrations=[sql], summary=summary)
+
+
+@hookimpl
+def pioreactor_register_mqtt_sinks(registry):
+    registry.add("logs", topics="pioreactor/+/+/logs/#", parser=f"{RECORDS}:log", summary="Log records")
+    registry.add(
+        "dosing_events",
+        topics="pioreactor/+/+/dosing_events",
+        parser=f"{RECORDS}:dosing_event",
+        summary="Pump volumes",
+    )
+    registry.add(
+        "dosing_automation_events",
+        topics="pioreactor/+/+/dosing_automation/latest_event",
+        parser=f"{RECORDS}:automation_event",
+        timestamped=False,
+    )
+    registry.add(
+        "liquid_volumes",
+        topics="pioreactor/+/+/dosing_automation/current_volume_ml",
+        parser=f"{RECORDS}:liquid_volume",
+        timestamped=False,
+    )
+    registry.add(
+        "alt_media_fractions",
+        topics="pioreactor/+/+/dosing_automation/alt_media_fraction",
+        parser=f"{RECORDS}:alt_media_fraction",
+        timestamped=False,
+    )
+
+
+TIMESTAMPED = {"timestamp_columns": ["timestamp"], "default_order_by": "timestamp"}
+
+
+@hookimpl
+def pioreactor_register_export_datasets(registry):
+    registry.add(
+        "experiments",
+        table="experiments",
+        description="The experiment: when it was created and its description.",
+        has_unit=False,
+        timestamp_columns=["created_at"],
+        default_order_by="created_at",
+    )
+    registry.add(
+        "logs",
+        table="logs",
+        description="Log records of every unit and job: what happened, with its level and source.",
+        **TIMESTAMPED,
+    )
+    registry.add(
+        "dosing_events",
+        table="dosing_events",
+        description="Each volume a pump added or removed, and what asked for it.",
+        column_units={"volume_change_ml": "mL"},
+        **TIMESTAMPED,
+    )
+    registry.add(
+        "dosing_automation_events",
+        table="dosing_automation_events",
+        description="What the dosing automation decided at each run.",
+        **TIMESTAMPED,
+    )
+    registry.add(
+        "liquid_volumes",
+        table="liquid_volumes",
+        description="The liquid volume in the vial, as the dosing automation tracks it.",
+        column_units={"liquid_volume": "mL"},
+        **TIMESTAMPED,
+    )
+    registry.add(
+        "alt_media_fractions",
+        table="alt_media_fractions",
+        description="The fraction of alternative media in the vial.",
+        **TIMESTAMPED,
+    )
+
+
+@hookimpl
+def pioreactor_register_config_defaults(defaults):
+    defaults.section(
+        "storage",
+        {
+            # empty: $PIO_HOME/storage/pioreactor.sqlite
+            "database": "",
+            # NORMAL survives any process crash; FULL also a power cut (each commit waits for the disk)
+            "synchronous": "NORMAL",
+            # empty: $PIO_HOME/storage/pioreactor.sqlite.backup
+            "database_backup": "",
+        },
+    )
+    defaults.section(
+        "mqtt_to_db_streaming",
+        {
+            # the broker keeps this session's messages while the streamer is away: keep it stable
+            "client_id": "",
+            # messages written per transaction, at most (under load batches grow to this size)
+            "max_batch_size": 20000,
+        },
+    )

@@ -1,0 +1,87 @@
+"""Dosing: the ``dosing_automation`` job and its automations (turbidostat, chemostat,
+pid_morbidostat, fed_batch, silent)."""
+
+from pioreactor.sdk import hookimpl
+
+HERE = "pioreactor.plugins_core.dosing"
+
+
+@hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add(
+        "dosing_automation",
+        f"{HERE}.cli:dosing_automation",
+        summary="Dose media, alt-media and waste with an automation (turbidostat, chemostat, ...)",
+    )
+
+
+@hookimpl
+def pioreactor_register_automations(registry):
+    registry.add(
+        "dosing",
+        "turbidostat",
+        f"{HERE}.turbidostat:Turbidostat",
+        summary="Exchange media whenever the culture reaches a target nOD or OD",
+    )
+    registry.add(
+        "dosing",
+        "chemostat",
+        f"{HERE}.chemostat:Chemostat",
+        summary="Exchange a fixed volume of media every period (a constant dilution rate)",
+    )
+    registry.add(
+        "dosing",
+        "pid_morbidostat",
+        f"{HERE}.pid_morbidostat:PIDMorbidostat",
+        summary="Hold a target growth rate by dosing alt-media (a drug) with a PID",
+    )
+    registry.add(
+        "dosing",
+        "fed_batch",
+        f"{HERE}.fed_batch:FedBatch",
+        summary="Add media every period, removing nothing",
+    )
+    registry.add(
+        "dosing", "silent", f"{HERE}.silent:Silent", summary="Dose nothing; keep track of the liquid"
+    )
+
+
+@hookimpl
+def pioreactor_register_config_defaults(defaults):
+    defaults.section(
+        "dosing_automation.config",
+        {
+            # a dose is split into sub-doses of at most this many ml, with waste removed after each
+            "max_subdose": 1.0,
+            # after each sub-dose of media or alt-media, so the liquid mixes before waste goes out
+            "pause_between_subdoses_seconds": 5.0,
+            # after removing as much as was added, remove this many times more: the efflux tube
+            # keeps the level, so the extra pumps air, and any excess liquid goes
+            "waste_removal_multiplier": 2.0,
+            # no dose may take the tracked volume here (a warning comes at 90 % of it)
+            "max_volume_to_stop": 18.0,
+        },
+    )
+    defaults.section(
+        "bioreactor",
+        {
+            # the volume the efflux (waste) tube holds the vial at
+            "max_volume_ml": 14.0,
+            "initial_volume_ml": 14.0,
+            "initial_alt_media_fraction": 0.0,
+        },
+    )
+    defaults.section(
+        "dosing_automation.turbidostat",
+        {
+            # od_reading's channel that target_od refers to
+            "signal_channel": "2",
+            # a dilution needs this many readings in a row at or above the target, all taken
+            # since the last dilution ended: a single high outlier cannot trigger one
+            "readings_above_target": 2,
+        },
+    )
+    defaults.section(
+        "dosing_automation.pid_morbidostat",
+        {"Kp": 5.0, "Ki": 0.0, "Kd": 0.0, "minimum_dosing_volume_ml": 0.1},
+    )

@@ -1,0 +1,3 @@
+from pioreactor.sdk.automations import automation_command
+
+dosing_automation = automation_command("dosing")

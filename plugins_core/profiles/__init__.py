@@ -1,0 +1,46 @@
+"""Experiment profiles: YAML scripts of an experiment (``pio run experiment_profile``).
+
+A profile starts, pauses, updates and stops jobs on a timeline, with conditions (``if``,
+``when``), loops (``repeat``) and ``${{ ... }}`` expressions over inputs and live MQTT values.
+Plugins add action types and expression functions through their own hooks.
+"""
+
+from pioreactor.sdk import hookimpl
+
+
+@hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add(
+        "experiment_profile",
+        "pioreactor.plugins_core.profiles.cli:experiment_profile",
+        summary="Verify or execute an experiment profile (YAML)",
+    )
+
+
+@hookimpl
+def pioreactor_register_database_tables(registry):
+    from pioreactor.plugins_core.profiles.records import TABLE_SQL
+
+    registry.add("experiment_profile_runs", migrations=[TABLE_SQL], summary="Runs of experiment profiles")
+
+
+@hookimpl
+def pioreactor_register_mqtt_sinks(registry):
+    registry.add(
+        "experiment_profile_runs",
+        topics=["pioreactor/+/+/experiment_profile/+/experiment_profile_name"],
+        parser="pioreactor.plugins_core.profiles.records:profile_run",
+        timestamped=False,
+        summary="Each run of a profile, when it starts",
+    )
+
+
+@hookimpl
+def pioreactor_register_export_datasets(registry):
+    registry.add(
+        "experiment_profile_runs",
+        table="experiment_profile_runs",
+        description="Each run of an experiment profile: its name, run id and when it started.",
+        timestamp_columns=["started_at"],
+        default_order_by="started_at",
+    )

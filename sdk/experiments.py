@@ -1,0 +1,189 @@
+"""Experiments in the leader's database: create, list, delete, and which units work for which.
+
+The ``experiments`` and ``experiment_worker_assignments`` tables are declared by the ``data``
+plugin. Assigning this unit also sets its own experiment (what ``pio run`` uses when
+``$EXPERIMENT`` is not set); other units learn theirs through the cluster layer.
+
+    from pioreactor.sdk.experiments import create_experiment, list_experiments
+    create_experiment("yeast-2026-03", description="YPD, 30 °C")
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+
+from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.identity import (
+    DEFAULT_EXPERIMENT,
+    assign_experiment,
+    get_assigned_experiment,
+    get_unit_name,
+)
+from pioreactor.sdk.database import open_database, utc_now_timestamp
+
+__all__ = [
+    "Experiment",
+    "ExperimentError",
+    "assign_experiment",
+    "assign_units",
+    "create_experiment",
+    "delete_experiment",
+    "experiment_created_at",
+    "get_assigned_experiment",
+    "list_experiments",
+    "unassign_units",
+]
+
+FORBIDDEN = set("/+#\0")
+
+
+class ExperimentError(PioreactorError):
+    """An experiment that does not exist, already exists, or has an unusable name."""
+
+
+@dataclass
+class Experiment:
+    experiment: str
+    created_at: str
+    description: str = ""
+    media_used: str | None = None
+    organism_used: str | None = None
+    units: list[str] = field(default_factory=list)
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or FORBIDDEN & set(name) or name.startswith("$") or len(name) > 200:
+        raise ExperimentError(
+            f"{name!r} cannot name an experiment: it becomes part of MQTT topics, so it must not be empty, "
+            "start with $, or contain / + #"
+        )
+    return name
+
+
+def _connect(conn: sqlite3.Connection | None) -> tuple[sqlite3.Connection, bool]:
+    return (conn, False) if conn is not None else (open_database(), True)
+
+
+def create_experiment(
+    name: str,
+    *,
+    description: str = "",
+    media_used: str | None = None,
+    organism_used: str | None = None,
+    created_at: str | None = None,
+    conn: sqlite3.Connection | None = None,
+) -> Experiment:
+    name = check_name(name)
+    db, owned = _connect(conn)
+    try:
+        created = created_at or utc_now_timestamp()
+        try:
+            db.execute(
+                "INSERT INTO experiments (experiment, created_at, description, media_used, organism_used) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, created, description, media_used, organism_used),
+            )
+        except sqlite3.IntegrityError:
+            raise ExperimentError(f"experiment {name!r} exists already") from None
+        return Experiment(name, created, description, media_used, organism_used)
+    finally:
+        if owned:
+            db.close()
+
+
+def list_experiments(conn: sqlite3.Connection | None = None) -> list[Experiment]:
+    """Every experiment, newest first, with the units assigned to it."""
+    db, owned = _connect(conn)
+    try:
+        units: dict[str, list[str]] = {}
+        for unit, experiment in db.execute(
+            "SELECT pioreactor_unit, experiment FROM experiment_worker_assignments ORDER BY pioreactor_unit"
+        ):
+            units.setdefault(experiment, []).append(unit)
+        rows = db.execute(
+            "SELECT experiment, created_at, description, media_used, organism_used FROM experiments "
+            "ORDER BY created_at DESC"
+        ).fetchall()
+        return [
+            Experiment(name, created, description, media, organism, units.get(name, []))
+            for name, created, description, media, organism in rows
+        ]
+    finally:
+        if owned:
+            db.close()
+
+
+def experiment_created_at(name: str, conn: sqlite3.Connection | None = None) -> str | None:
+    db, owned = _connect(conn)
+    try:
+        row = db.execute("SELECT created_at FROM experiments WHERE experiment = ?", (name,)).fetchone()
+        return row[0] if row else None
+    finally:
+        if owned:
+            db.close()
+
+
+def delete_experiment(name: str, conn: sqlite3.Connection | None = None) -> None:
+    """Forget the experiment and its assignments; its data (readings, logs) stays in the database."""
+    db, owned = _connect(conn)
+    try:
+        cursor = db.execute("DELETE FROM experiments WHERE experiment = ?", (name,))
+        if cursor.rowcount == 0:
+            raise ExperimentError(f"no experiment named {name!r}")
+        _forget_locally(name)
+    finally:
+        if owned:
+            db.close()
+
+
+def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = None) -> list[str]:
+    """Make ``units`` (default: this unit) work for experiment ``name``; returns the units assigned."""
+    db, owned = _connect(conn)
+    units = units or [get_unit_name()]
+    try:
+        if db.execute("SELECT 1 FROM experiments WHERE experiment = ?", (name,)).fetchone() is None:
+            raise ExperimentError(
+                f"no experiment named {name!r}: create it first with `pio experiments create`"
+            )
+        now = utc_now_timestamp()
+        db.executemany(
+            "INSERT INTO experiment_worker_assignments (pioreactor_unit, experiment, assigned_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (pioreactor_unit) DO UPDATE SET experiment = excluded.experiment, "
+            "assigned_at = excluded.assigned_at",
+            [(unit, name, now) for unit in units],
+        )
+        if get_unit_name() in units:
+            assign_experiment(name)
+        return units
+    finally:
+        if owned:
+            db.close()
+
+
+def unassign_units(units: list[str], conn: sqlite3.Connection | None = None) -> int:
+    db, owned = _connect(conn)
+    units = units or [get_unit_name()]
+    try:
+        removed = 0
+        for unit in units:
+            row = db.execute(
+                "DELETE FROM experiment_worker_assignments WHERE pioreactor_unit = ? RETURNING experiment",
+                (unit,),
+            ).fetchone()
+            if row is not None:
+                removed += 1
+                if unit == get_unit_name():
+                    _forget_locally(row[0])
+        return removed
+    finally:
+        if owned:
+            db.close()
+
+
+def _forget_locally(name: str) -> None:
+    """This unit no longer works for ``name``: back to the default experiment (unless $EXPERIMENT)."""
+    if "EXPERIMENT" not in os.environ and get_assigned_experiment() == name:
+        assign_experiment(DEFAULT_EXPERIMENT)
