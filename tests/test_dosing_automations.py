@@ -119,7 +119,13 @@ def test_fed_batch_adds_until_the_vial_is_full_and_then_sleeps(run_job, mqtt_pro
     calibrate("media", flow=0.1)
     mark = mqtt_probe.mark()
     job = run_job(
-        "dosing_automation", "--automation-name", "fed_batch", "--dosing-volume-ml", "1.5", "--duration", "0.5"
+        "dosing_automation",
+        "--automation-name",
+        "fed_batch",
+        "--dosing-volume-ml",
+        "1.5",
+        "--duration",
+        "0.5",
     )
     job.wait_for_state(mqtt_probe, "sleeping", since=mark, timeout=20)
     added = [e["volume_change"] for e in dosing_events(mqtt_probe, pio_home, mark)]

@@ -1,6 +1,6 @@
 """Dosing automations on the simulated vial, on a scaled clock (24 simulated hours in ~25 s).
 
-The pumps are slow here (0.025 ml/s, calibrated to match): at 3600x a millisecond of delay in
+The pumps are slow here (0.0125 ml/s, calibrated to match): at 3600x a millisecond of delay in
 switching a pump off is 3.6 simulated seconds, so a slow pump keeps each dose accurate. OD is
 read every 2 minutes, which keeps od_reading and the growth-rate filter light enough to keep up
 with the clock. The photodiodes have no mains hum (at 3600x a reading's samples cannot be
@@ -23,7 +23,7 @@ from pioreactor.sdk.testing import MqttProbe, PioHome
 from test_pumps import calibrate
 
 SPEED = 3600
-FLOW = 0.025  # ml/s
+FLOW = 0.0125  # ml/s
 
 
 def stamp(payload: str) -> float:
@@ -157,16 +157,17 @@ def test_chemostat_settles_where_growth_rate_equals_the_dilution_rate(run_job, m
         f"{sum(e['volume_change'] for e in exchanges):.1f} ml, pumped {vial['media_added_ml']:.1f} ml"
     )
     assert abs(error) < 0.10
-    assert vial["overflowed_ml"] == 0.0 and abs(vial["volume_ml"] - 14.0) < 0.6
+    # at the efflux tube, or above it by at most an exchange in progress
+    assert vial["overflowed_ml"] == 0.0 and 13.99 < vial["volume_ml"] < 14.0 + volume + 0.3
     # what the job published about the liquid
     settings = {
         name: float(mqtt_probe.payloads(pio_home.topic("dosing_automation", name))[-1])
         for name in ("current_volume_ml", "media_throughput", "alt_media_fraction")
     }
-    assert abs(settings["current_volume_ml"] - 14.0) < 0.6
+    assert 14.0 <= settings["current_volume_ml"] < 14.0 + volume + 0.3
     assert settings["alt_media_fraction"] == 0.0
     # counted as pumped: a dose that ran long (a held-up process) counts for what it could have pumped
-    assert volume * len(exchanges) <= settings["media_throughput"] <= 1.2 * volume * (len(exchanges) + 2)
+    assert volume * len(exchanges) <= settings["media_throughput"] <= 1.3 * volume * (len(exchanges) + 2)
     assert chemostat.stop(timeout=20) == 0
 
 

@@ -199,3 +199,29 @@ def test_a_pump_stops_when_its_process_loses_the_broker(tmp_path, run_job, pio_h
         assert "Lost the MQTT broker" in job.output()
     finally:
         broker.stop()
+
+
+def test_a_plugin_adds_a_pump(pio, mqtt_probe, pio_home) -> None:  # type: ignore[no-untyped-def]
+    # the pump is declared by a plugin; the user gives it a PWM channel (here alt-media's)
+    pio_home.write_config("[PWM]\n3=salt\n")
+    plugins = pio_home.path / "plugins"
+    plugins.mkdir()
+    (plugins / "salt_pump.py").write_text(
+        "from pioreactor.sdk import hookimpl\n\n\n"
+        "@hookimpl\ndef pioreactor_register_config_defaults(defaults):\n"
+        "    defaults.section('pumps', {'salt': 'add'})\n"
+    )
+    shown = pio("run", "pumps", "--help")
+    assert "--salt ML" in shown.stdout, shown.stdout + shown.stderr
+    refused = pio("run", "pumps", "--salt", "0.5")
+    assert refused.returncode == 1 and "pio calibrations run --device salt_pump" in refused.stderr
+    calibrate("salt", "media")
+    mark = mqtt_probe.mark()
+    result = pio("run", "pumps", "--salt", "0.5", "--media", "0.25", "--salt=0.1")
+    assert result.returncode == 0, result.stderr
+    assert [(e["event"], e["volume_change"]) for e in events(mqtt_probe, pio_home, mark)] == [
+        ("add_salt", 0.5),
+        ("add_media", 0.25),
+        ("add_salt", 0.1),
+    ]
+    assert pio("run", "add_alt_media", "--ml", "1").returncode == 1  # alt-media has no channel now

@@ -2,9 +2,9 @@
 
 Each is a ``BackgroundJob`` named after the action (``add_media``, ...), so ``pio jobs list``
 shows it, ``pio kill --job-name add_media`` stops it, and ``$state/set disconnected`` on its
-topic stops the pump at once. Everything that can be checked (the pump's channel, its
-calibration, the options) is checked before the job goes on the broker, so a refused dose
-leaves no trace but its error message.
+topic stops the pump at once. The options, the pump's channel and its calibration are checked
+before the job goes on the broker, so such a refusal leaves no trace but its error message; a
+veto (``pioreactor_before_dose``) or a busy pump is found when the dose is about to run.
 """
 
 from __future__ import annotations

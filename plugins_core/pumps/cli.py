@@ -131,7 +131,7 @@ def pumps(source_of_event: str, **_: Any) -> None:
     """Run several doses one after the other, in the order given.
 
     `pio run pumps --media 1 --waste 2 --media 1` adds 1 ml of media, removes 2 ml, then adds
-    1 ml again. Every pump must be calibrated; nothing runs if one dose cannot.
+    1 ml again. Every pump must be calibrated: nothing runs if one is not.
     """
     from pioreactor.plugins_core.pumps.actions import Pumps
     from pioreactor.sdk.pumps import run_job_from_command
