@@ -81,7 +81,8 @@ def options_for(job_class: type) -> list[click.Option]:
         default = None if required else param.default
         flag = "--" + name.replace("_", "-")
         help_text = docs.get(name, "")
-        if default is None and not required:
+        if default is None and not required and "[default" not in help_text:
+            # the convention: None means "read the config"; a docstring can say otherwise
             help_text = (help_text + " [default: from config]").strip()
         if is_flag:
             options.append(

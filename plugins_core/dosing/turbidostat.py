@@ -32,7 +32,7 @@ class Turbidostat(DosingAutomationJob):
 
     :param exchange_volume_ml: Volume exchanged at each dilution, in ml.
     :param target_normalized_od: Target normalized OD (give this or --target-od).
-    :param target_od: Target OD on the signal channel (give this or --target-normalized-od).
+    :param target_od: Target OD on the signal channel (give this or --target-normalized-od) [default: none].
     :param duration: Minutes between checks of the density.
     """
 

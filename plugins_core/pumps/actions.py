@@ -79,8 +79,8 @@ def _amounts(ml: float | None, duration: float | None, continuously: bool) -> No
 class PumpAction(PumpJob):
     """Run the pump once: a volume (--ml), a time (--duration) or until stopped (--continuously).
 
-    :param ml: Volume to pump, in ml (needs the pump's calibration).
-    :param duration: Seconds to run the pump.
+    :param ml: Volume to pump, in ml (needs the pump's calibration) [default: none].
+    :param duration: Seconds to run the pump [default: none].
     :param continuously: Run until stopped (pio kill, Ctrl-C, or $state/set disconnected).
     :param manually: Record the dose (dosing event, volume tracking) without running the pump,
         for liquid added or removed by hand.
