@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
-from pioreactor.sdk.calibrations import CalibrationError, StirringCalibration, load_active_calibration
+from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware, local_persistent_storage
 from pioreactor.sdk.control import PID
 from pioreactor.sdk.dodging import ODDodger
 from pioreactor.sdk.hardware import pwm_channel_for
+
+if TYPE_CHECKING:
+    from pioreactor.sdk.calibrations import StirringCalibration
 
 MAX_RPM = 5000.0
 CLI_MAX_RPM = 1500.0
@@ -129,6 +131,11 @@ class Stirrer(BackgroundJob):
 
     # -- calibration -------------------------------------------------------------------------
     def _load_calibration(self) -> StirringCalibration | None:
+        with local_persistent_storage("active_calibrations") as store:
+            if not store.get("stirring"):
+                return None  # most units: no need to load the calibration machinery (and its memory)
+        from pioreactor.sdk.calibrations import CalibrationError, StirringCalibration, load_active_calibration
+
         try:
             calibration = load_active_calibration("stirring")
         except CalibrationError as err:
@@ -145,6 +152,8 @@ class Stirrer(BackgroundJob):
             return None
         if rpm <= 0:
             return 0.0
+        from pioreactor.sdk.calibrations import CalibrationError
+
         try:
             return round(min(100.0, max(0.0, self.calibration.rpm_to_duty_cycle(rpm))), 5)
         except CalibrationError as err:
