@@ -1,6 +1,15 @@
-"""`make demo`: a simulated Pioreactor growing a culture at 37 °C, hours of it in about a minute.
+"""`make demo`: a simulated Pioreactor, hours of it in about a minute.
 
-It runs the real jobs (`pio run stirring`, `od_reading`, `growth_rate_calculating` and
+The default scenario (`--scenario turbidostat`) is a 24-hour turbidostat experiment: it starts
+`stirring`, `od_reading`, `growth_rate_calculating`, `temperature_automation --automation-name
+thermostat` (37 °C) and `dosing_automation --automation-name turbidostat` (target nOD 1.5,
+0.75 ml per dilution) on a simulated unit whose clock runs 1440 times faster than the wall
+clock, prints a line every simulated hour (nOD against the target, the true OD600, the volume,
+the doses so far, the estimated and true growth rate), then stops every job with
+`pio kill --all-jobs` and summarises the doses, the final OD, the growth rate and any overflow,
+with a chart of nOD over time.
+
+`--scenario growth` grows a culture at 37 °C for 8 simulated hours instead. It runs the real jobs (`pio run stirring`, `od_reading`, `growth_rate_calculating` and
 `temperature_automation --automation-name thermostat`) on a simulated unit whose clock runs
 600 times faster than the wall clock, against the broker on localhost:1883. Every few simulated
 minutes it prints what the jobs publish next to what the simulated vial really does
@@ -18,20 +27,27 @@ import sys
 import time
 from typing import Any
 
+import demo_turbidostat
 from demo_support import (
     DEMO_DIR,
     EXPERIMENT,
     HOME,
     JOBS,
     MAX_OD,
+    TURBIDOSTAT_EXCHANGE_ML,
     UNIT,
     Live,
+    calibrate_pumps,
     fresh_home,
     kill_all_jobs,
     pio_command,
 )
 from terminal_plot import Series, chart, save_png, unicode_ok
 
+DEFAULTS: dict[str, dict[str, float]] = {
+    "turbidostat": {"hours": 24.0, "speed": 1440.0, "every": 60.0},
+    "growth": {"hours": 8.0, "speed": 600.0, "every": 10.0},
+}
 DEG = "°C" if unicode_ok() else "C"
 PER_HOUR = "h⁻¹" if unicode_ok() else "1/h"
 HEADER = (
@@ -155,24 +171,36 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--hours", type=float, default=8.0, help="simulated hours to run (default 8)")
     parser.add_argument(
-        "--speed", type=float, default=600.0, help="clock speed, simulated s per wall s (600)"
+        "--scenario",
+        choices=sorted(DEFAULTS),
+        default="turbidostat",
+        help="turbidostat (default: 24 h at 1440x, a line every 60 min) or growth (8 h at 600x, every 10 min)",
     )
-    parser.add_argument("--every", type=float, default=10.0, help="simulated minutes between lines (10)")
+    parser.add_argument("--hours", type=float, help="simulated hours to run")
+    parser.add_argument("--speed", type=float, help="clock speed, simulated s per wall s")
+    parser.add_argument("--every", type=float, help="simulated minutes between lines")
     args = parser.parse_args()
+    for name, value in DEFAULTS[args.scenario].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.exchange = TURBIDOSTAT_EXCHANGE_ML
     if args.hours <= 0 or args.speed <= 0 or args.every <= 0:
         parser.error("--hours, --speed and --every must be positive")
+    turbidostat = args.scenario == "turbidostat"
 
     os.environ.update(PIO_HOME=str(HOME), PIO_UNIT=UNIT, EXPERIMENT=EXPERIMENT)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
-    fresh_home(args.speed)
+    fresh_home(args.speed, args.scenario)
     from pioreactor.kernel.bus import Bus
     from pioreactor.plugins_core.simulator.world import reset_world
 
+    if turbidostat:
+        calibrate_pumps()  # active media and waste pump calibrations matching the simulator's pumps
     live = Live(t0=reset_world()["time"])  # a fresh vial at the start of the unit's clock
     bus = Bus("demo")
     bus.subscribe(f"pioreactor/{UNIT}/{EXPERIMENT}/+/+", live.on_message, allow_retained=False)
+    bus.subscribe(f"pioreactor/{UNIT}/{EXPERIMENT}/dosing_events", live.on_message, allow_retained=False)
     if not bus.connect():
         print("No MQTT broker on localhost:1883: run `make demo` (it starts one).", file=sys.stderr)
         bus.close()
@@ -185,7 +213,7 @@ def main() -> int:
     procs: list[subprocess.Popen[bytes]] = []
     code = 1
     try:
-        code = run(args, live, procs)
+        code = (demo_turbidostat.run if turbidostat else run)(args, live, procs)
     except KeyboardInterrupt:
         print("\nInterrupted.")
         code = 130
@@ -195,7 +223,7 @@ def main() -> int:
         stop_jobs(procs)
         time.sleep(0.2)  # the jobs' last messages
         bus.close()
-    summary(live, args.speed)
+    (demo_turbidostat.summary if turbidostat else summary)(live, args.speed)
     print(
         f"Logs: {HOME.relative_to(DEMO_DIR.parent)}/logs/pioreactor.log. "
         "Run `pio mqtt -t 'pioreactor/#'` in another terminal next time to see every message."

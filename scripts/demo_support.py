@@ -37,7 +37,9 @@ JOBS: list[tuple[str, list[str], str]] = [
 ]
 
 
-def config_text(clock_speed: float) -> str:
+def config_text(clock_speed: float, scenario: str = "growth") -> str:
+    if scenario == "turbidostat":
+        return turbidostat_config_text(clock_speed)
     return f"""[mqtt]
 broker_address=localhost
 broker_port=1883
@@ -61,6 +63,93 @@ console_log_level=WARNING
 """
 
 
+# the turbidostat scenario: the settings of tests/test_dosing_simulator.py's 24-hour turbidostat
+TURBIDOSTAT_TARGET_NOD = 1.5
+TURBIDOSTAT_EXCHANGE_ML = 0.75
+PUMP_ML_PER_SECOND = 0.0125  # slow pumps: a millisecond of scaled-clock jitter is seconds of pumping
+TURBIDOSTAT_JOBS: list[tuple[str, list[str], str]] = [
+    *JOBS,
+    (
+        f"turbidostat at nOD {TURBIDOSTAT_TARGET_NOD:g}",
+        [
+            "dosing_automation",
+            "--automation-name",
+            "turbidostat",
+            "--target-normalized-od",
+            f"{TURBIDOSTAT_TARGET_NOD:g}",
+            "--exchange-volume-ml",
+            f"{TURBIDOSTAT_EXCHANGE_ML:g}",
+            "--duration",
+            "1",
+        ],
+        "dosing_automation",
+    ),
+]
+
+
+def turbidostat_config_text(clock_speed: float) -> str:
+    return f"""[mqtt]
+broker_address=localhost
+broker_port=1883
+
+[hardware]
+backend=simulator
+
+[simulation]
+# {clock_speed:g} simulated seconds per wall-clock second, for every process of the unit
+clock_speed={clock_speed:g}
+seed=11
+# the culture: a lag of two hours (growth_rate_calculating takes its OD statistics meanwhile),
+# then doubling every 2.5 hours at {TARGET_TEMPERATURE:g} C, up to OD600 {MAX_OD:g}
+initial_od=0.5
+lag_hours=2
+doubling_time_minutes=150
+max_od={MAX_OD:g}
+ambient_temperature=22
+initial_temperature={TARGET_TEMPERATURE:g}
+# pumps of {PUMP_ML_PER_SECOND:g} ml/s, calibrated to match (see calibrate_pumps)
+pump_ml_per_second={PUMP_ML_PER_SECOND:g}
+# no mains hum (a reading's samples cannot spread over a mains period on this clock) and no
+# outliers (the first reading after a dose is taken as it comes)
+mains_ripple=0
+outlier_probability=0
+
+[od_reading.config]
+# a reading every 2 simulated minutes keeps od_reading and the filter up with the clock
+samples_per_second=0.008333333
+samples_per_reading=8
+
+[logging]
+console_log_level=WARNING
+"""
+
+
+def calibrate_pumps(flow: float = PUMP_ML_PER_SECOND) -> None:
+    """Active calibrations of the media and waste pumps matching the simulator's (``flow`` ml/s)."""
+    from datetime import UTC
+
+    from pioreactor.sdk.calibrations import (
+        PolyFit,
+        PumpCalibration,
+        RecordedData,
+        save_calibration,
+        set_active_calibration,
+    )
+
+    for pump in ("media", "waste"):
+        seconds = [0.5, 1.0, 2.0, 5.0, 10.0]
+        calibration = PumpCalibration(
+            calibration_name=f"simulated-{pump}",
+            calibrated_on_pioreactor_unit=UNIT,
+            created_at=datetime.now(UTC),
+            curve_data_=PolyFit([flow, 0.0]),
+            recorded_data=RecordedData(x=seconds, y=[flow * s for s in seconds]),
+            dc=100.0,
+        )
+        save_calibration(f"{pump}_pump", calibration)
+        set_active_calibration(f"{pump}_pump", calibration.calibration_name)
+
+
 def pio_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "pioreactor.kernel.cli", *args]
 
@@ -74,14 +163,14 @@ def kill_all_jobs(quiet: bool = False) -> str:
     return "" if quiet else (done.stdout + done.stderr).strip()
 
 
-def fresh_home(clock_speed: float) -> None:
+def fresh_home(clock_speed: float, scenario: str = "growth") -> None:
     """Stop what a previous run left behind, then start from an empty PIO_HOME: a new clock origin,
     job registry and growth-rate cache (the vial itself is reset with reset_world())."""
     if (HOME / "config.ini").exists():
         kill_all_jobs(quiet=True)
     shutil.rmtree(HOME, ignore_errors=True)
     HOME.mkdir(parents=True)
-    (HOME / "config.ini").write_text(config_text(clock_speed))
+    (HOME / "config.ini").write_text(config_text(clock_speed, scenario))
 
 
 def stamp(text: str) -> float:
@@ -100,7 +189,9 @@ class Live:
     filtered_od: list[tuple[float, float]] = field(default_factory=list)
     growth_rate: list[tuple[float, float]] = field(default_factory=list)
     true_growth_rate: list[tuple[float, float]] = field(default_factory=list)
+    true_od: list[tuple[float, float]] = field(default_factory=list)
     reading_stamps: list[float] = field(default_factory=list)
+    dosing_events: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ready: threading.Condition = field(init=False)
 
@@ -117,7 +208,9 @@ class Live:
         job, setting = message.topic.split("/")[-2:]
         text = message.payload.decode()
         with self.lock:
-            if setting == "$state":
+            if setting == "dosing_events":  # pioreactor/<unit>/<experiment>/dosing_events
+                self.dosing_events.append(json.loads(text))
+            elif setting == "$state":
                 self.states[job] = text
                 self.ready.notify_all()
             elif (job, setting) == ("od_reading", "ods"):
@@ -134,6 +227,7 @@ class Live:
             elif (job, setting) == ("growth_rate_calculating", "od_filtered"):
                 data = json.loads(text)
                 self.latest["od_filtered"] = data["od_filtered"]
+                self.ready.notify_all()
                 self.filtered_od.append((self.hours(stamp(data["timestamp"])), data["od_filtered"]))
             elif (job, setting) == ("temperature_automation", "temperature"):
                 self.latest["temperature"] = json.loads(text)["temperature"]
@@ -143,6 +237,8 @@ class Live:
                 self.latest["rpm"] = json.loads(text)["measured_rpm"]
             elif (job, setting) == ("od_normalization", "percent_progress"):
                 self.latest["progress"] = float(text)
+            elif (job, setting) == ("dosing_automation", "current_volume_ml"):
+                self.latest["volume_ml"] = float(text)
 
     def wait_ready(self, jobs: list[str], timeout: float) -> list[str]:
         """Wait until every job in ``jobs`` says ready; those that did not."""
