@@ -12,19 +12,21 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from pioreactor.kernel.asset_registries import (
+        DatabaseTableRegistry,
+        ExportDatasetRegistry,
+        MqttSinkRegistry,
+        UiDescriptorRegistry,
+    )
     from pioreactor.kernel.registries import (
         AutomationRegistry,
         CalibrationProtocolRegistry,
         CommandRegistry,
         ConfigDefaults,
-        DatabaseTableRegistry,
-        ExportDatasetRegistry,
         ExpressionFunctionRegistry,
         HardwareBackendRegistry,
         JobRegistry,
-        MqttSinkRegistry,
         ProfileActionRegistry,
-        UiDescriptorRegistry,
     )
 
 hookspec = pluggy.HookspecMarker("pioreactor")

@@ -14,6 +14,12 @@ from typing import Any
 
 import pluggy
 from pioreactor.kernel import hookspecs, plugin_index
+from pioreactor.kernel.asset_registries import (
+    DatabaseTableRegistry,
+    ExportDatasetRegistry,
+    MqttSinkRegistry,
+    UiDescriptorRegistry,
+)
 from pioreactor.kernel.config import Config
 from pioreactor.kernel.discovery import (
     PluginInfo,
@@ -28,14 +34,10 @@ from pioreactor.kernel.registries import (
     CalibrationProtocolRegistry,
     CommandRegistry,
     ConfigDefaults,
-    DatabaseTableRegistry,
-    ExportDatasetRegistry,
     ExpressionFunctionRegistry,
     HardwareBackendRegistry,
     JobRegistry,
-    MqttSinkRegistry,
     ProfileActionRegistry,
-    UiDescriptorRegistry,
 )
 
 PROJECT = "pioreactor"

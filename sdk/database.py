@@ -24,18 +24,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pioreactor.kernel import paths
+from pioreactor.kernel.asset_registries import DatasetSpec, make_dataset
 from pioreactor.kernel.config import Config, get_config
 from pioreactor.kernel.errors import PioreactorError
-from pioreactor.kernel.registries import DatasetSpec, make_dataset
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.bus import Delivery, DurableSubscriber
-    from pioreactor.kernel.registries import (
+    from pioreactor.kernel.asset_registries import (
         DatabaseTableRegistry,
         ExportDatasetRegistry,
         MqttSinkRegistry,
         TableSpec,
     )
+    from pioreactor.kernel.bus import Delivery, DurableSubscriber
 
 __all__ = [
     "Delivery",
