@@ -169,11 +169,11 @@ class MqttToDBStreamer(BackgroundJob):
                 self._stopping.wait(pause)
                 continue
             pause = 0.0
+            if result.failures:  # before the ack: a process killed here gets it redelivered, so it is logged
+                self._report_failures(result)
             self.subscriber.ack(batch)
             self.committed_batches += 1
             self._inserted += result.rows
-            if result.failures:
-                self._report_failures(result)
             batch = []
 
     def _prune(self) -> None:
