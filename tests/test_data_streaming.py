@@ -175,7 +175,6 @@ def test_every_reading_is_stored_once_through_broker_restarts_and_a_killed_strea
         publisher.close()
 
         # killed without a chance to acknowledge what it holds: the broker keeps it
-        first_streamer = streamer
         streamer.process.send_signal(signal.SIGKILL)
         streamer.process.wait(5)
         time.sleep(1.0)  # readings pile up in the streamer's session meanwhile
