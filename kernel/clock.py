@@ -1,15 +1,24 @@
 """The one source of time. Every timer and timestamp goes through it.
 
-With ``[simulation] clock_speed`` above 1, time runs faster than the wall clock: at 600, ten
-simulated minutes pass per second. All processes of a unit share one origin (kept in
-intermittent storage), so a stirring job and an OD job started seconds apart agree on the time.
+Speed 1 (real hardware) is the wall clock and nothing else: no shared state, no extra work.
+
+With ``[simulation] clock_speed`` above 1, time runs up to that many times faster than the wall
+clock, on one timeline shared by every process of the unit (`shared_scaled_clock`). It is a
+*governed* clock (see `kernel/clock_governor.py` and docs/vial.md): every timed wait registers
+its deadline, and simulated time never runs more than ``lead`` seconds past a deadline whose
+thread has not yet woken and finished what was due. A process the machine holds up stops the
+clock instead of losing simulated minutes; the clock then runs slower than ``clock_speed`` and
+`ScaledClock.report` says by how much.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 
 class Clock:
@@ -26,7 +35,7 @@ class Clock:
         return time.monotonic() * self.speed
 
     def to_real(self, seconds: float) -> float:
-        """How many wall-clock seconds this many clock seconds last."""
+        """How many wall-clock seconds this many clock seconds last (at most)."""
         return seconds / self.speed
 
     def sleep(self, seconds: float) -> None:
@@ -37,6 +46,12 @@ class Clock:
         """Wait for ``event`` at most ``seconds`` clock seconds; True if it was set."""
         return event.wait(None if seconds is None else max(0.0, self.to_real(seconds)))
 
+    @contextmanager
+    def participating(self) -> Iterator[None]:
+        """Mark this thread as one whose work the clock waits for between its timed waits (a
+        periodic timer). A no-op on the real clock."""
+        yield
+
     def utc_now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), tz=UTC)
 
@@ -46,6 +61,9 @@ class Clock:
 
 
 class ScaledClock(Clock):
+    """A clock ``speed`` times faster than the wall clock from an origin, ungoverned: this
+    process's view only. The unit's processes use `GovernedClock` (`shared_scaled_clock`)."""
+
     def __init__(self, speed: float, origin_real: float, origin_simulated: float) -> None:
         if speed <= 0:
             raise ValueError(f"clock speed must be positive, got {speed}")
@@ -56,23 +74,16 @@ class ScaledClock(Clock):
     def time(self) -> float:
         return self.origin_simulated + (time.time() - self.origin_real) * self.speed
 
+    def report(self) -> dict[str, Any]:
+        return {"speed": self.speed, "held_seconds": 0.0}
 
-def shared_scaled_clock(speed: float) -> ScaledClock:
-    """A scaled clock anchored to the origin every process of this unit uses."""
-    from pioreactor.kernel.storage import local_intermittent_storage
 
-    with local_intermittent_storage("clock") as store:
-        origin = store.get("origin")
-        now = time.time()
-        if origin is None:
-            origin = {"speed": speed, "real": now, "simulated": now}
-            store["origin"] = origin
-        elif origin["speed"] != speed:
-            # keep simulated time continuous when the speed changes
-            simulated_now = origin["simulated"] + (now - origin["real"]) * origin["speed"]
-            origin = {"speed": speed, "real": now, "simulated": simulated_now}
-            store["origin"] = origin
-    return ScaledClock(speed, origin["real"], origin["simulated"])
+def shared_scaled_clock(speed: float) -> Clock:
+    """The governed scaled clock every process of this unit shares (its state in the unit's
+    storage folder)."""
+    from pioreactor.kernel.clock_governor import GovernedClock
+
+    return GovernedClock.open(speed)
 
 
 _clock: Clock | None = None

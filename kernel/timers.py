@@ -57,6 +57,11 @@ class RepeatedTimer:
             log.exception("%s raised; the timer continues", getattr(self.function, "__name__", self.function))
 
     def _run(self) -> None:
+        # on a governed (simulated) clock, time waits for this thread's calls: see clock_governor
+        with self.clock.participating():
+            self._loop()
+
+    def _loop(self) -> None:
         if self.run_after and self.clock.wait(self._stop, self.run_after):
             return
         start = self.clock.monotonic()

@@ -483,7 +483,12 @@ def _run(
     if stop.is_set():
         return 0.0, "asked to stop"
     started = clock.monotonic()
-    pwm.set_duty_cycle(plan.duty_cycle if duty_cycle is None else duty_cycle)
+    duty = plan.duty_cycle if duty_cycle is None else duty_cycle
+    # a simulated pump keeps its own deadline in simulated time (see docs/vial.md)
+    timed = getattr(pwm, "set_duty_cycle_for", None)
+    keeps_deadline = bool(timed(duty, seconds)) if timed and math.isfinite(seconds) else False
+    if not keeps_deadline:
+        pwm.set_duty_cycle(duty)
     next_event = started + CONTINUOUS_EVENT_PERIOD
     interrupted: str | None = None
     while True:
@@ -493,7 +498,9 @@ def _run(
             break
         wait = min(remaining, next_event - now) if every_period is not None else remaining
         real_wait = clock.to_real(wait)
-        if real_wait < SPIN_SECONDS:
+        if keeps_deadline:  # the simulated world stops the pump; wait on the (governed) clock
+            clock.wait(stop, min(wait, clock.speed * BROKER_CHECK_SECONDS))
+        elif real_wait < SPIN_SECONDS:
             # the last moments: a thread can wake a tenth of a millisecond late, which a fast
             # simulated clock turns into seconds of pumping
             deadline = now + wait
@@ -513,6 +520,8 @@ def _run(
             next_event += CONTINUOUS_EVENT_PERIOD
     ran = clock.monotonic() - started
     pwm.set_duty_cycle(0.0)
+    if keeps_deadline and not interrupted:
+        ran = min(ran, seconds)
     if (
         not interrupted
         and math.isfinite(seconds)

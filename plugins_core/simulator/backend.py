@@ -64,12 +64,14 @@ class SimulatedPwm:
         device: str,
         motor: StirringMotor | None,
         drive: Callable[[float], None] | None = None,
+        timed_drive: Callable[[float, float], None] | None = None,
     ) -> None:
         self.unit = unit
         self.channel = channel
         self.device = device
         self.motor = motor
         self.drive = drive
+        self.timed_drive = timed_drive
         self._duty_cycle = 0.0
         self._closed = False
         self._lock = threading.Lock()
@@ -90,6 +92,22 @@ class SimulatedPwm:
             if self.drive is not None:
                 self.drive(duty_cycle)
             record_actuator(self.device or f"pwm{self.channel}", duty_cycle, self.unit.clock.time())
+
+    def set_duty_cycle_for(self, duty_cycle: float, seconds: float) -> bool:
+        """Switch on for ``seconds`` of simulated time, kept by the vial itself (a pump); True
+        if the deadline is kept that way, False if only the duty cycle was set."""
+        if self.timed_drive is None:
+            self.set_duty_cycle(duty_cycle)
+            return False
+        if not 0.0 <= duty_cycle <= 100.0:
+            raise ValueError(f"duty cycle must be between 0 and 100, got {duty_cycle}")
+        with self._lock:
+            if self._closed:
+                return False
+            self._duty_cycle = duty_cycle
+            self.timed_drive(duty_cycle, seconds)
+            record_actuator(self.device or f"pwm{self.channel}", duty_cycle, self.unit.clock.time())
+        return True
 
     def off(self) -> None:
         self.set_duty_cycle(0.0)
@@ -214,11 +232,15 @@ class SimulatedUnit:
         device = device_on_pwm_channel(channel)
         motor = self.motor if device == "stirring" else None
         drive: Callable[[float], None] | None = None
+        timed_drive: Callable[[float, float], None] | None = None
         if device == "heating":
             drive = self.world.set_heater_duty_cycle
         elif device in PUMPS:
             drive = lambda duty_cycle: self.world.set_pump_duty_cycle(device, duty_cycle)  # noqa: E731
-        pwm = SimulatedPwm(self, channel, device, motor, drive)
+            timed_drive = lambda duty_cycle, seconds: self.world.set_pump_duty_cycle(  # noqa: E731
+                device, duty_cycle, seconds
+            )
+        pwm = SimulatedPwm(self, channel, device, motor, drive, timed_drive)
         with self._lock:
             self._pwms[channel] = pwm
         return pwm

@@ -160,6 +160,9 @@ class Vial:
     heater_duty_cycle: float = 0.0
     leds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(LED_CHANNELS, 0.0))
     pumps: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PUMPS, 0.0))
+    # when a pump switched on for a set time stops (simulated time): the world keeps the
+    # deadline, so a process held up by a busy machine cannot make it pump longer
+    pump_until: dict[str, float] = field(default_factory=dict)
     created_at: float = 0.0
     advanced_seconds: float = 0.0
     overflowed_ml: float = 0.0
@@ -216,7 +219,20 @@ class Vial:
 
     # -- dynamics ---------------------------------------------------------------------------
     def advance_to(self, t: float, *, heater_stuck_on: bool = False) -> None:
-        """Integrate from ``self.t`` to ``t``; a ``t`` in the past changes nothing."""
+        """Integrate from ``self.t`` to ``t``, switching timed pumps off at their deadlines; a
+        ``t`` in the past changes nothing."""
+        while self.pump_until:
+            first = min(self.pump_until.values())
+            if first > t:
+                break
+            self._advance_to(first, heater_stuck_on)
+            for pump, until in list(self.pump_until.items()):
+                if until <= first:
+                    self.pumps[pump] = 0.0
+                    del self.pump_until[pump]
+        self._advance_to(t, heater_stuck_on)
+
+    def _advance_to(self, t: float, heater_stuck_on: bool) -> None:
         span = t - self.t
         if span <= 0:
             return
@@ -298,10 +314,17 @@ class Vial:
             raise ValueError(f"unknown LED channel {channel!r} (known: {', '.join(LED_CHANNELS)})")
         self.leds[channel] = _percent(f"LED {channel} intensity", percent)
 
-    def set_pump_duty_cycle(self, pump: str, duty_cycle: float) -> None:
+    def set_pump_duty_cycle(self, pump: str, duty_cycle: float, seconds: float | None = None) -> None:
+        """Set a pump; with ``seconds``, it stops by itself that many simulated seconds later."""
         if pump not in PUMPS:
             raise ValueError(f"unknown pump {pump!r} (known: {', '.join(PUMPS)})")
         self.pumps[pump] = _percent(f"{pump} pump duty cycle", duty_cycle)
+        if seconds is not None and duty_cycle > 0:
+            if not seconds >= 0:
+                raise ValueError(f"a pump's run time must not be negative, got {seconds}")
+            self.pump_until[pump] = self.t + seconds
+        else:
+            self.pump_until.pop(pump, None)
 
     # -- storage ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -315,10 +338,11 @@ class Vial:
         vial = cls(params=params, **{k: v for k, v in state.items() if k in known})
         vial.leds = {**dict.fromkeys(LED_CHANNELS, 0.0), **vial.leds}
         vial.pumps = {**dict.fromkeys(PUMPS, 0.0), **vial.pumps}
+        vial.pump_until = dict(vial.pump_until)
         return vial
 
     def copy(self) -> Vial:
-        return replace(self, leds=dict(self.leds), pumps=dict(self.pumps))
+        return replace(self, leds=dict(self.leds), pumps=dict(self.pumps), pump_until=dict(self.pump_until))
 
 
 def _percent(what: str, value: float) -> float:

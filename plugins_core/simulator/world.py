@@ -187,8 +187,9 @@ class World:
     def set_heater_duty_cycle(self, duty_cycle: float) -> None:
         self.touch(lambda vial: vial.set_heater_duty_cycle(duty_cycle))
 
-    def set_pump_duty_cycle(self, pump: str, duty_cycle: float) -> None:
-        self.touch(lambda vial: vial.set_pump_duty_cycle(pump, duty_cycle))
+    def set_pump_duty_cycle(self, pump: str, duty_cycle: float, seconds: float | None = None) -> None:
+        """Set a pump; with ``seconds`` the vial switches it off that many simulated seconds on."""
+        self.touch(lambda vial: vial.set_pump_duty_cycle(pump, duty_cycle, seconds))
 
     def dose(self, media_ml: float = 0.0, alt_media_ml: float = 0.0, waste_ml: float = 0.0) -> DoseResult:
         """Add or remove liquid at once (as a hand with a pipette would)."""
