@@ -124,6 +124,24 @@ def test_an_interactive_pump_session(pio_home) -> None:  # type: ignore[no-untyp
     assert saved.recorded_data.y == [0.52, 0.98, 2.01]
 
 
+def test_calibrations_on_the_simulator_leave_the_culture_as_it_was(pio_home) -> None:  # type: ignore[no-untyped-def]
+    # a pump calibration pumps ~15 ml and an OD calibration swaps in standards and a blank: the
+    # culture sits aside meanwhile, and comes back with its volume, its OD and its growth
+    pio_home.write_config("[simulation]\nclock_speed=500\nlag_hours=0\n")
+    from pioreactor.kernel.plugins import load_config_with_plugins
+    from pioreactor.plugins_core.simulator.world import ground_truth, reset_world
+
+    load_config_with_plugins()
+    before = reset_world(od=0.8, volume_ml=15.0, temperature=37.0)
+    calibrate(DurationBasedPumpProtocol(), "media_pump")
+    calibrate(ODStandardsProtocol(readings_per_vial=2), "od90")
+    after = ground_truth()
+    assert after["volume_ml"] == pytest.approx(15.0) and after["overflowed_ml"] == 0.0
+    assert after["media_added_ml"] == before["media_added_ml"] == 0.0
+    assert after["pumps"] == {"media": 0.0, "alt_media": 0.0, "waste": 0.0}
+    assert after["growth_rate"] > 0.3 and after["od"] > 0.8  # it went on growing meanwhile
+
+
 # -- stirring ----------------------------------------------------------------------------------
 def test_the_sweep_goes_down_and_back_up() -> None:
     assert sweep(10, 20, 3) == [20.0, 15.0, 10.0, 15.0, 20.0]

@@ -256,3 +256,32 @@ def ground_truth() -> dict[str, Any]:
     """The vial's true state now (advanced to the clock's time): what the jobs try to estimate."""
     with get_world() as world:
         return world.ground_truth()
+
+
+ASIDE_KEY = "culture_set_aside"
+
+
+@contextmanager
+def culture_set_aside() -> Iterator[None]:
+    """Take the culture out of the holder while something else uses its place (a calibration
+    pumping water or reading standards), and put it back afterwards.
+
+    On entry the vial's state is saved; whatever happens to the vial inside the block (pumping,
+    `reset_world`, doses) is undone on exit: the culture comes back as it was, pumps off, and has
+    lived on in the meantime (grown at its temperature) as if it had stayed in place
+    undisturbed. Its counters of pumped volumes do not count the calibration's liquid."""
+    with get_world() as world:
+        vial, _, _ = world.touch()
+        saved = vial.to_dict()
+        with local_intermittent_storage(NAMESPACE) as store:
+            store[ASIDE_KEY] = saved  # so a crashed calibration leaves the culture recoverable
+        try:
+            yield
+        finally:
+            saved["pumps"] = dict.fromkeys(saved.get("pumps", {}), 0.0)
+            saved["pump_until"] = {}
+            with world._transaction() as (store, _):
+                store[STATE_KEY] = saved
+                store[VERSION_KEY] = int(store.get(VERSION_KEY, 0)) + 1
+                store.pop(ASIDE_KEY, None)
+            world._seen = None

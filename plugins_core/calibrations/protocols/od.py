@@ -12,6 +12,7 @@ On the simulator, swapping vials is simulated: the vial's OD is set to each stan
 from __future__ import annotations
 
 import statistics
+from contextlib import ExitStack
 from typing import Any
 
 from pioreactor.sdk import get_assigned_experiment, get_clock, get_config, get_unit_name
@@ -94,6 +95,11 @@ class ODStandardsProtocol(CalibrationProtocol):
         unit, experiment = get_unit_name(), f"_testing_{get_assigned_experiment()}"
         jobs: list[Any] = []
         signals: list[float] = []
+        aside = ExitStack()
+        if simulate:  # the standards take the culture's place; it comes back as it was
+            from pioreactor.plugins_core.simulator.world import culture_set_aside
+
+            aside.enter_context(culture_set_aside())
         try:
             if not is_job_running("stirring") and assistant.confirm("Stir the vials while reading them?", default=True):
                 from pioreactor.plugins_core.stirring.job import Stirrer
@@ -121,6 +127,7 @@ class ODStandardsProtocol(CalibrationProtocol):
         finally:
             for job in reversed(jobs):  # the first job owns this process's MQTT connection
                 job.clean_up(reason="calibration finished")
+            aside.close()
 
         default_degree = 1 if len(vials) < 4 else 2
         degree = assistant.ask(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +114,40 @@ class DurationBasedPumpProtocol(CalibrationProtocol):
             measure = SimulatedScale(pump)
             assistant.say("On the simulator: the volume of each run is weighed for you (offered as the answer).")
 
-        pwm = get_hardware().pwm(channel, hz)
         volumes: list[float] = []
+        with _culture_set_aside():
+            self._runs(pump, channel, hz, duty_cycle, durations, measure, assistant, volumes)
+
+        curve = fit_polynomial(durations, volumes, degree=1)
+        slope = curve.coefficients[0]
+        if not math.isfinite(slope) or slope <= 0:
+            raise CalibrationError(
+                f"the volumes do not grow with the duration (slope {slope:.4g} ml/s): check the tubes and the entries"
+            )
+        assistant.say(f"Flow: {slope:.4g} ml/s at {duty_cycle:g} % duty cycle; {curve.coefficients[1]:+.4g} ml per run.")
+        return PumpCalibration(
+            calibration_name=name,
+            calibrated_on_pioreactor_unit=get_unit_name(),
+            created_at=clock.utc_now(),
+            curve_data_=curve,
+            recorded_data=RecordedData(x=list(durations), y=volumes),
+            hz=hz,
+            dc=duty_cycle,
+        )
+
+    def _runs(
+        self,
+        pump: str,
+        channel: str,
+        hz: float,
+        duty_cycle: float,
+        durations: list[float],
+        measure: Any,
+        assistant: Assistant,
+        volumes: list[float],
+    ) -> None:
+        clock = get_clock()
+        pwm = get_hardware().pwm(channel, hz)
         try:
             assistant.pause(
                 f"Put the {pump} pump's inlet tube in the liquid and its outlet tube in a container "
@@ -137,29 +170,24 @@ class DurationBasedPumpProtocol(CalibrationProtocol):
             pwm.off()
             pwm.close()
 
-        curve = fit_polynomial(durations, volumes, degree=1)
-        slope = curve.coefficients[0]
-        if not math.isfinite(slope) or slope <= 0:
-            raise CalibrationError(
-                f"the volumes do not grow with the duration (slope {slope:.4g} ml/s): check the tubes and the entries"
-            )
-        assistant.say(f"Flow: {slope:.4g} ml/s at {duty_cycle:g} % duty cycle; {curve.coefficients[1]:+.4g} ml per run.")
-        return PumpCalibration(
-            calibration_name=name,
-            calibrated_on_pioreactor_unit=get_unit_name(),
-            created_at=clock.utc_now(),
-            curve_data_=curve,
-            recorded_data=RecordedData(x=list(durations), y=volumes),
-            hz=hz,
-            dc=duty_cycle,
-        )
-
     @staticmethod
     def _pump(pwm: Any, clock: Any, duty_cycle: float, seconds: float) -> None:
         # timed from before the output switches on, so the time switching takes is not added
         deadline = clock.monotonic() + seconds
-        pwm.set_duty_cycle(duty_cycle)
+        timed = getattr(pwm, "set_duty_cycle_for", None)  # a simulated pump keeps the deadline itself
+        if timed is None or not timed(duty_cycle, seconds):
+            pwm.set_duty_cycle(duty_cycle)
         try:
             clock.sleep(deadline - clock.monotonic())
         finally:
             pwm.off()
+
+
+def _culture_set_aside() -> AbstractContextManager[None]:
+    """On the simulator, the culture leaves the holder while its pumps move water, and comes back
+    untouched (no calibration liquid in the vial); nothing to do on real hardware."""
+    if not on_simulator():
+        return nullcontext()
+    from pioreactor.plugins_core.simulator.world import culture_set_aside
+
+    return culture_set_aside()
