@@ -24,8 +24,8 @@ def pioreactor_register_config_defaults(defaults):
         {
             # process noise: roughly how far each may wander in an hour (od_std is relative)
             "od_std": 0.0025,
-            "rate_std": 0.1,
-            "acc_std": 0.0008,
+            "rate_std": 0.02,
+            "acc_std": 0.02,
             # observation noise, in multiples of the noise seen during the OD statistics
             "obs_std": 1.5,
         },

@@ -13,12 +13,14 @@ the estimate (or is skipped while outlier handling is off).
 
 Noise, all from config (``[growth_rate_kalman]``):
 
-* process noise per step ``Δt`` hours: ``diag((od_std·Δt)², (rate_std·Δt)², (acc_std·Δt)²)``, so
-  each std says roughly how much that quantity may wander in an hour (``od_std`` is relative,
-  being in log space);
-* observation noise of channel ``c``: ``obs_std² · v_c · nOD`` in nOD units, where ``v_c`` is the
-  channel's variance relative to its squared mean during the initial statistics, growing with the
-  OD as upstream's does; converted to log units by dividing by the predicted reading squared.
+* process noise over a step of ``Δt`` hours: ``diag(od_std², rate_std², acc_std²)·Δt``: random
+  walks, so each std is how far that quantity may wander in an hour, whatever the interval
+  between readings (``od_std`` is relative, being in log space);
+* observation noise of channel ``c``: ``obs_std² · v_c`` in log units, where ``v_c`` is the
+  channel's variance relative to its squared mean during the initial statistics. A photodiode's
+  noise is a constant share of its signal, so it is constant in log space: at high OD a reading
+  is neither more nor less trustworthy than at the start (a variance that shrank with the OD made
+  ~40 % of readings at nOD 48 outliers, which never moved the rate).
 
 Outliers (Huber-style): a channel whose innovation exceeds ``outlier_std_threshold`` standard
 deviations has its innovation clipped to that bound, the nOD variance doubled (a run of outliers
@@ -64,8 +66,8 @@ class FilterSettings:
     ``[growth_rate_calculating.config]``."""
 
     od_std: float = 0.0025
-    rate_std: float = 0.1
-    acc_std: float = 0.0008
+    rate_std: float = 0.02
+    acc_std: float = 0.02
     obs_std: float = 1.5
     outlier_std_threshold: float = 3.0
     dosing_variance_factor: float = 2500.0
@@ -227,7 +229,8 @@ class GrowthRateFilter:
             return
         s = self.settings
         F = [[1.0, dt, 0.5 * dt * dt], [0.0, 1.0, dt], [0.0, 0.0, 1.0]]
-        Q = linalg.diagonal([(s.od_std * dt) ** 2, (s.rate_std * dt) ** 2, (s.acc_std * dt) ** 2])
+        # random walks: each variance grows in proportion to the time, whatever the reading interval
+        Q = linalg.diagonal([s.od_std**2 * dt, s.rate_std**2 * dt, s.acc_std**2 * dt])
         self.x = linalg.matvec(F, self.x)
         self.P = linalg.symmetrize(
             linalg.add(linalg.matmul(linalg.matmul(F, self.P), linalg.transpose(F)), Q)
@@ -275,8 +278,9 @@ class GrowthRateFilter:
             predicted = self.x[0]
             slope = 1.0
             expected_reading = od
-        od_variance = s.obs_std**2 * self.relative_variances[channel] * od
-        R = od_variance / expected_reading**2
+        # the photodiodes' noise is relative (a constant share of the signal), so constant in log
+        # space: the relative variance of the initial statistics, scaled by obs_std²
+        R = s.obs_std**2 * self.relative_variances[channel]
         H = [slope, 0.0, 0.0]
         S = slope * slope * self.P[0][0] + R
         bound = s.outlier_std_threshold * math.sqrt(S)

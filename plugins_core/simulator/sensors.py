@@ -75,6 +75,20 @@ def photodiode_signal(
     return optics.dark_offset + light + optics.other_light_gain * other_light_percent
 
 
+def optical_growth_rate(angle: str, od: float, growth_rate: float, optics: Optics = DEFAULT_OPTICS) -> float:
+    """The growth rate the photodiode at ``angle`` shows (d ln(signal above its dark offset)/dt,
+    per hour) when the biomass grows at ``growth_rate``: the same at low OD, less as the 90°
+    signal saturates (``growth_rate / (1 + OD / s)``), negative for the 180° one (less light
+    gets through)."""
+    check_angle(angle)
+    od = max(0.0, od)
+    if angle == "REF":
+        return 0.0
+    if angle == "180":
+        return -optics.extinction_per_od * od * growth_rate
+    return growth_rate / (1.0 + od / optics.scatter_saturation_od)
+
+
 def mains_ripple(signal: float, real_time: float, optics: Optics = DEFAULT_OPTICS) -> float:
     """The ripple added to ``signal`` at ``real_time`` (seconds of ``time.monotonic()``)."""
     return signal * optics.mains_ripple * math.sin(2.0 * math.pi * optics.mains_hz * real_time)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pioreactor.plugins_core.simulator import SIMULATION_DEFAULTS
 from pioreactor.plugins_core.simulator.faults import NAMESPACE as FAULTS_NAMESPACE
 from pioreactor.plugins_core.simulator.faults import faults_in
-from pioreactor.plugins_core.simulator.sensors import Optics
+from pioreactor.plugins_core.simulator.sensors import DEFAULT_OPTICS, Optics, optical_growth_rate
 from pioreactor.plugins_core.simulator.vial import DoseResult, Vial, VialParameters
 from pioreactor.sdk import ConfigError, get_clock, get_config, get_logger, local_intermittent_storage
 
@@ -214,12 +214,18 @@ class World:
         return describe(vial)
 
 
-def describe(vial: Vial) -> dict[str, Any]:
-    """The true state as a plain dict (growth_rate per hour, volumes in ml, time on the clock)."""
+def describe(vial: Vial, optics: Optics | None = None) -> dict[str, Any]:
+    """The true state as a plain dict (growth_rate per hour, volumes in ml, time on the clock).
+
+    ``growth_rate`` is the biomass's specific growth rate (dilution not included), what a
+    scientist means; ``optical_growth_rate`` is the rate the 90° photodiode's signal shows, lower
+    at high OD where that signal is sub-linear (an OD calibration undoes it)."""
+    growth_rate = vial.true_growth_rate()
     return {
         "time": vial.t,
         "od": vial.od,
-        "growth_rate": vial.true_growth_rate(),
+        "growth_rate": growth_rate,
+        "optical_growth_rate": optical_growth_rate("90", vial.od, growth_rate, optics or DEFAULT_OPTICS),
         "lag_adjustment": vial.lag_adjustment,
         "temperature": vial.temperature,
         "volume_ml": vial.volume_ml,
