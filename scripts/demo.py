@@ -154,6 +154,26 @@ def summary(live: Live, speed: float) -> None:
         print(f"The same charts as a picture: {png.relative_to(DEMO_DIR.parent)}")
 
 
+def held_seconds(clock: object) -> float:
+    report = getattr(clock, "report", None)
+    return float(report()["held_seconds"]) if report else 0.0
+
+
+def speed_line(asked: float, sim_start: float, wall_start: float, held_start: float) -> str:
+    """How fast the simulated clock actually ran, and how long it waited for held-up processes."""
+    from pioreactor.sdk import get_clock
+
+    clock = get_clock()
+    simulated, wall = clock.time() - sim_start, time.monotonic() - wall_start
+    held = held_seconds(clock) - held_start
+    return (
+        f"The clock ran {simulated / 3600:.1f} simulated hours in {wall:.0f} wall-clock seconds: "
+        f"{simulated / max(wall, 1e-9):.0f}x on average (asked {asked:g}x). It stood still for "
+        f"{held / asked:.1f} s in all, waiting for processes this machine held up, so that no pump, "
+        "reading or heater pause lasted longer than it should."
+    )
+
+
 def stop_jobs(procs: list[subprocess.Popen[bytes]]) -> None:
     if not procs:
         return
@@ -212,6 +232,9 @@ def main() -> int:
     )
     procs: list[subprocess.Popen[bytes]] = []
     code = 1
+    from pioreactor.sdk import get_clock
+
+    wall_start, held_start = time.monotonic(), held_seconds(get_clock())
     try:
         code = (demo_turbidostat.run if turbidostat else run)(args, live, procs)
     except KeyboardInterrupt:
@@ -224,6 +247,7 @@ def main() -> int:
         time.sleep(0.2)  # the jobs' last messages
         bus.close()
     (demo_turbidostat.summary if turbidostat else summary)(live, args.speed)
+    print(speed_line(args.speed, live.t0, wall_start, held_start))
     print(
         f"Logs: {HOME.relative_to(DEMO_DIR.parent)}/logs/pioreactor.log. "
         "Run `pio mqtt -t 'pioreactor/#'` in another terminal next time to see every message."

@@ -24,7 +24,7 @@ from terminal_plot import Series, chart, unicode_ok
 PER_HOUR = "h⁻¹" if unicode_ok() else "1/h"
 HEADER = (
     f"{'sim h':>6} {'nOD':>6} {'target':>6} {'OD600':>6} {'vol ml':>6} {'doses':>5} "
-    f"{'growth ' + PER_HOUR + ' est':>16} {'true':>6}"
+    f"{'growth ' + PER_HOUR + ' est':>16} {'true':>6} {'signal':>6}"
 )
 
 
@@ -84,7 +84,8 @@ def run(args: argparse.Namespace, live: Live, procs: list[subprocess.Popen[bytes
             print(
                 f"{hours:6.1f} {fmt(latest.get('od_filtered'), '.3f', 6)} {TURBIDOSTAT_TARGET_NOD:6.2f} "
                 f"{truth['od']:6.3f} {truth['volume_ml']:6.2f} {n_doses:5d} "
-                f"{fmt(latest.get('growth_rate'), '.3f', 16)} {truth['growth_rate']:6.3f}",
+                f"{fmt(latest.get('growth_rate'), '.3f', 16)} {truth['growth_rate']:6.3f} "
+                f"{truth['optical_growth_rate']:6.3f}",
                 flush=True,
             )
             next_print += args.every * 60
@@ -119,7 +120,8 @@ def summary(live: Live, speed: float) -> None:
         f"{truth['media_added_ml']:.2f} ml in, {truth['waste_removed_ml']:.2f} ml out\n"
         f"  final OD:     OD600 {truth['od']:.3f} (true); nOD {final_nod} (estimated), "
         f"target {TURBIDOSTAT_TARGET_NOD:g}; volume {truth['volume_ml']:.2f} ml\n"
-        f"  growth rate:  {estimate} {PER_HOUR} estimated, {truth['growth_rate']:.3f} {PER_HOUR} true\n"
+        f"  growth rate:  {estimate} {PER_HOUR} estimated, {truth['growth_rate']:.3f} {PER_HOUR} true (biomass), "
+        f"{truth['optical_growth_rate']:.3f} {PER_HOUR} in the 90° signal (no OD calibration: the estimate follows this)\n"
         f"  overflow:     {overflow}"
     )
     if filtered:
