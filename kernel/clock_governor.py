@@ -153,10 +153,10 @@ class GovernedClock(Clock):
         return (raw, raw, None) if raw <= barrier else (barrier, raw, first)
 
     def time(self) -> float:
-        wall = time.monotonic()
         with self._lock:
             fcntl.flock(self._fd, fcntl.LOCK_SH)
             try:
+                wall = time.monotonic()  # read under the lock: an origin is never after it
                 now, _, holder = self._now(wall)
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -173,7 +173,8 @@ class GovernedClock(Clock):
         processes since it was created."""
         with self._lock:
             speed, _, _, held, claims = self._state()
-        return {"speed": speed, "held_seconds": held, "claims": len(claims)}
+            now, raw, _ = self._now(time.monotonic())
+        return {"speed": speed, "held_seconds": held + (raw - now), "claims": len(claims)}
 
     # -- changing the claims (always re-anchored first) ----------------------------------------
     def _reanchor(self, wall: float, speed: float | None = None) -> float:
@@ -186,8 +187,8 @@ class GovernedClock(Clock):
         return now
 
     def _drop_stale(self) -> None:
-        wall = time.monotonic()
         with self._exclusive():
+            wall = time.monotonic()
             self._reanchor(wall)
             _, _, _, _, claims = self._state()
             for i, pid, tid, deadline, expiry in claims:
@@ -210,8 +211,8 @@ class GovernedClock(Clock):
         """Claim a deadline ``seconds`` from now for this thread (None: keep the deadline it
         had, or now); returns the deadline."""
         tid = threading.get_ident()
-        wall = time.monotonic()
         with self._exclusive():
+            wall = time.monotonic()
             now = self._reanchor(wall)
             _, _, _, _, claims = self._state()
             i = self._slot_of(tid, claims)
