@@ -191,7 +191,7 @@ class GovernedClock(Clock):
             wall = time.monotonic()
             self._reanchor(wall)
             _, _, _, _, claims = self._state()
-            for i, pid, tid, deadline, expiry in claims:
+            for i, pid, _tid, _deadline, expiry in claims:
                 if expiry < wall or not _alive(pid):
                     self._write_slot(i, 0, 0, 0.0, 0.0)
 

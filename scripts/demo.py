@@ -5,7 +5,8 @@ The default scenario (`--scenario turbidostat`) is a 24-hour turbidostat experim
 thermostat` (37 °C) and `dosing_automation --automation-name turbidostat` (target nOD 1.5,
 0.75 ml per dilution) on a simulated unit whose clock runs 1440 times faster than the wall
 clock, prints a line every simulated hour (nOD against the target, the true OD600, the volume,
-the doses so far, the estimated and true growth rate), then stops every job with
+the doses so far, the estimated growth rate next to the true one of the biomass and the one the
+90° signal shows, which the estimate follows without an OD calibration), then stops every job with
 `pio kill --all-jobs` and summarises the doses, the final OD, the growth rate and any overflow,
 with a chart of nOD over time.
 
@@ -52,7 +53,7 @@ DEG = "°C" if unicode_ok() else "C"
 PER_HOUR = "h⁻¹" if unicode_ok() else "1/h"
 HEADER = (
     f"{'sim h':>6} {'phase':<11} {'temp ' + DEG:>8} {'raw OD':>8} {'nOD':>8} "
-    f"{'growth ' + PER_HOUR + ' est':>16} {'true':>6} {'OD600':>6} {'RPM':>5}"
+    f"{'growth ' + PER_HOUR + ' est':>16} {'true':>6} {'signal':>6} {'OD600':>6} {'RPM':>5}"
 )
 
 
@@ -74,7 +75,8 @@ def row(hours: float, truth: dict[str, Any], latest: dict[str, Any]) -> str:
     return (
         f"{hours:6.2f} {phase_of(truth):<11} {fmt(latest.get('temperature'), '.2f', 8)} "
         f"{fmt(latest.get('raw_od'), '.4f', 8)} {fmt(filtered, '.3f', 8)} "
-        f"{fmt(latest.get('growth_rate'), '.3f', 16)} {truth['growth_rate']:6.3f} {truth['od']:6.3f} "
+        f"{fmt(latest.get('growth_rate'), '.3f', 16)} {truth['growth_rate']:6.3f} "
+        f"{truth['optical_growth_rate']:6.3f} {truth['od']:6.3f} "
         f"{fmt(latest.get('rpm'), '.0f', 5)}"
     )
 
@@ -228,7 +230,8 @@ def main() -> int:
     minutes = args.hours * 3600 / args.speed / 60
     print(
         f"A simulated unit ({UNIT}) on a {args.speed:g}x clock: {args.hours:g} simulated hours "
-        f"in about {minutes:.1f} wall-clock minutes. Ctrl-C stops early.\n"
+        f"in about {minutes:.1f} wall-clock minutes, longer if this machine cannot keep up (the clock "
+        "then waits for the jobs, and says so at the end). Ctrl-C stops early.\n"
     )
     procs: list[subprocess.Popen[bytes]] = []
     code = 1

@@ -273,11 +273,9 @@ class GrowthRateFilter:
         if self.angles[channel] == TRANSMISSION_ANGLE:
             predicted = 1.0 - od  # ln of the expected reading exp(-(nOD - 1))
             slope = -od
-            expected_reading = math.exp(predicted)
         else:
             predicted = self.x[0]
             slope = 1.0
-            expected_reading = od
         # the photodiodes' noise is relative (a constant share of the signal), so constant in log
         # space: the relative variance of the initial statistics, scaled by obs_std²
         R = s.obs_std**2 * self.relative_variances[channel]
