@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pioreactor.kernel.asset_registries import (
+from pioreactor.kernel.registries.data import (
     DatabaseTableRegistry,
     ExportDatasetRegistry,
     MqttSinkRegistry,
