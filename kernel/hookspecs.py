@@ -50,6 +50,20 @@ def registration(registry_class: str) -> Callable[[F], F]:
 
 
 
+@hookspec(historic=True)
+def pioreactor_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add hook specifications of your own, so other plugins can implement hooks you call.
+
+    Called as your plugin registers, before any other hook, as pytest's ``pytest_addhooks``
+    is. Declare the specs in a module of your plugin with
+    ``hookspec = pioreactor.sdk.hookspec`` and names that start with ``pioreactor_``; call them
+    with :func:`pioreactor.sdk.call_hook`.
+
+    :param pluginmanager: the pluggy plugin manager. Call
+        ``pluginmanager.add_hookspecs(my_plugin.hookspecs)``.
+    """
+
+
 @registration("targets:JobDefinitions")
 def pioreactor_register_jobs(registry: JobDefinitions) -> None:
     """Register the jobs and actions this plugin provides, so ``pio run NAME`` can start them.

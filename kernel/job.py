@@ -302,10 +302,14 @@ class BackgroundJob(metaclass=_JobMeta):
         host = plugins._host
         if host is None:
             return
-        try:
-            host.pm.hook.pioreactor_job_state_changed(job=self, old_state=old_state, new_state=new_state)
-        except Exception:
-            self.logger.exception("A pioreactor_job_state_changed hook failed")
+        host.call_hook(
+            "pioreactor_job_state_changed",
+            {"job": self, "old_state": old_state, "new_state": new_state},
+            on_error=lambda plugin, err: self.logger.error(
+                "Plugin %r failed in pioreactor_job_state_changed: %s: %s", plugin, type(err).__name__, err,
+                exc_info=err,
+            ),
+        )
 
     # overridable hooks (no-ops) ------------------------------------------------------------
     def on_ready(self) -> None:

@@ -8,11 +8,11 @@ reinstall hint.
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pluggy
-from pioreactor.kernel import hookspecs, plugin_index
+from pioreactor.kernel import hook_calls, hookspecs, plugin_index
 from pioreactor.kernel.config import Config
 from pioreactor.kernel.discovery import (
     PluginInfo,
@@ -22,6 +22,7 @@ from pioreactor.kernel.discovery import (
     report_failures,
     strict,
 )
+from pioreactor.kernel.hook_calls import HookOutcome, OnError
 from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
 from pioreactor.kernel.registries import Registry
 from pioreactor.kernel.registries.targets import CommandRegistry, ConfigDefaults, JobDefinitions
@@ -39,24 +40,33 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.plugins = plugins
         self._registries: dict[str, Any] = {}
-        for info in plugins:
-            if info.loaded and info.module_object is not None:
-                self._register(info)
+        # plugins add hook specs of their own; each is called as it registers (pytest_addhooks)
+        self.pm.hook.pioreactor_addhooks.call_historic(kwargs={"pluginmanager": self.pm})
+        registered = [info for info in plugins if info.loaded and info.module_object is not None]
+        for info in registered:
+            self._guard(info, self._register)
+        # only now are all specs known: a hook no plugin declared is a typo
+        for info in registered:
+            if info.loaded:
+                self._guard(info, self._check_known_hooks)
 
     def _register(self, info: PluginInfo) -> None:
+        self.pm.register(info.module_object, name=info.name)
+
+    def _check_known_hooks(self, info: PluginInfo) -> None:
+        unknown = [
+            caller.name for caller in self.pm.get_hookcallers(info.module_object) or [] if not caller.has_spec()
+        ]
+        if unknown:
+            raise pluggy.PluginValidationError(
+                info.module_object, f"unknown hooks {unknown}; check their spelling against the hook reference"
+            )
+
+    def _guard(self, info: PluginInfo, step: Callable[[PluginInfo], None]) -> None:
+        """Run one registration step of a plugin; if it fails, the plugin is quarantined."""
         try:
-            self.pm.register(info.module_object, name=info.name)
-            unknown = [
-                caller.name
-                for caller in self.pm.get_hookcallers(info.module_object) or []
-                if not caller.has_spec()
-            ]
-            if unknown:
-                raise pluggy.PluginValidationError(
-                    info.module_object,
-                    f"unknown hooks {unknown}; check their spelling against the hook reference",
-                )
-        except (ValueError, pluggy.PluginValidationError) as err:
+            step(info)
+        except Exception as err:
             if self.pm.is_registered(info.module_object):
                 self.pm.unregister(info.module_object)
             if strict():
@@ -98,16 +108,17 @@ class PluginHost:
         registry: R = self._registries[hook_name]
         return registry
 
-    def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
-        """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""
-        for impl in getattr(self.pm.hook, name).get_hookimpls():
-            try:
-                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception as err:
-                print(
-                    f"pio: plugin {impl.plugin_name!r} failed in {name}: {type(err).__name__}: {err}",
-                    file=sys.stderr,
-                )
+    def call_hook(
+        self,
+        name: str,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        on_error: OnError | None = None,
+        until: Callable[[str], bool] | None = None,
+    ) -> HookOutcome:
+        """Call runtime hook ``name`` on every plugin in pluggy's order (``tryfirst``, wrappers, ...);
+        a plugin's exception goes to ``on_error`` (default: one line on stderr), not to the caller."""
+        return hook_calls.call_hook(getattr(self.pm.hook, name), kwargs or {}, on_error=on_error, until=until)
 
     def all_registries(self) -> list[Registry[Any]]:
         """Every registry that a registration hook fills (config defaults aside: they fill a config)."""
@@ -174,6 +185,17 @@ def _save_index(host: PluginHost, entry_points: list[tuple[str, str]]) -> None:
         },
         host.module_files(),
     )
+
+
+def call_hook(
+    name: str,
+    kwargs: dict[str, Any] | None = None,
+    *,
+    on_error: OnError | None = None,
+    until: Callable[[str], bool] | None = None,
+) -> HookOutcome:
+    """Call runtime hook ``name`` on every plugin of this process (see :meth:`PluginHost.call_hook`)."""
+    return get_plugin_host().call_hook(name, kwargs, on_error=on_error, until=until)
 
 
 def reset_plugin_host() -> None:

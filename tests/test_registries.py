@@ -3,6 +3,7 @@ and the table from registration hooks to their registry classes."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +108,51 @@ def test_a_plugin_whose_hook_raises_leaves_none_of_its_entries_behind(home: Path
     failed = host.by_name("half_done")
     assert failed is not None and not failed.loaded
     assert failed.error == "pioreactor_register_jobs: RuntimeError: the second half failed"
+
+
+SPEC_PLUGIN = """
+from pioreactor.sdk import hookimpl, hookspec
+
+
+class BrewHooks:
+    @hookspec
+    def pioreactor_brew_started(self, volume_ml):
+        '''A brew started.'''
+
+
+@hookimpl
+def pioreactor_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(BrewHooks)
+"""
+
+IMPL_PLUGIN = """
+from pioreactor.sdk import hookimpl
+
+seen = []
+
+
+@hookimpl
+def pioreactor_brew_started(volume_ml):
+    seen.append(volume_ml)
+"""
+
+
+@pytest.mark.parametrize("spec_file, impl_file", [("a_spec", "b_impl"), ("z_spec", "b_impl")])
+def test_a_plugin_adds_hooks_that_other_plugins_implement(home: Path, spec_file: str, impl_file: str) -> None:
+    # whichever registers first, the implementation is accepted once the spec is added
+    (home / "plugins" / f"{spec_file}.py").write_text(SPEC_PLUGIN)
+    (home / "plugins" / f"{impl_file}.py").write_text(IMPL_PLUGIN)
+    from pioreactor.kernel.plugins import get_plugin_host
+
+    host = get_plugin_host()
+    assert host.failed == []
+    host.pm.hook.pioreactor_brew_started(volume_ml=2.5)
+    assert sys.modules[f"pioreactor_local_plugin_{impl_file}"].seen == [2.5]
+
+
+def test_a_hook_nobody_declared_is_still_a_typo(home: Path) -> None:
+    (home / "plugins" / "typo.py").write_text(IMPL_PLUGIN)
+    from pioreactor.kernel.plugins import get_plugin_host
+
+    failed = get_plugin_host().by_name("typo")
+    assert failed is not None and not failed.loaded and "unknown hooks ['pioreactor_brew_started']" in str(failed.error)

@@ -54,7 +54,7 @@ def kill(job_name: str | None, experiment: str | None, job_source: str | None, a
         from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
 
         load_config_with_plugins()
-        get_plugin_host().call_runtime_hook("pioreactor_all_jobs_stopped", unit=identity.get_unit_name())
+        get_plugin_host().call_hook("pioreactor_all_jobs_stopped", {"unit": identity.get_unit_name()})
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
 
 
