@@ -25,6 +25,8 @@ _LAZY = {
     "REQUIRED": "pioreactor.kernel.config",
     "get_unit_name": "pioreactor.kernel.identity",
     "get_assigned_experiment": "pioreactor.kernel.identity",
+    "assign_experiment": "pioreactor.kernel.identity",
+    "DEFAULT_EXPERIMENT": "pioreactor.kernel.identity",
     "am_i_leader": "pioreactor.kernel.identity",
     "UNIVERSAL_UNIT": "pioreactor.kernel.identity",
     "UNIVERSAL_EXPERIMENT": "pioreactor.kernel.identity",
@@ -42,6 +44,9 @@ _LAZY = {
     "JobAlreadyRunningError": "pioreactor.kernel.errors",
     "Message": "pioreactor.kernel.bus",
     "get_bus": "pioreactor.kernel.bus",
+    "PioLogger": "pioreactor.kernel.logs",
+    "is_process_alive": "pioreactor.kernel.job_registry",
+    "pio_home": "pioreactor.kernel.paths",
 }
 
 __all__ = ["hookimpl", *_LAZY]
@@ -59,14 +64,18 @@ if TYPE_CHECKING:
     )
     from pioreactor.kernel.hardware import get_hardware
     from pioreactor.kernel.identity import (
+        DEFAULT_EXPERIMENT,
         UNIVERSAL_EXPERIMENT,
         UNIVERSAL_UNIT,
         am_i_leader,
+        assign_experiment,
         get_assigned_experiment,
         get_unit_name,
     )
     from pioreactor.kernel.job import BackgroundJob
-    from pioreactor.kernel.logs import NOTICE, get_logger, setup_command_logging
+    from pioreactor.kernel.job_registry import is_process_alive
+    from pioreactor.kernel.logs import NOTICE, PioLogger, get_logger, setup_command_logging
+    from pioreactor.kernel.paths import pio_home
     from pioreactor.kernel.storage import local_intermittent_storage, local_persistent_storage
     from pioreactor.kernel.timers import RepeatedTimer
 
@@ -78,6 +87,16 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _forward(module: str, name: str, *targets: str) -> Any:
+    """``name`` of an old SDK module whose code moved to a plugin's ``api`` (or another SDK
+    module): looked up in ``targets`` on first use, so the old path costs nothing until used."""
+    for target in targets:
+        found = importlib.import_module(target)
+        if name in getattr(found, "__all__", ()):
+            return getattr(found, name)
+    raise AttributeError(f"module {module!r} has no attribute {name!r} (it moved to {' or '.join(targets)})")
 
 
 def __dir__() -> list[str]:

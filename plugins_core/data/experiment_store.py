@@ -4,7 +4,7 @@ The ``experiments`` and ``experiment_worker_assignments`` tables are declared by
 plugin. Assigning this unit also sets its own experiment (what ``pio run`` uses when
 ``$EXPERIMENT`` is not set); other units learn theirs through the cluster layer.
 
-    from pioreactor.sdk.experiments import create_experiment, list_experiments
+    from pioreactor.plugins_core.data.api import create_experiment, list_experiments
     create_experiment("yeast-2026-03", description="YPD, 30 °C")
 """
 
@@ -14,9 +14,9 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 
-from pioreactor.kernel.errors import PioreactorError
-from pioreactor.kernel.identity import (
+from pioreactor.sdk import (
     DEFAULT_EXPERIMENT,
+    PioreactorError,
     assign_experiment,
     get_assigned_experiment,
     get_unit_name,

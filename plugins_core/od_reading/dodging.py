@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pioreactor.kernel.bus import Message
+from pioreactor.sdk import Message
 
 
 class ODDodger:

@@ -1,72 +1,27 @@
-"""What the experiment-profile plugin needs from the kernel, for it and for any other scheduler.
-
-The registries that plugins fill (jobs, automations, profile actions, expression functions), a
-look at a registered job's command-line options and published settings without running it,
-the installed plugins with their versions, where profiles live, and how to start ``pio`` in a
-subprocess. Nothing here imports a job module until it is asked about that job.
+"""A registered job's interface: its command-line options and published settings, read
+without running it (the profile checker and dry run use it). Nothing here imports a job module
+until it is asked about that job.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
-import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
-    from pioreactor.kernel.registries import AutomationSpec, Spec
 
-__all__ = [
-    "JobInterface",
-    "OptionInfo",
-    "automation_interface",
-    "automation_kinds",
-    "automations_of_kind",
-    "experiment_profiles_dir",
-    "expression_functions",
-    "installed_plugin_versions",
-    "is_unit_active",
-    "job_interface",
-    "normalise_plugin_name",
-    "pio_command",
-    "profile_actions",
-    "registered_jobs",
-]
+from pioreactor.sdk.plugins import (
+    automation_kinds,
+    automations_of_kind,
+    job_command,
+    job_options,
+    registered_jobs,
+)
 
-
-def _host() -> Any:
-    from pioreactor.kernel.plugins import get_plugin_host
-
-    return get_plugin_host()
-
-
-def registered_jobs() -> dict[str, Spec]:
-    """Every job and action that ``pio run NAME`` can start, by name (targets not imported)."""
-    return dict(_host().jobs().entries)
-
-
-def profile_actions() -> dict[str, Spec]:
-    """Profile action types that plugins registered (``pioreactor_register_profile_actions``)."""
-    return dict(_host().profile_actions().entries)
-
-
-def expression_functions() -> dict[str, Spec]:
-    """Expression functions that plugins registered (``pioreactor_register_expression_functions``)."""
-    return dict(_host().expression_functions().entries)
-
-
-def automations_of_kind(kind: str) -> dict[str, AutomationSpec]:
-    """Automations of ``kind`` (``temperature``, ``led``, ``dosing``, ...), by name."""
-    return dict(_host().automations().of_kind(kind))
-
-
-def automation_kinds() -> set[str]:
-    """Kinds with at least one automation; ``<kind>_automation`` is the job that runs them."""
-    return {kind for kind, _ in _host().automations().entries}
+__all__ = ["JobInterface", "OptionInfo", "automation_interface", "experiment_profiles_dir", "job_interface"]
 
 
 @dataclass(frozen=True)
@@ -129,12 +84,10 @@ def _options_of(params: list[Any]) -> dict[str, OptionInfo]:
 
 
 def _class_interface(name: str, job_class: type, automation_kind: str | None = None) -> JobInterface:
-    from pioreactor.kernel.cli.job_command import options_for
-
     settings = job_class.all_published_settings() | {  # type: ignore[attr-defined]
         "$state": {"datatype": "string", "settable": True}
     }
-    return JobInterface(name, _options_of(list(options_for(job_class))), settings, automation_kind)
+    return JobInterface(name, _options_of(list(job_options(job_class))), settings, automation_kind)
 
 
 def job_interface(name: str) -> JobInterface | None:
@@ -142,10 +95,9 @@ def job_interface(name: str) -> JobInterface | None:
 
     Imports the job's module (and so raises what that import raises).
     """
-    from pioreactor.kernel.cli.job_command import command_for
-    from pioreactor.kernel.job import BackgroundJob
+    from pioreactor.sdk import BackgroundJob
 
-    spec = _host().jobs().entries.get(name)
+    spec = registered_jobs().get(name)
     if spec is None:
         return None
     kind = name.removesuffix("_automation") if name.endswith("_automation") else None
@@ -159,13 +111,13 @@ def job_interface(name: str) -> JobInterface | None:
     target = spec.load()
     if inspect.isclass(target) and issubclass(target, BackgroundJob):
         return _class_interface(name, target)
-    command: click.Command = command_for(spec)
+    command: click.Command = job_command(name)
     return JobInterface(name, _options_of(list(command.params)), None, long_running=False)
 
 
 def automation_interface(kind: str, automation_name: str) -> JobInterface | None:
     """The options (the automation's and its base's) and settings of one automation, or None."""
-    spec = _host().automations().entries.get((kind, automation_name))
+    spec = automations_of_kind(kind).get(automation_name)
     if spec is None:
         return None
     interface = _class_interface(f"{kind}_automation", spec.load(), kind)
@@ -173,57 +125,8 @@ def automation_interface(kind: str, automation_name: str) -> JobInterface | None
     return JobInterface(interface.name, options | interface.options, interface.settings, kind)
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def installed_plugin_versions() -> dict[str, str | None]:
-    """Installed plugins and distributions by normalised name (``air-bubbler``), with versions.
-
-    Plugin names, their distributions' names and (for ``pioreactor-x`` distributions) ``x``
-    all appear, so a profile may name a plugin either way.
-    """
-    from pioreactor.kernel.discovery import distribution_metadata
-
-    host = _host()
-    distribution_metadata(host.plugins)
-    found: dict[str, str | None] = {}
-    for info in host.plugins:
-        if not info.loaded:
-            continue
-        version = info.metadata.get("version")
-        for name in (info.name, info.metadata.get("distribution"), info.metadata.get("name")):
-            if name:
-                found.setdefault(_normalise(name), version)
-    for dist in importlib.metadata.distributions():
-        name = dist.name
-        if not name:
-            continue
-        found.setdefault(_normalise(name), dist.version)
-        if _normalise(name).startswith("pioreactor-"):
-            found.setdefault(_normalise(name)[len("pioreactor-") :], dist.version)
-    return found
-
-
-def normalise_plugin_name(name: str) -> str:
-    """The form :func:`installed_plugin_versions` keys on (lowercase, ``-`` separators)."""
-    return _normalise(name)
-
-
 def experiment_profiles_dir() -> Path:
     """``$PIO_HOME/experiment_profiles``: where profiles are kept and looked up by file name."""
-    from pioreactor.kernel.paths import pio_home
+    from pioreactor.sdk import pio_home
 
     return pio_home() / "experiment_profiles"
-
-
-def is_unit_active() -> bool:
-    """Whether this unit takes part in experiments (``pio run`` refuses jobs otherwise)."""
-    from pioreactor.kernel.identity import is_active
-
-    return is_active()
-
-
-def pio_command(*args: str) -> list[str]:
-    """The argv that runs ``pio ARGS...`` with this interpreter, e.g. for ``subprocess.Popen``."""
-    return [sys.executable, "-m", "pioreactor.kernel.cli", *args]

@@ -21,23 +21,28 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pioreactor.kernel.bus import get_bus
-from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.config import get_config
-from pioreactor.kernel.errors import ConfigError, PioreactorError
-from pioreactor.kernel.hardware import get_hardware, pwm_channel_for
-from pioreactor.kernel.identity import get_assigned_experiment, get_unit_name
-from pioreactor.kernel.job_registry import is_process_alive
-from pioreactor.kernel.logs import PioLogger, get_logger
-from pioreactor.kernel.storage import local_intermittent_storage
+from pioreactor.sdk import (
+    ConfigError,
+    PioLogger,
+    PioreactorError,
+    get_assigned_experiment,
+    get_bus,
+    get_clock,
+    get_config,
+    get_hardware,
+    get_logger,
+    get_unit_name,
+    is_process_alive,
+    local_intermittent_storage,
+)
 from pioreactor.sdk.calibrations import CalibrationError, PumpCalibration, load_active_calibration
+from pioreactor.sdk.hardware import pwm_channel_for
 from pioreactor.sdk.structs import DosingEvent, encode
 
 Role = Literal["add", "remove"]
@@ -94,7 +99,7 @@ def pump_roles_with_plugin_defaults() -> dict[str, Role]:
     """:func:`pump_roles`, with the pumps that plugins declare even before a job loaded them
     (for command-line options; this imports every plugin)."""
     if (PUMPS_SECTION, "media") not in get_config().declared:
-        from pioreactor.kernel.plugins import load_config_with_plugins
+        from pioreactor.sdk.plugins import load_config_with_plugins
 
         load_config_with_plugins()
     return pump_roles()
@@ -169,15 +174,11 @@ class DoseRequest:
         return self.vetoed_because is not None
 
 
-def _plugin_host() -> Any:
-    from pioreactor.kernel.plugins import get_plugin_host
-
-    return get_plugin_host()
-
-
 def call_before_dose_hooks(request: DoseRequest) -> None:
     """Run every ``pioreactor_before_dose`` in registration order until one vetoes; an exception vetoes."""
-    for impl in _plugin_host().pm.hook.pioreactor_before_dose.get_hookimpls():
+    from pioreactor.sdk.plugins import plugin_hook
+
+    for impl in plugin_hook("pioreactor_before_dose").get_hookimpls():
         try:
             impl.function(**{name: request for name in impl.argnames})
         except Exception as err:
@@ -650,15 +651,3 @@ def _on_time(total: float, ratio: float) -> float:
     """Seconds the circulated pump runs in ``total`` seconds of cycles."""
     cycles, rest = divmod(total, CIRCULATION_CYCLE_SECONDS)
     return cycles * ratio * CIRCULATION_CYCLE_SECONDS + min(rest, ratio * CIRCULATION_CYCLE_SECONDS)
-
-
-# -- for click commands that run a pump job ----------------------------------------------------
-def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]) -> None:
-    """Run ``job_class`` (registered as ``job_name``) from a click command's callback, like
-    ``pio run`` runs a job, and exit with its code."""
-    import click
-    from pioreactor.kernel.runner import run_job
-
-    spec = _plugin_host().jobs().get(job_name)
-    overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
-    sys.exit(run_job(spec, job_class, options, overrides))
