@@ -7,6 +7,7 @@ heavier names below (``BackgroundJob``, the clock, config, hardware) are importe
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -89,14 +90,19 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def _forward(module: str, name: str, *targets: str) -> Any:
-    """``name`` of an old SDK module whose code moved to a plugin's ``api`` (or another SDK
-    module): looked up in ``targets`` on first use, so the old path costs nothing until used."""
-    for target in targets:
-        found = importlib.import_module(target)
-        if name in getattr(found, "__all__", ()):
-            return getattr(found, name)
-    raise AttributeError(f"module {module!r} has no attribute {name!r} (it moved to {' or '.join(targets)})")
+def _forwarder(module: str, *targets: str) -> Callable[[str], Any]:
+    """The ``__getattr__`` of an old SDK module whose names moved to plugins' ``api`` modules (or
+    another SDK module): each name is looked up in ``targets`` on first use, so the old path
+    costs nothing until used."""
+
+    def forward(name: str) -> Any:
+        for target in targets:
+            found = importlib.import_module(target)
+            if name in getattr(found, "__all__", ()):
+                return getattr(found, name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r} (see {' and '.join(targets)})")
+
+    return forward
 
 
 def __dir__() -> list[str]:

@@ -1,5 +1,6 @@
-"""The experiment-profile plugin's public API: a registered job's interface, read without
-running it, and where profiles are kept.
+"""The experiment-profile plugin's public API: what a plugin's profile action receives
+(:class:`ProfileActionContext`), a registered job's interface read without running it, and
+where profiles are kept.
 
     from pioreactor.plugins_core.profiles.api import job_interface
 
@@ -8,6 +9,7 @@ running it, and where profiles are kept.
 
 from __future__ import annotations
 
+from pioreactor.plugins_core.profiles.context import ProfileActionContext
 from pioreactor.plugins_core.profiles.interfaces import (
     JobInterface,
     OptionInfo,
@@ -16,4 +18,11 @@ from pioreactor.plugins_core.profiles.interfaces import (
     job_interface,
 )
 
-__all__ = ["JobInterface", "OptionInfo", "automation_interface", "experiment_profiles_dir", "job_interface"]
+__all__ = [
+    "JobInterface",
+    "OptionInfo",
+    "ProfileActionContext",
+    "automation_interface",
+    "experiment_profiles_dir",
+    "job_interface",
+]

@@ -418,7 +418,7 @@ class ProfileRun(BackgroundJob):
 
 @dataclass
 class ActionContext:
-    """What a plugin's action type gets (see :class:`pioreactor.sdk.profiles.ProfileActionContext`)."""
+    """What a plugin's action type gets (see :class:`~pioreactor.plugins_core.profiles.api.ProfileActionContext`)."""
 
     run: ProfileRun
     unit: str
