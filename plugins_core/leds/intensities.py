@@ -28,6 +28,7 @@ LED_CHANNELS = ("A", "B", "C", "D")
 
 
 def current_intensities() -> dict[str, float]:
+    """The intensity (percent) of each channel now, as every process of the unit sees it."""
     with local_intermittent_storage("leds") as store:
         return {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}
 

@@ -52,6 +52,7 @@ class JobInterface:
     long_running: bool = True
 
     def option(self, key: str) -> OptionInfo | None:
+        """The option a profile names ``key`` (``target_rpm`` or ``target-rpm``), or None."""
         return self.options.get(key) or self.options.get(key.replace("-", "_"))
 
 

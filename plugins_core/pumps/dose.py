@@ -106,6 +106,7 @@ def pump_roles_with_plugin_defaults() -> dict[str, Role]:
 
 
 def role_of(pump: str) -> Role:
+    """``add`` or ``remove``: what ``pump`` does; ``DoseRefused`` naming the known pumps if none."""
     roles = pump_roles()
     try:
         return roles[pump]
@@ -127,6 +128,7 @@ def calibration_device(pump: str) -> str:
 
 
 def how_to_calibrate(pump: str) -> str:
+    """The message that tells a user how to calibrate ``pump`` (or run it for a duration)."""
     device = calibration_device(pump)
     return (
         f"the {pump} pump has no active calibration, so a volume cannot become a pumping time. "
@@ -137,6 +139,7 @@ def how_to_calibrate(pump: str) -> str:
 
 
 def active_pump_calibration(pump: str) -> PumpCalibration | None:
+    """The active calibration of ``pump``, or None; ``CalibrationError`` if it is not a pump's."""
     calibration = load_active_calibration(calibration_device(pump))
     if calibration is not None and not isinstance(calibration, PumpCalibration):
         raise CalibrationError(
@@ -171,6 +174,7 @@ class DoseRequest:
 
     @property
     def vetoed(self) -> bool:
+        """True once an implementation called :meth:`veto`."""
         return self.vetoed_because is not None
 
 
@@ -222,6 +226,7 @@ class DoseResult:
 
     @property
     def completed(self) -> bool:
+        """True if the dose ran to its end (not stopped, not cut short)."""
         return self.interrupted is None
 
 
@@ -251,18 +256,22 @@ class DosePlan:
 
     @property
     def duty_cycle(self) -> float:
+        """The PWM duty cycle the pump runs at (its calibration's, else 100)."""
         return self.calibration.dc if self.calibration is not None else 100.0
 
     @property
     def hz(self) -> float:
+        """The PWM frequency the pump runs at."""
         return self.calibration.hz if self.calibration is not None else DEFAULT_PWM_HZ
 
     def ml_for(self, seconds: float) -> float | None:
+        """Millilitres moved in ``seconds`` by the calibration (None if uncalibrated)."""
         if self.calibration is None:
             return None
         return max(0.0, self.calibration.duration_to_ml(seconds)) if seconds > 0 else 0.0
 
     def seconds_for(self, ml: float) -> float:
+        """Seconds to pump ``ml`` by the calibration; ``DoseRefused`` if uncalibrated."""
         if self.calibration is None:
             raise DoseRefused(how_to_calibrate(self.pump))
         return self.calibration.ml_to_duration(ml)
