@@ -9,17 +9,10 @@ reinstall hint.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 from pioreactor.kernel import hookspecs, plugin_index
-from pioreactor.kernel.asset_registries import (
-    DatabaseTableRegistry,
-    ExportDatasetRegistry,
-    MqttSinkRegistry,
-    UiDescriptorRegistry,
-)
 from pioreactor.kernel.config import Config
 from pioreactor.kernel.discovery import (
     PluginInfo,
@@ -29,16 +22,11 @@ from pioreactor.kernel.discovery import (
     report_failures,
     strict,
 )
-from pioreactor.kernel.registries import (
-    AutomationRegistry,
-    CalibrationProtocolRegistry,
-    CommandRegistry,
-    ConfigDefaults,
-    ExpressionFunctionRegistry,
-    HardwareBackendRegistry,
-    JobRegistry,
-    ProfileActionRegistry,
-)
+from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
+from pioreactor.kernel.registries import Registry
+from pioreactor.kernel.registries.targets import CommandRegistry, ConfigDefaults, JobDefinitions
+
+R = TypeVar("R", bound=Registry[Any])
 
 PROJECT = "pioreactor"
 
@@ -83,72 +71,32 @@ class PluginHost:
         return next((info for info in self.plugins if info.name == name), None)
 
     # -- registration hooks ------------------------------------------------------------------
-    def _call_registration(
-        self, hook_name: str, make_arg: Callable[[str], Any], rollback: Callable[[str], None]
-    ) -> None:
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():  # registration order: core plugins first
+    def fill(self, registry: R, hook_name: str | None = None) -> R:
+        """Call every plugin's registration hook on ``registry``, one plugin at a time, each with
+        the view scoped to it; a plugin whose hook raises leaves none of its entries behind."""
+        hook_name = hook_name or hook_for(type(registry))
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():  # core plugins first
             info = self.by_name(impl.plugin_name)
             if info is None or not info.loaded:
                 continue
             try:
-                impl.function(*[make_arg(impl.plugin_name) for _ in impl.argnames])
+                impl.function(*[registry.scoped(impl.plugin_name) for _ in impl.argnames])
             except Exception as err:
-                rollback(impl.plugin_name)
+                registry.rollback(impl.plugin_name)
                 if strict():
                     raise
                 info.fail(hook_name, err)
                 if info.source != "core":
                     self.pm.unregister(name=info.name)
+        return registry
 
-    def _registry(self, hook_name: str, registry: Any) -> Any:
-        """``registry`` filled by every plugin's ``hook_name`` (built once per process)."""
+    def registry(self, registry_class: type[R]) -> R:
+        """The registry of ``registry_class`` filled by every plugin (built once per process)."""
+        hook_name = hook_for(registry_class)
         if hook_name not in self._registries:
-
-            def rollback(plugin: str) -> None:
-                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
-                    del registry.entries[key]
-
-            self._call_registration(hook_name, registry.scoped, rollback)
-            self._registries[hook_name] = registry
-        return self._registries[hook_name]
-
-    def jobs(self) -> JobRegistry:
-        return self._registry("pioreactor_register_jobs", JobRegistry())
-
-    def commands(self) -> CommandRegistry:
-        from pioreactor.kernel.cli import SUBCOMMANDS
-
-        registry = CommandRegistry()
-        registry.reserved = frozenset(SUBCOMMANDS)
-        return self._registry("pioreactor_register_commands", registry)
-
-    def backends(self) -> HardwareBackendRegistry:
-        return self._registry("pioreactor_register_hardware_backends", HardwareBackendRegistry())
-
-    def automations(self) -> AutomationRegistry:
-        return self._registry("pioreactor_register_automations", AutomationRegistry())
-
-    def calibration_protocols(self) -> CalibrationProtocolRegistry:
-        return self._registry("pioreactor_register_calibration_protocols", CalibrationProtocolRegistry())
-
-    def profile_actions(self) -> ProfileActionRegistry:
-        return self._registry("pioreactor_register_profile_actions", ProfileActionRegistry())
-
-    def expression_functions(self) -> ExpressionFunctionRegistry:
-        return self._registry("pioreactor_register_expression_functions", ExpressionFunctionRegistry())
-
-    def database_tables(self) -> DatabaseTableRegistry:
-        return self._registry("pioreactor_register_database_tables", DatabaseTableRegistry())
-
-    def mqtt_sinks(self) -> MqttSinkRegistry:
-        return self._registry("pioreactor_register_mqtt_sinks", MqttSinkRegistry())
-
-    def export_datasets(self) -> ExportDatasetRegistry:
-        return self._registry("pioreactor_register_export_datasets", ExportDatasetRegistry())
-
-    def ui_descriptors(self) -> UiDescriptorRegistry:
-        return self._registry("pioreactor_register_ui_descriptors", UiDescriptorRegistry())
+            self._registries[hook_name] = self.fill(registry_class(), hook_name)
+        registry: R = self._registries[hook_name]
+        return registry
 
     def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
         """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""
@@ -161,14 +109,18 @@ class PluginHost:
                     file=sys.stderr,
                 )
 
+    def all_registries(self) -> list[Registry[Any]]:
+        """Every registry that a registration hook fills (config defaults aside: they fill a config)."""
+        from pioreactor.kernel.registries import load_target
+
+        return [
+            self.registry(load_target(target))
+            for target in REGISTRATION_HOOKS.values()
+            if not target.endswith(":ConfigDefaults")
+        ]
+
     def apply_config_defaults(self, config: Config) -> None:
-        defaults = ConfigDefaults(config)
-
-        def rollback(plugin: str) -> None:
-            for key in [k for k, d in config.declared.items() if d.plugin == plugin]:
-                del config.declared[key]
-
-        self._call_registration("pioreactor_register_config_defaults", defaults.scoped, rollback)
+        self.fill(ConfigDefaults(config))
 
     def report_failures(self) -> None:
         report_failures(self.failed)
@@ -180,6 +132,15 @@ class PluginHost:
             if path:
                 files.append(str(path))
         return files
+
+
+def hook_for(registry_class: type[Registry[Any]]) -> str:
+    """The registration hook that fills ``registry_class`` (from the table beside the hookspecs)."""
+    target = f"{registry_class.__module__}:{registry_class.__qualname__}"
+    for hook_name, registry_target in REGISTRATION_HOOKS.items():
+        if registry_target == target:
+            return hook_name
+    raise LookupError(f"no registration hook fills {target}; declare one in kernel/hookspecs.py")
 
 
 _host: PluginHost | None = None
@@ -201,12 +162,14 @@ def get_plugin_host() -> PluginHost:
 
 
 def _save_index(host: PluginHost, entry_points: list[tuple[str, str]]) -> None:
-    jobs = host.jobs()
+    jobs = host.registry(JobDefinitions)
     plugin_index.save(
         {
             "entry_points": entry_points,
             "jobs": [[s.name, s.target, s.plugin, s.summary] for s in jobs.entries.values()],
-            "commands": [[s.name, s.target, s.plugin, s.summary] for s in host.commands().entries.values()],
+            "commands": [
+                [s.name, s.target, s.plugin, s.summary] for s in host.registry(CommandRegistry).entries.values()
+            ],
             "failures": [[i.name, i.source, i.module, i.error, i.path] for i in host.failed],
         },
         host.module_files(),

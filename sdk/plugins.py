@@ -40,29 +40,36 @@ def _host() -> Any:
     return get_plugin_host()
 
 
+def _registry(name: str) -> Any:
+    """The registry class ``name`` of the kernel, filled by every plugin."""
+    from pioreactor.kernel.registries import targets
+
+    return _host().registry(getattr(targets, name))
+
+
 def registered_jobs() -> dict[str, Spec]:
     """Every job and action that ``pio run NAME`` can start, by name (targets not imported)."""
-    return dict(_host().jobs().entries)
+    return dict(_registry("JobDefinitions").entries)
 
 
 def profile_actions() -> dict[str, Spec]:
     """Profile action types that plugins registered (``pioreactor_register_profile_actions``)."""
-    return dict(_host().profile_actions().entries)
+    return dict(_registry("ProfileActionRegistry").entries)
 
 
 def expression_functions() -> dict[str, Spec]:
     """Expression functions that plugins registered (``pioreactor_register_expression_functions``)."""
-    return dict(_host().expression_functions().entries)
+    return dict(_registry("ExpressionFunctionRegistry").entries)
 
 
 def automations_of_kind(kind: str) -> dict[str, AutomationSpec]:
     """Automations of ``kind`` (``temperature``, ``led``, ``dosing``, ...), by name."""
-    return dict(_host().automations().of_kind(kind))
+    return dict(_registry("AutomationRegistry").of_kind(kind))
 
 
 def automation_kinds() -> set[str]:
     """Kinds with at least one automation; ``<kind>_automation`` is the job that runs them."""
-    return {kind for kind, _ in _host().automations().entries}
+    return {kind for kind, _ in _registry("AutomationRegistry").entries}
 
 
 def job_options(job_class: type) -> list[click.Option]:
@@ -76,7 +83,7 @@ def job_command(name: str) -> click.Command:
     """The click command of the registered job or action ``name`` (imports its module)."""
     from pioreactor.kernel.cli.job_command import command_for
 
-    return command_for(_host().jobs().get(name))
+    return command_for(_registry("JobDefinitions").get(name))
 
 
 def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]) -> None:
@@ -85,7 +92,7 @@ def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]
     import click
     from pioreactor.kernel.runner import run_job
 
-    spec = _host().jobs().get(job_name)
+    spec = _registry("JobDefinitions").get(job_name)
     overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
     sys.exit(run_job(spec, job_class, options, overrides))
 
