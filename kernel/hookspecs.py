@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         JobDefinitions,
         ProfileActionRegistry,
     )
+    from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
     from pioreactor.kernel.registries.ui import UiDescriptorRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,6 +173,29 @@ def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
     :param defaults: scoped to the calling plugin. Call
         ``defaults.section("stirring.config", {"pwm_hz": 200.0, ...})``; use
         :data:`pioreactor.sdk.REQUIRED` as a value for a key the user must set.
+    """
+
+
+@registration("timeseries:TimeseriesRegistry")
+def pioreactor_register_timeseries(registry: TimeseriesRegistry) -> None:
+    """Declare a stream of readings once: its table, its MQTT sink, its export dataset and its
+    chart are derived from the declaration.
+
+    Called when any of those is asked for (the streamer starts, the database opens, datasets or
+    UI descriptors are listed). The table is ``name`` with the columns ``experiment``,
+    ``pioreactor_unit``, ``timestamp`` and then ``columns``; a reading is stored once per
+    experiment, timestamp, unit and ``key``. For tables that are not time series (experiments,
+    logs, runs), use the table, sink and dataset hooks.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, topics="pioreactor/+/+/job/setting", parser="package.module:function",
+        columns={"ph": "REAL NOT NULL"}, units={"ph": "pH"}, description="...",
+        chart={"chart_key": "ph", "topic": "job/setting", "payload_key": "ph", "column": "ph"})``.
+        Optional: ``key`` (columns that make a reading unique besides its time; ``None`` for no
+        uniqueness, rows indexed by time instead), ``descriptions`` (by column),
+        ``timestamped=False`` (the payload carries no time: see the MQTT sinks hook),
+        ``migrations`` (later changes of the table, appended, never edited), ``dataset`` (False for
+        no export dataset, or a dict of dataset fields to override) and ``summary``.
     """
 
 
