@@ -262,20 +262,6 @@ def pioreactor_all_jobs_stopped(unit: str) -> None:
 
 
 @hookspec
-def pioreactor_before_dose(dose: Any) -> None:
-    """Observe, change or veto a dose before the pump runs (a lab's own interlock).
-
-    Called in the pumping process for every dose (each sub-dose of an automation too), after
-    the volume is known and before the dosing event is published. Exceptions veto the dose.
-
-    :param dose: a :class:`pioreactor.sdk.pumps.DoseRequest` with ``unit``, ``experiment``,
-        ``pump`` (``media``, ``alt_media``, ``waste`` or a plugin's pump), ``ml``,
-        ``source_of_event``. Set ``dose.ml`` to change the volume, or call
-        ``dose.veto("reason")`` to refuse it; the pump then does not run and the reason is logged.
-    """
-
-
-@hookspec
 def pioreactor_job_state_changed(job: Any, old_state: str, new_state: str) -> None:
     """Observe a job's state change, in the job's own process.
 

@@ -7,6 +7,13 @@ ACTIONS = "pioreactor.plugins_core.pumps.actions"
 
 
 @hookimpl
+def pioreactor_addhooks(pluginmanager):
+    from pioreactor.plugins_core.pumps import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)  # pioreactor_before_dose
+
+
+@hookimpl
 def pioreactor_register_jobs(registry):
     registry.reserve("dosing_events")  # the topic of every dose, as upstream
     registry.add(
