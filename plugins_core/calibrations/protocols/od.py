@@ -97,7 +97,7 @@ class ODStandardsProtocol(CalibrationProtocol):
         signals: list[float] = []
         aside = ExitStack()
         if simulate:  # the standards take the culture's place; it comes back as it was
-            from pioreactor.plugins_core.simulator.world import culture_set_aside
+            from pioreactor.plugins_core.simulator.api import culture_set_aside
 
             aside.enter_context(culture_set_aside())
         try:

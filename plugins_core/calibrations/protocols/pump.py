@@ -188,6 +188,6 @@ def _culture_set_aside() -> AbstractContextManager[None]:
     untouched (no calibration liquid in the vial); nothing to do on real hardware."""
     if not on_simulator():
         return nullcontext()
-    from pioreactor.plugins_core.simulator.world import culture_set_aside
+    from pioreactor.plugins_core.simulator.api import culture_set_aside
 
     return culture_set_aside()
