@@ -1,7 +1,9 @@
-"""The plugin manager: discovery, registration with pluggy, and the registries the hooks fill.
+"""The plugin host: the plugins that :mod:`~pioreactor.kernel.discovery` found, registered with
+pluggy; the registries their registration hooks fill; and calling runtime hooks.
 
 Registration hooks are called one plugin at a time, so a plugin whose hook raises is
 quarantined (its partial registrations rolled back) while every other plugin still registers.
+Runtime hooks go through :func:`call_hook` (pluggy's order, wrappers, each failure isolated).
 A broken *core* plugin means a broken install: commands that need plugins stop with a
 reinstall hint.
 """
