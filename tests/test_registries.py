@@ -208,3 +208,12 @@ def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(h
     assert tables.get("od_readings").plugin == "od_reading" and "mine" not in tables
     failed = host.by_name("clash")
     assert failed is not None and "time series 'od_readings' is registered by both plugin 'od_reading'" in str(failed.error)
+
+
+def test_the_sdk_reads_any_registry_by_its_hook_name(home: Path) -> None:
+    from pioreactor.sdk.plugins import registered
+
+    assert registered("pioreactor_register_timeseries").get("od_readings").plugin == "od_reading"
+    assert "stirring" in registered("pioreactor_register_jobs")
+    with pytest.raises(ValueError, match="'pioreactor_register_job' is not a registration hook"):
+        registered("pioreactor_register_job")
