@@ -210,6 +210,30 @@ def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(h
     assert failed is not None and "time series 'od_readings' is registered by both plugin 'od_reading'" in str(failed.error)
 
 
+def test_a_plugin_that_fails_in_a_later_registry_is_taken_out_of_the_earlier_ones(home: Path) -> None:
+    # its time series is fine, but its own table collides with the data plugin's logs table
+    (home / "plugins" / "late.py").write_text(
+        "from pioreactor.sdk import hookimpl\n\n"
+        "@hookimpl\n"
+        "def pioreactor_register_timeseries(registry):\n"
+        "    registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})\n\n"
+        "@hookimpl\n"
+        "def pioreactor_register_database_tables(registry):\n"
+        "    registry.add('logs', migrations='CREATE TABLE logs (x)')\n"
+    )
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.data import DatabaseTableRegistry
+    from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
+
+    host = get_plugin_host()
+    assert "mine" in host.registry(TimeseriesRegistry)  # built first: the plugin looks fine
+    tables = host.registry(DatabaseTableRegistry)
+    assert tables.get("logs").plugin == "data" and "mine" not in tables
+    assert "mine" not in host.registry(TimeseriesRegistry)  # and it is gone from there too
+    failed = host.by_name("late")
+    assert failed is not None and not failed.loaded
+
+
 def test_the_sdk_reads_any_registry_by_its_hook_name(home: Path) -> None:
     from pioreactor.sdk.plugins import registered
 
