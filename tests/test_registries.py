@@ -90,14 +90,25 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_process_state()
 
 
+def write_plugin(home: Path, name: str, hooks: dict[str, list[str]], extra: str = "") -> None:
+    """``$PIO_HOME/plugins/<name>.py`` implementing each hook (name -> lines of its body)."""
+    source = "from pioreactor.sdk import hookimpl\n"
+    for hook, body in hooks.items():
+        source += f"\n\n@hookimpl\ndef {hook}(registry):\n" + "".join(f"    {line}\n" for line in body)
+    (home / "plugins" / f"{name}.py").write_text(source + extra)
+
+
 def test_a_plugin_whose_hook_raises_leaves_none_of_its_entries_behind(home: Path) -> None:
-    (home / "plugins" / "half_done.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_jobs(registry):\n"
-        "    registry.add('brew', 'somewhere.brew:Brew')\n"
-        "    registry.reserve('brew_events')\n"
-        "    raise RuntimeError('the second half failed')\n"
+    write_plugin(
+        home,
+        "half_done",
+        {
+            "pioreactor_register_jobs": [
+                "registry.add('brew', 'somewhere.brew:Brew')",
+                "registry.reserve('brew_events')",
+                "raise RuntimeError('the second half failed')",
+            ]
+        },
     )
     from pioreactor.kernel.plugins import get_plugin_host
 
@@ -159,15 +170,14 @@ def test_a_hook_nobody_declared_is_still_a_typo(home: Path) -> None:
 
 
 def test_a_time_series_declared_once_gives_its_table_sink_dataset_and_chart(home: Path) -> None:
-    (home / "plugins" / "oxygen.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_timeseries(registry):\n"
-        "    registry.add('dissolved_oxygen', topics='pioreactor/+/+/oxygen_probe/saturation',\n"
-        "                 parser='pioreactor_local_plugin_oxygen:parse', columns={'saturation': 'REAL NOT NULL'},\n"
-        "                 units={'saturation': '%'}, description='Dissolved oxygen. Every minute.',\n"
-        "                 chart={'chart_key': 'oxygen', 'topic': 'oxygen_probe/saturation', 'column': 'saturation'})\n\n"
-        "def parse(topic, payload):\n    return None\n"
+    declaration = (
+        "registry.add('dissolved_oxygen', topics='pioreactor/+/+/oxygen_probe/saturation', "
+        "parser='pioreactor_local_plugin_oxygen:parse', columns={'saturation': 'REAL NOT NULL'}, "
+        "units={'saturation': '%'}, description='Dissolved oxygen. Every minute.', "
+        "chart={'chart_key': 'oxygen', 'topic': 'oxygen_probe/saturation', 'column': 'saturation'})"
+    )
+    write_plugin(
+        home, "oxygen", {"pioreactor_register_timeseries": [declaration]}, "\n\ndef parse(topic, payload):\n    return None\n"
     )
     from pioreactor.kernel.plugins import get_plugin_host
     from pioreactor.kernel.registries.data import (
@@ -193,12 +203,15 @@ def test_a_time_series_declared_once_gives_its_table_sink_dataset_and_chart(home
 
 
 def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(home: Path) -> None:
-    (home / "plugins" / "clash.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_timeseries(registry):\n"
-        "    registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})\n"
-        "    registry.add('od_readings', topics='pioreactor/+/+/x/z', parser='m:f', columns={'v': 'REAL'})\n"
+    write_plugin(
+        home,
+        "clash",
+        {
+            "pioreactor_register_timeseries": [
+                "registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})",
+                "registry.add('od_readings', topics='pioreactor/+/+/x/z', parser='m:f', columns={'v': 'REAL'})",
+            ]
+        },
     )
     from pioreactor.kernel.plugins import get_plugin_host
     from pioreactor.kernel.registries.data import DatabaseTableRegistry
@@ -212,14 +225,15 @@ def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(h
 
 def test_a_plugin_that_fails_in_a_later_registry_is_taken_out_of_the_earlier_ones(home: Path) -> None:
     # its time series is fine, but its own table collides with the data plugin's logs table
-    (home / "plugins" / "late.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_timeseries(registry):\n"
-        "    registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_database_tables(registry):\n"
-        "    registry.add('logs', migrations='CREATE TABLE logs (x)')\n"
+    write_plugin(
+        home,
+        "late",
+        {
+            "pioreactor_register_timeseries": [
+                "registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})"
+            ],
+            "pioreactor_register_database_tables": ["registry.add('logs', migrations='CREATE TABLE logs (x)')"],
+        },
     )
     from pioreactor.kernel.plugins import get_plugin_host
     from pioreactor.kernel.registries.data import DatabaseTableRegistry
