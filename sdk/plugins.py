@@ -39,8 +39,7 @@ def _host() -> Any:
     return get_plugin_host()
 
 
-def _registry(name: str) -> Any:
-    """The registry class ``name`` of the kernel, filled by every plugin."""
+def _registry(name: str) -> Any:  # a registry class of the kernel, filled by every plugin
     from pioreactor.kernel.registries import targets
 
     return _host().registry(getattr(targets, name))
