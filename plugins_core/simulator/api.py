@@ -10,6 +10,12 @@ The vial lives in this unit's intermittent storage, so every process of the unit
 
 from __future__ import annotations
 
-from pioreactor.plugins_core.simulator.world import World, culture_set_aside, get_world, ground_truth, reset_world
+from pioreactor.plugins_core.simulator.world import (
+    World,
+    culture_set_aside,
+    get_world,
+    ground_truth,
+    reset_world,
+)
 
 __all__ = ["World", "culture_set_aside", "get_world", "ground_truth", "reset_world"]
