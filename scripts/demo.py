@@ -38,6 +38,7 @@ from demo_support import (
     TURBIDOSTAT_EXCHANGE_ML,
     UNIT,
     Live,
+    calibrate_od,
     calibrate_pumps,
     fresh_home,
     kill_all_jobs,
@@ -219,6 +220,8 @@ def main() -> int:
 
     if turbidostat:
         calibrate_pumps()  # active media and waste pump calibrations matching the simulator's pumps
+        if calibrate_od(pio_command):
+            print("$ pio calibrations run --device od90 --name simulated-od90 -y   (od_reading reports OD600)")
     live = Live(t0=reset_world()["time"])  # a fresh vial at the start of the unit's clock
     bus = Bus("demo")
     bus.subscribe(f"pioreactor/{UNIT}/{EXPERIMENT}/+/+", live.on_message, allow_retained=False)

@@ -252,3 +252,18 @@ class Live:
             stamps = sorted(self.reading_stamps)
         gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
         return len(stamps), sum(round(g / interval) - 1 for g in gaps if g > 1.5 * interval)
+
+
+def calibrate_od(pio_command: Any) -> bool:
+    """An active od90 calibration made by the real standards protocol on the simulator (which sets
+    the culture aside meanwhile): od_reading then reports OD600, linear in biomass, so the growth
+    rate estimated is the biomass's rather than the sub-linear 90° signal's. True if it worked."""
+    result = subprocess.run(
+        pio_command("calibrations", "run", "--device", "od90", "--name", "simulated-od90", "-y"),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        print(f"The OD calibration failed; going on without one:\n{result.stderr}", file=sys.stderr)
+    return result.returncode == 0
+

@@ -121,7 +121,7 @@ def summary(live: Live, speed: float) -> None:
         f"  final OD:     OD600 {truth['od']:.3f} (true); nOD {final_nod} (estimated), "
         f"target {TURBIDOSTAT_TARGET_NOD:g}; volume {truth['volume_ml']:.2f} ml\n"
         f"  growth rate:  {estimate} {PER_HOUR} estimated, {truth['growth_rate']:.3f} {PER_HOUR} true (biomass), "
-        f"{truth['optical_growth_rate']:.3f} {PER_HOUR} in the 90° signal (no OD calibration: the estimate follows this)\n"
+        f"{truth['optical_growth_rate']:.3f} {PER_HOUR} in the 90° signal (what an estimate without an OD calibration follows)\n"
         f"  overflow:     {overflow}"
     )
     if filtered:
