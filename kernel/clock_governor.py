@@ -14,8 +14,10 @@ timer) keeps its claim after waking, until its next wait: the clock also waits f
 does when it wakes. Whoever changes the claims first re-anchors the origin at the current
 (possibly held) time, so time is continuous and never jumps forward after a hold.
 
-Claims of dead processes (or of threads stuck past ``HOLD_LIMIT_SECONDS`` of wall time) are
-dropped when they hold the clock, so a killed job cannot freeze the unit.
+Claims of dead processes, of threads stuck past ``HOLD_LIMIT_SECONDS`` of wall time, and of
+woken participants busy for more than ``RUNNING_HOLD_SECONDS`` are dropped when they hold the
+clock, so a killed or stuck job cannot freeze the unit. `report` says how much simulated time was
+held back.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ FILE_SIZE = HEADER.size + MAX_SLOTS * SLOT.size
 #: how far simulated time may run past a claimed deadline (simulated seconds), by default
 DEFAULT_LEAD_SECONDS = 2.0
 #: a waiting thread that has not woken this long (wall seconds) after its deadline stops holding
-#: the clock (a stopped or stuck process), with a warning
+#: the clock (a stopped or stuck process)
 HOLD_LIMIT_SECONDS = 2.0
 #: how long (wall seconds) a woken participant holds the clock at most before its next wait: a
 #: machine holds a thread up for milliseconds; longer, the thread is waiting for something else
@@ -193,6 +195,7 @@ class GovernedClock(Clock):
             _, _, _, _, claims = self._state()
             for i, pid, _tid, _deadline, expiry in claims:
                 if expiry < wall or not _alive(pid):
+                    log.debug("The simulated clock goes on without process %d's claim.", pid)
                     self._write_slot(i, 0, 0, 0.0, 0.0)
 
     def _write_slot(self, i: int, pid: int, tid: int, deadline: float, expiry: float) -> None:
