@@ -114,6 +114,10 @@ pump_ml_per_second={PUMP_ML_PER_SECOND:g}
 mains_ripple=0
 outlier_probability=0
 
+[growth_rate_calculating.config]
+# a dose of the slow pumps lasts a minute: the OD may jump that long after a dosing event
+ekf_variance_shift_post_dosing_minutes=1.0
+
 [od_reading.config]
 # a reading every 2 simulated minutes keeps od_reading and the filter up with the clock
 samples_per_second=0.008333333

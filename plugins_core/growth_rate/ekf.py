@@ -28,8 +28,9 @@ is a real level shift, and doubling lets the filter accept it after a few readin
 nOD moved, never the growth rate or acceleration.
 
 After a dosing event (other than removing waste) the nOD variance is multiplied by
-``dosing_variance_factor`` and held at least that high for ``dosing_window_hours`` of data time:
-meanwhile readings move only the nOD (the dilution is not growth) and outlier handling is off.
+``dosing_variance_factor`` and held at least that high for ``dosing_window_hours`` of data time
+from the event (how long a dose lasts) and for the first reading after: meanwhile readings move
+only the nOD (the dilution is not growth) and outlier handling is off.
 
 Everything here is pure and deterministic: no clock, no I/O.
 """
@@ -200,9 +201,7 @@ class GrowthRateFilter:
 
     @property
     def in_dosing_window(self) -> bool:
-        return self._dose_pending or (
-            self._dosing_window_end is not None and self.hours <= self._dosing_window_end
-        )
+        return self._dose_pending
 
     def output(self, outliers: Sequence[str] = ()) -> FilterOutput:
         od = self.od_filtered
@@ -211,14 +210,18 @@ class GrowthRateFilter:
         return FilterOutput(od, self.x[1], self.x[2], covariance, tuple(outliers))
 
     # -- events ------------------------------------------------------------------------------
-    def note_dosing_event(self) -> None:
-        """Liquid went in: the OD is about to jump by an unknown amount that is not growth."""
+    def note_dosing_event(self, hours_after_last_reading: float = 0.0) -> None:
+        """Liquid went in (``hours_after_last_reading`` after the last reading): the OD jumps by an
+        unknown amount that is not growth, for as long as the dose lasts (``dosing_window_hours``).
+        Readings until then, and the first one after, move only the OD: a reading taken while a
+        slow pump still runs sees part of the dilution, the next one the rest."""
         # forget the correlations (a dilution says nothing about the rate), inflate the OD's variance
         self.P = linalg.diagonal(
             [self.P[0][0] * self.settings.dosing_variance_factor, self.P[1][1], self.P[2][2]]
         )
         self._dosing_od_variance = self.P[0][0]
-        self._dose_pending = True  # the window starts at the next reading's time
+        self._dose_pending = True  # until the first reading after the window
+        self._dosing_window_end = self.hours + max(0.0, hours_after_last_reading) + self.settings.dosing_window_hours
 
     # -- the filter --------------------------------------------------------------------------
     def predict(self, dt: float) -> None:
@@ -249,14 +252,12 @@ class GrowthRateFilter:
             if not math.isfinite(value):
                 raise ValueError(f"channel {channel}: reading {value!r} is not a finite number")
         self.predict(dt)
-        if self._dose_pending:
-            self._dose_pending = False
-            self._dosing_window_end = self.hours + self.settings.dosing_window_hours
-        in_window = self._dosing_window_end is not None and self.hours <= self._dosing_window_end
+        in_window = self._dose_pending
         if in_window:
             self.P[0][0] = max(self.P[0][0], self._dosing_od_variance)
-        elif self._dosing_window_end is not None:
-            self._dosing_window_end = None
+            if self._dosing_window_end is None or self.hours > self._dosing_window_end:
+                self._dose_pending = False  # this is the first reading after the dose
+                self._dosing_window_end = None
         outliers = [
             channel
             for channel in sorted(readings)

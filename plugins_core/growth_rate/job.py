@@ -260,7 +260,10 @@ class GrowthRateCalculator(BackgroundJob):
                     "Dosing event %s before the filter started; nothing to adjust.", event.event
                 )
                 return
-            self.filter.note_dosing_event()
+            since = 0.0
+            if self._last_timestamp is not None:
+                since = (event.timestamp - self._last_timestamp).total_seconds() / 3600
+            self.filter.note_dosing_event(since)
         self.logger.debug(
             "Dosing event %s (%g mL): the OD may jump for the next %g minutes.",
             event.event,
