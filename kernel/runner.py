@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -27,6 +33,44 @@ def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None
         raise ConfigError("\n".join(str(problem) for problem in problems))
 
 
+@contextmanager
+def claimed(name: str) -> Iterator[None]:
+    """Hold ``name`` in the job registry while a ``pio run NAME`` process starts and runs, so
+    ``pio kill`` finds it before its job is built; exit at once if a kill came first."""
+    from pioreactor.kernel.job_registry import JobRegistry
+
+    with JobRegistry() as registry:
+        claim_id = registry.claim(
+            unit=identity.get_unit_name(),
+            experiment=identity.get_assigned_experiment(),
+            job_name=name,
+            job_source=identity.job_source(),
+            pid=os.getpid(),
+        )
+    if claim_id is None:
+        click.echo(f"{name} was asked to stop (pio kill) while it was starting: not starting it.", err=True)
+        sys.exit(0)
+    try:
+        yield
+    finally:
+        with JobRegistry() as registry:
+            registry.release_claim(claim_id)
+
+
+def defer_stop_signals() -> None:
+    """Until the job installs its own handlers, a SIGTERM or SIGINT is remembered (the job then
+    stops as soon as it is built, or does not start) instead of killing the process half-way."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from pioreactor.kernel import job
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        job.signal_before_start = f"signal {signal.Signals(signum).name}"
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+
+
 def run_job(
     spec: JobSpec, job_class: type, options: dict[str, Any], overrides: list[tuple[str, str, str]]
 ) -> int:
@@ -39,7 +83,7 @@ def run_job(
         click.echo(f"Error: {err}", err=True)
         return 1
     unit = identity.get_unit_name()
-    if not identity.is_active():
+    if not getattr(job_class, "long_running", False) and not identity.is_active():
         click.echo(
             f"Error: unit {unit} is not active. Activate it, or run with ACTIVE=1 pio run ...", err=True
         )

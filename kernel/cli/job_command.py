@@ -116,10 +116,15 @@ def _load_config_before(command: click.Command, spec: JobSpec) -> None:
 
     @functools.wraps(original)
     def callback(*args: Any, **kwargs: Any) -> Any:
-        from pioreactor.kernel.runner import prepare_config
+        from pioreactor.kernel.runner import claimed, prepare_config
 
-        prepare_config(spec, (click.get_current_context().obj or {}).get("config_overrides", []))
-        return original(*args, **kwargs)
+        overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
+        if isinstance(command, click.Group):  # its subcommand runs after this returns: no claim
+            prepare_config(spec, overrides)
+            return original(*args, **kwargs)
+        with claimed(spec.name):
+            prepare_config(spec, overrides)
+            return original(*args, **kwargs)
 
     callback._pio_config_loaded = True  # type: ignore[attr-defined]
     command.callback = callback
@@ -143,10 +148,13 @@ def command_for(spec: JobSpec) -> click.Command:
     job_class: type[BackgroundJob] = target
 
     def callback(**options: Any) -> None:
-        from pioreactor.kernel.runner import run_job
+        from pioreactor.kernel.runner import claimed, defer_stop_signals, run_job
 
         overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
-        sys.exit(run_job(spec, job_class, options, overrides))
+        defer_stop_signals()
+        with claimed(spec.name):
+            code = run_job(spec, job_class, options, overrides)
+        sys.exit(code)
 
     doc = inspect.getdoc(job_class) or spec.summary
     doc = doc.split("\n:param")[0].strip()
