@@ -155,7 +155,10 @@ def get_hardware() -> HardwareBackend:
                 f"(registered: {', '.join(registry.names()) or 'none'}). Fix [hardware] backend in config.ini."
             )
         factory = registry.get(name).load()
-        _backend = factory(get_config(), get_clock())
+        from pioreactor.kernel.supervised_hardware import SupervisedBackend
+
+        # every output change is recorded with the job that made it (see outputs.py)
+        _backend = SupervisedBackend(factory(get_config(), get_clock()))
     return _backend
 
 

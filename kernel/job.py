@@ -21,7 +21,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from pioreactor.kernel import identity
+from pioreactor.kernel import identity, outputs
 from pioreactor.kernel.bus import Bus, Message, Will
 from pioreactor.kernel.clock import get_clock
 from pioreactor.kernel.job_registry import JobRegistry
@@ -114,6 +114,7 @@ class BackgroundJob(metaclass=_JobMeta):
             exclusive=self.exclusive,
         )
         self._registry_lock = threading.Lock()
+        outputs.job_started(self._job_id, name, experiment)
 
         self.bus = self._connect_bus()
         self._publish_setting("state", INIT)
@@ -386,6 +387,8 @@ class BackgroundJob(metaclass=_JobMeta):
                             "Stopping %s raised; switching its hardware off anyway", self.job_name
                         )
             self._release_hardware()
+            if self._job_id is not None:
+                outputs.job_stopped(self._job_id)
             self.state = DISCONNECTED
             if "bus" in self.__dict__:
                 self._clear_settings_from_broker()

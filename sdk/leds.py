@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from pioreactor.kernel import outputs
 from pioreactor.kernel.bus import get_bus
 from pioreactor.kernel.clock import get_clock
 from pioreactor.kernel.hardware import get_hardware
@@ -107,8 +108,11 @@ def locked(channels: list[str]) -> Iterator[None]:
 def temporarily(desired: Mapping[str, float], *, source_of_event: str) -> Iterator[dict[str, float]]:
     """Set LEDs for the duration of the block, then put back what was there before."""
     previous = current_intensities()
+    owners = outputs.holders([f"{outputs.LED}:{ch}" for ch in desired])
     set_intensities(desired, source_of_event=source_of_event, verbose=False)
     try:
         yield previous
     finally:
-        set_intensities({ch: previous[ch] for ch in desired}, source_of_event=source_of_event, verbose=False)
+        # what is put back stays whoever's it was (a job killed later must not take it down)
+        with outputs.on_behalf_of(owners):
+            set_intensities({ch: previous[ch] for ch in desired}, source_of_event=source_of_event, verbose=False)
