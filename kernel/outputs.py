@@ -77,6 +77,9 @@ class OutputRecord:
             return f"LED {self.channel}"
         return f"{self.device} (PWM {self.channel})" if self.device else f"PWM {self.channel}"
 
+    def is_from_this_boot(self) -> bool:
+        return self.boot_id == current_boot_id()
+
     def is_orphan(self) -> bool:
         """On, and held by a process that is gone (or that ran before this boot)."""
         if self.value <= 0:

@@ -26,6 +26,7 @@ _LAZY = {
     "get_unit_name": "pioreactor.kernel.identity",
     "get_assigned_experiment": "pioreactor.kernel.identity",
     "am_i_leader": "pioreactor.kernel.identity",
+    "get_leader_hostname": "pioreactor.kernel.identity",
     "UNIVERSAL_UNIT": "pioreactor.kernel.identity",
     "UNIVERSAL_EXPERIMENT": "pioreactor.kernel.identity",
     "get_logger": "pioreactor.kernel.logs",
@@ -42,6 +43,8 @@ _LAZY = {
     "JobAlreadyRunningError": "pioreactor.kernel.errors",
     "Message": "pioreactor.kernel.bus",
     "get_bus": "pioreactor.kernel.bus",
+    "storage_dir": "pioreactor.kernel.paths",
+    "software_version": "pioreactor.kernel.version",
 }
 
 __all__ = ["hookimpl", *_LAZY]
@@ -63,12 +66,15 @@ if TYPE_CHECKING:
         UNIVERSAL_UNIT,
         am_i_leader,
         get_assigned_experiment,
+        get_leader_hostname,
         get_unit_name,
     )
     from pioreactor.kernel.job import BackgroundJob
     from pioreactor.kernel.logs import NOTICE, get_logger, setup_command_logging
+    from pioreactor.kernel.paths import storage_dir
     from pioreactor.kernel.storage import local_intermittent_storage, local_persistent_storage
     from pioreactor.kernel.timers import RepeatedTimer
+    from pioreactor.kernel.version import software_version
 
 
 def __getattr__(name: str) -> Any:

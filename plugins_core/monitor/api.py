@@ -1,0 +1,24 @@
+"""What other plugins use of the monitor: ask it to blink an error code or the okay pattern.
+
+``blink_error_code(error_codes.DISK_IS_ALMOST_FULL)`` publishes on
+``pioreactor/<unit>/<experiment>/monitor/flicker_led_with_error_code``; the unit's monitor
+blinks the code on the status LED (a long flash, then N short ones).
+"""
+
+from __future__ import annotations
+
+from pioreactor.plugins_core.monitor import error_codes
+from pioreactor.sdk import UNIVERSAL_EXPERIMENT, get_bus, get_unit_name
+
+__all__ = ["blink_error_code", "error_codes", "flicker_okay"]
+
+
+def blink_error_code(code: int, *, unit: str | None = None, experiment: str = UNIVERSAL_EXPERIMENT) -> None:
+    unit = unit or get_unit_name()
+    get_bus().publish(f"pioreactor/{unit}/{experiment}/monitor/flicker_led_with_error_code", str(int(code)), qos=1)
+
+
+def flicker_okay(*, unit: str | None = None, experiment: str = UNIVERSAL_EXPERIMENT) -> None:
+    """The "I am here" pattern (upstream's ``pio blink``)."""
+    unit = unit or get_unit_name()
+    get_bus().publish(f"pioreactor/{unit}/{experiment}/monitor/flicker_led_response_okay", "1", qos=1)
