@@ -251,15 +251,26 @@ class JobRegistry:
                     "Stop them first with: pio kill --all-jobs"
                 )
 
-    def claim(self, *, unit: str, experiment: str, job_name: str, job_source: str, pid: int) -> int | None:
+    def claim(
+        self, *, unit: str, experiment: str, job_name: str, job_source: str, pid: int, action: bool = False
+    ) -> int | None:
         """Note that process ``pid`` is starting ``pio run job_name``; None if a stop request
-        (``request_stop``) came after the process started, in which case it must not start."""
+        (``request_stop``) came after the process started, in which case it must not start.
+
+        An ``action`` (a command, not a job) is refused here while an exclusive job runs; a job
+        is refused when it registers, which knows whether it is long-running."""
         ticks = process_start_ticks(pid)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             if ticks is not None and self._stop_requested_since(int(ticks), job_name):
                 self.conn.execute("COMMIT")
                 return None
+            if action:
+                rows = self.conn.execute(
+                    f"SELECT {self.COLUMNS} FROM jobs WHERE is_running = 1 AND unit = ? AND is_exclusive = 1", (unit,)
+                ).fetchall()
+                others = [r for r in self._alive_or_retire(rows) if r.pid != pid]
+                self._refuse_conflicts(others, unit, job_name, long_running=False, exclusive=False)
             cursor = self.conn.execute(
                 "INSERT INTO jobs (unit, experiment, job_name, job_source, pid, pid_start_ticks, started_at, is_claim) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",

@@ -34,19 +34,26 @@ def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None
 
 
 @contextmanager
-def claimed(name: str) -> Iterator[None]:
+def claimed(name: str, *, action: bool = False) -> Iterator[None]:
     """Hold ``name`` in the job registry while a ``pio run NAME`` process starts and runs, so
-    ``pio kill`` finds it before its job is built; exit at once if a kill came first."""
+    ``pio kill`` finds it before its job is built; exit at once if a kill came first. An
+    ``action`` (a command rather than a job) is refused while an exclusive job runs."""
+    from pioreactor.kernel.errors import JobAlreadyRunningError
     from pioreactor.kernel.job_registry import JobRegistry
 
     with JobRegistry() as registry:
-        claim_id = registry.claim(
-            unit=identity.get_unit_name(),
-            experiment=identity.get_assigned_experiment(),
-            job_name=name,
-            job_source=identity.job_source(),
-            pid=os.getpid(),
-        )
+        try:
+            claim_id = registry.claim(
+                unit=identity.get_unit_name(),
+                experiment=identity.get_assigned_experiment(),
+                job_name=name,
+                job_source=identity.job_source(),
+                pid=os.getpid(),
+                action=action,
+            )
+        except JobAlreadyRunningError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(1)
     if claim_id is None:
         click.echo(f"{name} was asked to stop (pio kill) while it was starting: not starting it.", err=True)
         sys.exit(0)

@@ -79,7 +79,8 @@ def options_for(job_class: type) -> list[click.Option]:
         kind, is_flag = _click_type(hints.get(name, str))
         required = param.default is inspect.Parameter.empty
         default = None if required else param.default
-        flag = "--" + name.replace("_", "-")
+        # a one-letter parameter is a short option, as upstream's `pio run self_test -k NAME`
+        flag = "-" + name if len(name) == 1 else "--" + name.replace("_", "-")
         help_text = docs.get(name, "")
         if default is None and not required and "[default" not in help_text:
             # the convention: None means "read the config"; a docstring can say otherwise
@@ -122,7 +123,7 @@ def _load_config_before(command: click.Command, spec: JobSpec) -> None:
         if isinstance(command, click.Group):  # its subcommand runs after this returns: no claim
             prepare_config(spec, overrides)
             return original(*args, **kwargs)
-        with claimed(spec.name):
+        with claimed(spec.name, action=True):
             prepare_config(spec, overrides)
             return original(*args, **kwargs)
 
