@@ -10,6 +10,7 @@ switches off what a dead job left on (the monitor's duty).
 
 from pioreactor.kernel.hardware import (
     Adc,
+    Board,
     EdgeCounter,
     HardwareBackend,
     LedDriver,
@@ -27,6 +28,7 @@ from pioreactor.kernel.supervised_hardware import publish_pwm_state, switch_off_
 
 __all__ = [
     "Adc",
+    "Board",
     "EdgeCounter",
     "HardwareBackend",
     "LedDriver",

@@ -6,6 +6,7 @@ import json
 import platform
 import shutil
 import socket
+import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,10 +56,14 @@ def memory_usage_percent() -> float | None:
 
 
 class CpuUsage:
-    """CPU use between two calls, from /proc/stat."""
+    """CPU use between two calls at least ``MIN_SPAN`` seconds apart, from /proc/stat (a shorter
+    span would measure little but the monitor's own start)."""
+
+    MIN_SPAN = 2.0
 
     def __init__(self) -> None:
         self._last = self._read()
+        self._since = time.monotonic()
 
     @staticmethod
     def _read() -> tuple[float, float] | None:
@@ -70,8 +75,10 @@ class CpuUsage:
         return sum(values), idle
 
     def percent(self) -> float | None:
+        if time.monotonic() - self._since < self.MIN_SPAN:
+            return None
         now, last = self._read(), self._last
-        self._last = now
+        self._last, self._since = now, time.monotonic()
         if now is None or last is None or now[0] <= last[0]:
             return None
         busy = 1 - (now[1] - last[1]) / (now[0] - last[0])

@@ -51,6 +51,9 @@ class SimulatedBoard:
             store["history"] = history
             store["on"] = bool(on)
 
+    def versions(self) -> dict[str, str]:
+        return {"hat": "simulated", "firmware": "simulated", "hat_serial": "simulated"}
+
     def button_pressed(self) -> bool:
         return bool(self._faults().get("button_pressed"))
 
