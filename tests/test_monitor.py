@@ -173,3 +173,21 @@ def test_the_button_lights_the_status_led_and_is_published(run_job, mqtt_probe: 
     set_fault("button_pressed", False)
     mqtt_probe.wait_for(monitor_topic(pio_home, "button_down"), "False", since=mark)
     assert monitor.stop() == 0
+
+
+def test_an_led_a_job_put_back_stays_its_owners(run_job, pio, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    """od_reading switches LED B off for each reading and puts it back: B stays the person's (no
+    holder), so killing od_reading never takes it down."""
+    from pioreactor.kernel import outputs
+
+    assert pio("run", "led_intensity", "--B", "40").returncode == 0
+    od = run_job("od_reading")
+    index = 0
+    for _ in range(2):
+        index = mqtt_probe.messages.index(mqtt_probe.wait_for(pio_home.topic("od_reading", "ods"), since=index)) + 1
+    od.signal(signal.SIGKILL)
+    od.wait()
+    record = outputs.get("led:B")
+    assert record is not None and record.value == 40.0 and record.holder is None
+    assert "led:B" not in [orphan.output for orphan in outputs.orphans()]
+    assert truth()["leds"]["B"] == 40.0
