@@ -39,9 +39,9 @@ def claimed(name: str, *, action: bool = False) -> Iterator[None]:
     ``pio kill`` finds it before its job is built; exit at once if a kill came first. An
     ``action`` (a command rather than a job) is refused while an exclusive job runs."""
     from pioreactor.kernel.errors import JobAlreadyRunningError
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         try:
             claim_id = registry.claim(
                 unit=identity.get_unit_name(),
@@ -60,7 +60,7 @@ def claimed(name: str, *, action: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        with JobRegistry() as registry:
+        with RunningJobs() as registry:
             registry.release_claim(claim_id)
 
 

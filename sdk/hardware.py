@@ -23,6 +23,8 @@ from pioreactor.kernel.hardware import (
 )
 from pioreactor.kernel.outputs import OutputRecord
 from pioreactor.kernel.outputs import all_outputs as all_outputs
+from pioreactor.kernel.outputs import holders as output_holders
+from pioreactor.kernel.outputs import on_behalf_of as on_behalf_of
 from pioreactor.kernel.outputs import orphans as orphaned_outputs
 from pioreactor.kernel.supervised_hardware import publish_pwm_state, switch_off_orphan
 
@@ -39,6 +41,8 @@ __all__ = [
     "device_on_pwm_channel",
     "get_hardware",
     "is_raspberry_pi",
+    "on_behalf_of",
+    "output_holders",
     "orphaned_outputs",
     "publish_pwm_state",
     "switch_off_orphan",

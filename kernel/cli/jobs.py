@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import click
 from pioreactor.kernel import identity
-from pioreactor.kernel.job_registry import ALL_JOBS, JobRecord, JobRegistry, is_process_alive
+from pioreactor.kernel.job_registry import ALL_JOBS, JobRecord, RunningJobs, is_process_alive
 
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -28,7 +28,7 @@ def _wait_for_exit(records: list[JobRecord], timeout: float) -> list[JobRecord]:
 
 
 def _jobs_to_stop(
-    registry: JobRegistry,
+    registry: RunningJobs,
     job_name: str | None,
     experiment: str | None,
     job_source: str | None,
@@ -74,7 +74,7 @@ def kill(
         raise click.UsageError(
             "say which jobs to stop: --job-name, --experiment, --job-source, --job-id or --all-jobs"
         )
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = _jobs_to_stop(registry, job_name, experiment, job_source, job_id, all_jobs)
     for record in records:
         try:
@@ -88,7 +88,7 @@ def kill(
         from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
 
         load_config_with_plugins()
-        get_plugin_host().call_runtime_hook("pioreactor_all_jobs_stopped", unit=identity.get_unit_name())
+        get_plugin_host().call_hook("pioreactor_all_jobs_stopped", {"unit": identity.get_unit_name()})
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
 
 
@@ -103,7 +103,7 @@ def jobs() -> None:
 @click.option("-n", "--limit", default=50, show_default=True, help="How many past jobs to show.")
 def list_jobs(running: bool, as_json: bool, limit: int) -> None:
     """Jobs of this unit, newest first: running ones, and (without --running) past ones."""
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = list(reversed(registry.running())) if running else registry.history(limit)
         settings = {r.job_id: registry.settings(r.job_id) for r in records} if as_json else {}
     if as_json:
@@ -146,7 +146,7 @@ def set_setting(
         setting = "$state"
     unit = identity.get_unit_name()
     if experiment is None:
-        with JobRegistry() as registry:
+        with RunningJobs() as registry:
             running = registry.running(job_name=job_name)
         if not running:
             raise click.ClickException(

@@ -14,6 +14,7 @@ __all__ = ["blink_error_code", "error_codes", "flicker_okay"]
 
 
 def blink_error_code(code: int, *, unit: str | None = None, experiment: str = UNIVERSAL_EXPERIMENT) -> None:
+    """Ask the unit's monitor to blink ``code`` (one of ``error_codes``) on its status LED."""
     unit = unit or get_unit_name()
     get_bus().publish(f"pioreactor/{unit}/{experiment}/monitor/flicker_led_with_error_code", str(int(code)), qos=1)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from pioreactor.plugins_core.monitor import health, system
 from pioreactor.plugins_core.monitor.status_led import StatusLed
+from pioreactor.plugins_core.monitor.structs import Voltage
 from pioreactor.plugins_core.monitor.supervisor import Supervisor
 from pioreactor.sdk import (
     UNIVERSAL_EXPERIMENT,
@@ -51,7 +52,7 @@ class Monitor(BackgroundJob):
         "computer_statistics": {"datatype": "json", "settable": False},
         "button_down": {"datatype": "boolean", "settable": False},
         "versions": {"datatype": "json", "settable": True},
-        "voltage_on_pwm_rail": {"datatype": "Voltage", "settable": False},
+        "voltage_on_pwm_rail": {"datatype": Voltage, "settable": False},
         "ipv4": {"datatype": "string", "settable": False},
         "wlan_mac_address": {"datatype": "string", "settable": False},
         "eth_mac_address": {"datatype": "string", "settable": False},
@@ -80,7 +81,7 @@ class Monitor(BackgroundJob):
         self.eth_mac_address = system.mac_address("eth0")
         self.versions = self._versions()
         self.computer_statistics: dict[str, Any] | None = None
-        self.voltage_on_pwm_rail: dict[str, Any] | None = None
+        self.voltage_on_pwm_rail: Voltage | None = None
         self.clock_skew_seconds: float | None = None
         self._stopping = threading.Event()
 
@@ -155,7 +156,7 @@ class Monitor(BackgroundJob):
         self.computer_statistics = health.check_computer(problems, self.limits, storage_dir(), self.cpu, self.board)
         volts = health.check_power(problems, self.limits, self.board)
         if volts is not None:
-            self.voltage_on_pwm_rail = {"voltage": round(volts, 3), "timestamp": self.computer_statistics["timestamp"]}
+            self.voltage_on_pwm_rail = Voltage(timestamp=datetime.now(UTC), voltage=round(volts, 3))
         health.check_hat(problems, self.board)
         leader, skew = self._clock_skew()
         if skew is not None:

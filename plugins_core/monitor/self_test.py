@@ -79,7 +79,7 @@ class SelfTest(BackgroundJob):
         self.request_stop("done")
 
     def _bench(self) -> Bench:
-        from pioreactor.sdk.leds import set_intensities
+        from pioreactor.plugins_core.leds.api import set_intensities
 
         hardware = get_hardware()
         board = hardware.board() if hasattr(hardware, "board") else None

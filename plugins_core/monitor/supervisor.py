@@ -76,7 +76,7 @@ class Supervisor:
                 by_experiment[record.experiment][record.channel] = 0.0
         if not by_experiment:
             return
-        from pioreactor.sdk.leds import set_intensities
+        from pioreactor.plugins_core.leds.api import set_intensities
 
         for experiment, channels in by_experiment.items():
             try:

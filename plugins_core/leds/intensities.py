@@ -12,20 +12,24 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from pioreactor.kernel import outputs
-from pioreactor.kernel.bus import get_bus
-from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.hardware import get_hardware
-from pioreactor.kernel.identity import get_assigned_experiment, get_unit_name
-from pioreactor.kernel.job_registry import is_process_alive
-from pioreactor.kernel.logs import get_logger
-from pioreactor.kernel.storage import local_intermittent_storage
+from pioreactor.sdk import (
+    get_assigned_experiment,
+    get_bus,
+    get_clock,
+    get_hardware,
+    get_logger,
+    get_unit_name,
+    is_process_alive,
+    local_intermittent_storage,
+)
+from pioreactor.sdk.hardware import on_behalf_of, output_holders
 from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
 
 
 def current_intensities() -> dict[str, float]:
+    """The intensity (percent) of each channel now, as every process of the unit sees it."""
     with local_intermittent_storage("leds") as store:
         return {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}
 
@@ -108,11 +112,11 @@ def locked(channels: list[str]) -> Iterator[None]:
 def temporarily(desired: Mapping[str, float], *, source_of_event: str) -> Iterator[dict[str, float]]:
     """Set LEDs for the duration of the block, then put back what was there before."""
     previous = current_intensities()
-    owners = outputs.holders([f"{outputs.LED}:{ch}" for ch in desired])
+    owners = output_holders([f"led:{ch}" for ch in desired])
     set_intensities(desired, source_of_event=source_of_event, verbose=False)
     try:
         yield previous
     finally:
         # what is put back stays whoever's it was (a job killed later must not take it down)
-        with outputs.on_behalf_of(owners):
+        with on_behalf_of(owners):
             set_intensities({ch: previous[ch] for ch in desired}, source_of_event=source_of_event, verbose=False)
