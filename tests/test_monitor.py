@@ -191,3 +191,40 @@ def test_an_led_a_job_put_back_stays_its_owners(run_job, pio, mqtt_probe: MqttPr
     assert record is not None and record.value == 40.0 and record.holder is None
     assert "led:B" not in [orphan.output for orphan in outputs.orphans()]
     assert truth()["leds"]["B"] == 40.0
+
+
+def test_a_worker_whose_clock_is_off_the_leaders_says_so_once(run_job, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class LeaderClock(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            ahead = datetime.now(UTC) + timedelta(seconds=30)  # the leader is 30 s ahead
+            body = json.dumps({"pioreactor_unit": "leader", "clock_time": ahead.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+            self.send_response(200 if self.path == "/unit_api/system/utc_clock" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LeaderClock)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        pio_home.write_config(
+            f"[cluster]\nleader_hostname=127.0.0.1\n\n[monitor]\ncheck_every_seconds=0.3\nleader_web_port={server.server_port}\n"
+        )
+        mark = mqtt_probe.mark()
+        monitor = start_monitor(run_job, mqtt_probe, pio_home)
+        skew = mqtt_probe.wait_for(monitor_topic(pio_home, "clock_skew_seconds"), lambda p: p != "", since=mark)
+        assert -31 < float(skew.payload) < -29
+        assert "off the leader's (127.0.0.1)" in wait_for_warning(mqtt_probe, pio_home, "clock is", since=mark)
+        index = mark
+        for _ in range(3):
+            index = mqtt_probe.messages.index(mqtt_probe.wait_for(monitor_topic(pio_home, "computer_statistics"), since=index)) + 1
+        assert sum("clock is" in w for w in warnings(mqtt_probe, pio_home, since=mark)) == 1
+        assert monitor.stop() == 0
+    finally:
+        server.shutdown()

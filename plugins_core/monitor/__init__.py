@@ -16,7 +16,7 @@ MONITOR_DEFAULTS: dict[str, object] = {
     # below this the PWM outputs (pumps, heater, stirring) lose strength
     "min_pwm_rail_volts": 4.8,
     "max_clock_skew_seconds": 5.0,
-    # the leader's web API port, for reading its clock (empty: 80)
+    # the leader's web API port, for reading its clock (empty: [web] port, else 80)
     "leader_web_port": "",
     # react to the HAT's button (status LED on while it is held, button_down published)
     "use_button": True,

@@ -168,7 +168,8 @@ class Monitor(BackgroundJob):
         leader = get_leader_hostname()
         if am_i_leader():
             return leader, 0.0
-        port = get_config().get(SECTION, "leader_web_port", fallback="").strip() or "80"
+        config = get_config()
+        port = config.get(SECTION, "leader_web_port", fallback="").strip() or config.get("web", "port", fallback="80")
         try:
             before = datetime.now(UTC)
             theirs = system.leader_clock(leader, int(port))
