@@ -104,3 +104,15 @@ def test_kill_all_jobs_stops_jobs_that_are_still_starting(run_job, pio, pio_home
         jobs, out = _start_eight_then_kill(run_job, pio, pio_home, delay=delay)
         _all_stopped(jobs)
         assert running_jobs(pio) == []
+
+
+def test_kill_all_jobs_switches_off_what_a_dead_job_left_on(run_job, pio, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    calibrate()
+    dose = run_job("add_media", "--continuously")
+    wait_until(lambda: truth()["pumps"].get("media", 0) > 0)
+    dose.signal(9)
+    dose.wait()
+    assert truth()["pumps"]["media"] > 0  # no monitor on this unit: it keeps pumping
+    result = pio("kill", "--all-jobs")
+    assert "Switched off media (PWM 2) (left on by add_media)." in result.stdout
+    assert truth()["pumps"]["media"] == 0

@@ -88,8 +88,29 @@ def kill(
         from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
 
         load_config_with_plugins()
+        _switch_off_orphans()
         get_plugin_host().call_hook("pioreactor_all_jobs_stopped", {"unit": identity.get_unit_name()})
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
+
+
+def _switch_off_orphans() -> None:
+    """What jobs that died without their clean-up left on goes off too (the monitor does this
+    within seconds; this covers a unit where it does not run)."""
+    from pioreactor.kernel.hardware import close_hardware
+    from pioreactor.kernel.outputs import orphans
+    from pioreactor.kernel.supervised_hardware import switch_off_orphan
+
+    switched = []
+    try:
+        for record in orphans():
+            if switch_off_orphan(record):
+                switched.append(f"{record.label} (left on by {record.holder.job_name if record.holder else 'an earlier boot'})")
+    except Exception as err:
+        click.echo(f"Warning: could not switch off what dead jobs left on: {err}", err=True)
+    finally:
+        close_hardware()
+    if switched:
+        click.echo(f"Switched off {', '.join(switched)}.")
 
 
 @click.group()
