@@ -228,3 +228,23 @@ def test_a_worker_whose_clock_is_off_the_leaders_says_so_once(run_job, mqtt_prob
         assert monitor.stop() == 0
     finally:
         server.shutdown()
+
+
+def test_losing_the_broker_is_logged_once_and_its_return_too(run_job, pio_home: PioHome, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pioreactor.sdk.testing import start_broker
+
+    broker = start_broker(tmp_path / "own-broker")  # this test stops its broker; others keep theirs
+    pio_home.broker = broker
+    pio_home.write_config("[monitor]\ncheck_every_seconds=0.3\n")
+    try:
+        probe = MqttProbe(broker)
+        monitor = start_monitor(run_job, probe, pio_home)
+        probe.close()
+        broker.stop()
+        wait_until(lambda: "Not connected to the MQTT broker" in monitor.output(), timeout=15)
+        broker.start()
+        wait_until(lambda: "Resolved: broker connection" in monitor.output(), timeout=30)
+        assert monitor.output().count("[monitor] Not connected to the MQTT broker") == 1
+        assert monitor.stop() == 0
+    finally:
+        broker.stop()
