@@ -55,17 +55,25 @@ class SupervisedPwm:
         return float(self.inner.duty_cycle)
 
     def set_duty_cycle(self, duty_cycle: float) -> None:
-        with outputs.transaction():
+        if duty_cycle == 0:
+            # off at once, recorded after: waiting for the record's lock must not lengthen a dose
             self.inner.set_duty_cycle(duty_cycle)
-            record = outputs.record(outputs.PWM, self.channel, self.device, duty_cycle)
+            with outputs.transaction():
+                record = outputs.record(outputs.PWM, self.channel, self.device, duty_cycle)
+        else:
+            # on and recorded in one transaction, so the monitor never switches off a new job's
+            # output on the strength of a dead job's row
+            with outputs.transaction():
+                self.inner.set_duty_cycle(duty_cycle)
+                record = outputs.record(outputs.PWM, self.channel, self.device, duty_cycle)
         publish_pwm_state(self.publish_experiment or record.experiment)
 
     def off(self) -> None:
         self.set_duty_cycle(0.0)
 
     def close(self) -> None:
+        self.inner.close()
         with outputs.transaction():
-            self.inner.close()
             outputs.record(outputs.PWM, self.channel, self.device, 0.0)
         self.backend.forget(self)
         publish_pwm_state(self.publish_experiment)
@@ -81,6 +89,11 @@ class SupervisedLedDriver:
         self.inner = inner
 
     def set_intensity(self, channel: str, percent: float) -> None:
+        if percent == 0:  # off at once, recorded after (as a PWM)
+            self.inner.set_intensity(channel, percent)
+            with outputs.transaction():
+                outputs.record(outputs.LED, channel, "", percent)
+            return
         with outputs.transaction():
             self.inner.set_intensity(channel, percent)
             outputs.record(outputs.LED, channel, "", percent)
