@@ -2,9 +2,9 @@
 the kernel (``$PIO_HOME/storage/outputs.sqlite``, kept across reboots).
 
 One row per output (``pwm:1``, ``led:A``): its last value and, while it is on, the job that set
-it (job id and name, experiment, pid, the pid's start time, the boot). ``hardware.py`` writes a
-row in the same transaction as the hardware change, so a reader never sees an output on without
-its holder. When a job stops cleanly it lets go of its rows (``release_job``): what it left on on
+it (job id and name, experiment, pid, the pid's start time, the boot). ``supervised_hardware.py``
+writes the row of a switch-on in the same transaction as the hardware change, so a reader never
+sees an output on without its holder (a switch-off goes to the hardware first, then the row). When a job stops cleanly it lets go of its rows (``release_job``): what it left on on
 purpose (an LED it lit) stays on, unheld. A row still held by a process that is gone (``kill
 -9``, a crash, a power cut) is an *orphan*: the monitor switches it off.
 """
