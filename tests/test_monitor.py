@@ -248,3 +248,26 @@ def test_losing_the_broker_is_logged_once_and_its_return_too(run_job, pio_home: 
         assert monitor.stop() == 0
     finally:
         broker.stop()
+
+
+def test_disk_cpu_temperature_and_under_voltage_problems(run_job, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    from pioreactor.plugins_core.simulator.board import blink_codes, status_led_history
+    from pioreactor.plugins_core.simulator.faults import set_fault
+
+    pio_home.write_config("[monitor]\ncheck_every_seconds=0.3\ndisk_usage_warning_percent=0.001\n")
+    set_fault("cpu_temperature", 85.0)
+    set_fault("under_voltage", True)
+    mark = mqtt_probe.mark()
+    monitor = start_monitor(run_job, mqtt_probe, pio_home)
+    assert "Disk space is low" in wait_for_warning(mqtt_probe, pio_home, "Disk space", since=mark)
+    assert "85 °C (above 70 °C)" in wait_for_warning(mqtt_probe, pio_home, "CPU is hot", since=mark)
+    assert "under-voltage" in wait_for_warning(mqtt_probe, pio_home, "Power problem", since=mark)
+    wait_until(lambda: {3, 7} <= set(blink_codes(status_led_history())), timeout=30)
+
+    # the CPU cools down: said once, and the other problems are not repeated
+    set_fault("cpu_temperature", False)
+    info = f"pioreactor/{pio_home.unit}/$experiment/logs/app/info"
+    mqtt_probe.wait_for(info, lambda p: "Resolved: cpu temperature" in p, since=mark)
+    seen = warnings(mqtt_probe, pio_home, since=mark)
+    assert [sum(text in w for w in seen) for text in ("Disk space", "CPU is hot", "Power problem")] == [1, 1, 1]
+    assert monitor.stop() == 0
