@@ -114,3 +114,24 @@ def test_the_unit_is_the_self_tests_alone(run_job, pio, mqtt_probe: MqttProbe, p
         assert "self_test is running" in result.stderr
     assert self_test.wait(60) == 0
     assert monitor.stop() == 0
+
+
+def test_a_plugin_adds_a_check(pio, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    water_vial(pio_home)
+    plugins = pio_home.path / "plugins"
+    plugins.mkdir()
+    flag = pio_home.path / "sensor_present"
+    (plugins / "my_sensor.py").write_text(
+        "from pathlib import Path\n"
+        "from pioreactor.plugins_core.monitor.api import CheckFailed, register_self_test\n\n"
+        "def test_my_sensor_answers(bench):\n"
+        f"    if not Path({str(flag)!r}).exists():\n"
+        "        raise CheckFailed('my sensor does not answer: is it plugged in?')\n\n"
+        "register_self_test(test_my_sensor_answers)\n"
+    )
+    result = pio("run", "self_test", "-k", "my_sensor", timeout=60)
+    assert result.returncode == 1 and "my sensor does not answer" in result.stderr
+    mqtt_probe.wait_for(result_topic(pio_home, "test_my_sensor_answers"), "0")
+    flag.touch()
+    assert pio("run", "self_test", "--retry-failed", "-k", "my_sensor", timeout=60).returncode == 0
+    mqtt_probe.wait_for(result_topic(pio_home, "test_my_sensor_answers"), "1")

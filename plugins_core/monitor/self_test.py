@@ -13,7 +13,7 @@ import json
 import threading
 from typing import Any
 
-from pioreactor.plugins_core.monitor.self_test_checks import CHECKS, Bench, CheckFailed
+from pioreactor.plugins_core.monitor.self_test_checks import Bench, CheckFailed, all_checks
 from pioreactor.sdk import BackgroundJob, get_clock, get_config, get_hardware, local_persistent_storage
 
 RESULTS = "self_test_results"
@@ -38,17 +38,18 @@ class SelfTest(BackgroundJob):
 
     def __init__(self, unit: str, experiment: str, *, retry_failed: bool = False, k: str | None = None) -> None:
         super().__init__(unit, experiment if experiment.startswith("_testing_") else f"_testing_{experiment}")
+        self.checks = all_checks()  # plugins are loaded by now: theirs are in
         self.names = self._choose(retry_failed, k)
         self._stop = threading.Event()
         self._done = threading.Event()
         self._started = False
 
     def _choose(self, retry_failed: bool, k: str | None) -> list[str]:
-        names = list(CHECKS)
+        names = list(self.checks)
         if k:
             names = [name for name in names if k.lower() in name.lower()]
             if not names:
-                raise ValueError(f"no check's name contains {k!r}; the checks: {', '.join(CHECKS)}")
+                raise ValueError(f"no check's name contains {k!r}; the checks: {', '.join(self.checks)}")
         if retry_failed:
             last = stored_results()
             names = [name for name in names if not last.get(name, {}).get("passed", False)]
@@ -112,7 +113,7 @@ class SelfTest(BackgroundJob):
         for key, value in bench.published.items():
             self.bus.publish(f"{self.topic_prefix}/{key}", json.dumps(value), qos=1, retain=True)
         everything = stored_results()
-        all_passed = all(everything.get(name, {}).get("passed", False) for name in CHECKS)
+        all_passed = all(everything.get(name, {}).get("passed", False) for name in self.checks)
         self.bus.publish(f"{self.topic_prefix}/all_tests_passed", "1" if all_passed else "0", qos=1, retain=True)
         if failed:
             self.logger.warning("%d failed test(s) ❌", len(failed))
@@ -123,7 +124,7 @@ class SelfTest(BackgroundJob):
     def _run_one(self, name: str, bench: Bench) -> tuple[bool, str]:
         self.logger.debug("Running %s.", name)
         try:
-            CHECKS[name](bench)
+            self.checks[name](bench)
         except CheckFailed as err:
             message = str(err)
         except Exception as err:

@@ -251,7 +251,7 @@ def test_positive_correlation_between_rpm_and_stirring(bench: Bench) -> None:
         )
 
 
-CHECKS: dict[str, Callable[[Bench], None]] = {
+BUILT_IN_CHECKS: dict[str, Callable[[Bench], None]] = {
     check.__name__: check
     for check in (
         test_pioreactor_HAT_present,
@@ -266,3 +266,20 @@ CHECKS: dict[str, Callable[[Bench], None]] = {
         test_positive_correlation_between_rpm_and_stirring,
     )
 }
+
+# checks that other plugins add (register_self_test), after the built-in ones
+_ADDED: dict[str, Callable[[Bench], None]] = {}
+
+
+def register_self_test(check: Callable[[Bench], None], name: str | None = None) -> None:
+    """Add ``check`` to ``pio run self_test`` (call it when your plugin is imported). It gets a
+    :class:`Bench` and fails by raising (:class:`CheckFailed` with what to look at)."""
+    name = name or check.__name__
+    if name in BUILT_IN_CHECKS:
+        raise ValueError(f"{name!r} is a built-in self-test check: give yours another name")
+    _ADDED[name] = check
+
+
+def all_checks() -> dict[str, Callable[[Bench], None]]:
+    """The built-in checks, then those plugins added."""
+    return {**BUILT_IN_CHECKS, **_ADDED}
