@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
-    import pluggy
     from pioreactor.kernel.registries import AutomationSpec, Spec
 
 __all__ = [
@@ -27,8 +26,8 @@ __all__ = [
     "load_config_with_plugins",
     "normalise_plugin_name",
     "pio_command",
-    "plugin_hook",
     "profile_actions",
+    "registered",
     "registered_jobs",
     "run_job_from_command",
 ]
@@ -40,11 +39,22 @@ def _host() -> Any:
     return get_plugin_host()
 
 
-def _registry(name: str) -> Any:
-    """The registry class ``name`` of the kernel, filled by every plugin."""
+def _registry(name: str) -> Any:  # a registry class of the kernel, filled by every plugin
     from pioreactor.kernel.registries import targets
 
     return _host().registry(getattr(targets, name))
+
+
+def registered(hook_name: str) -> Any:
+    """The registry that every plugin's ``hook_name`` (``pioreactor_register_...``) filled, e.g.
+    ``registered("pioreactor_register_timeseries").entries``."""
+    from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
+    from pioreactor.kernel.registries import load_target
+
+    if hook_name not in REGISTRATION_HOOKS or hook_name == "pioreactor_register_config_defaults":
+        known = ", ".join(sorted(set(REGISTRATION_HOOKS) - {"pioreactor_register_config_defaults"}))
+        raise ValueError(f"{hook_name!r} is not a registration hook with a registry; known: {known}")
+    return _host().registry(load_target(REGISTRATION_HOOKS[hook_name]))
 
 
 def registered_jobs() -> dict[str, Spec]:
@@ -102,11 +112,6 @@ def load_config_with_plugins() -> None:
     from pioreactor.kernel.plugins import load_config_with_plugins as load
 
     load()
-
-
-def plugin_hook(name: str) -> pluggy.HookCaller:
-    """The pluggy hook caller of hook ``name`` (e.g. ``pioreactor_before_dose``) in this process."""
-    return getattr(_host().pm.hook, name)
 
 
 def normalise_plugin_name(name: str) -> str:
