@@ -30,7 +30,7 @@ def warnings(probe: MqttProbe, home: PioHome, since: int = 0) -> list[str]:
     return [json.loads(m.payload)["message"] for m in probe.messages[since:] if m.topic == topic]
 
 
-def wait_for_warning(probe: MqttProbe, home: PioHome, text: str, since: int = 0, timeout: float = 10) -> str:
+def wait_for_warning(probe: MqttProbe, home: PioHome, text: str, since: int = 0, timeout: float = 20) -> str:
     seen = probe.wait_for(
         f"pioreactor/{home.unit}/$experiment/logs/app/warning",
         lambda p: text in json.loads(p)["message"],

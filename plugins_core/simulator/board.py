@@ -65,7 +65,7 @@ def status_led_history() -> list[tuple[float, bool]]:
 
 
 def blink_codes(history: list[tuple[float, bool]]) -> list[int]:
-    """The error codes in ``history``: each is a long flash (over a second) then N short ones."""
+    """The error codes in ``history``: each is a long flash (2 s) then N short ones (0.25 s)."""
     codes: list[int] = []
     pulses: list[float] = []
     on_at: float | None = None
@@ -77,7 +77,7 @@ def blink_codes(history: list[tuple[float, bool]]) -> list[int]:
             on_at = None
     current: int | None = None
     for length in pulses:
-        if length > 1.0:
+        if length > 1.5:  # nominally 2 s; a short one is 0.25 s
             if current:
                 codes.append(current)
             current = 0
