@@ -68,6 +68,7 @@ def test_a_pump_killed_mid_dose_and_a_killed_thermostat_are_switched_off_a_live_
     dose = run_job("add_media", "--duration", "600")
     wait_until(lambda: truth()["pumps"].get("media", 0) > 0)
     took = kill_9_and_time_until(dose, lambda: truth()["pumps"].get("media", 0) == 0)
+    print(f"\nmedia pump off {took:.2f} s after kill -9")
     assert took < SWITCH_OFF_WITHIN
     message = wait_for_warning(mqtt_probe, pio_home, "add_media", since=mark)
     assert "ended without its clean-up" in message and "media (PWM 2)" in message
@@ -81,6 +82,7 @@ def test_a_pump_killed_mid_dose_and_a_killed_thermostat_are_switched_off_a_live_
     thermostat = run_job("temperature_automation", "--automation-name", "thermostat", "--target-temperature", "45")
     wait_until(lambda: truth()["heater_duty_cycle"] > 0, timeout=20)
     took = kill_9_and_time_until(thermostat, lambda: truth()["heater_duty_cycle"] == 0)
+    print(f"heater off {took:.2f} s after kill -9")
     assert took < SWITCH_OFF_WITHIN
     assert "heating (PWM 5)" in wait_for_warning(mqtt_probe, pio_home, "temperature_automation", since=mark)
 
