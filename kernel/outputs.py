@@ -25,6 +25,8 @@ from pioreactor.kernel.job_registry import is_process_alive, now_utc, process_st
 from pioreactor.kernel.storage import connect, current_boot_id
 
 PWM, LED = "pwm", "led"
+#: a hardware change waits at most this long for the record's lock (then goes ahead unrecorded)
+BUSY_TIMEOUT_MS = 2000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outputs (
@@ -105,6 +107,7 @@ def _conn() -> sqlite3.Connection:
     conn = cache.get(path)
     if conn is None:
         conn = cache[path] = connect(Path(path))
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.executescript(SCHEMA)
     return conn
 

@@ -9,7 +9,10 @@ clean-up and switches them off with :func:`switch_off_orphan`.
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pioreactor.kernel import identity, outputs
@@ -18,12 +21,55 @@ from pioreactor.kernel.config import get_config
 
 #: any frequency will do to hold an output at 0 %
 SWITCH_OFF_HZ = 100.0
+log = logging.getLogger("pioreactor.hardware")
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(what: str, err: Exception) -> None:
+    if what not in _warned:
+        _warned.add(what)
+        log.warning("Could not %s (%s): the hardware change was made all the same.", what, err)
+
+
+def change_and_record(change: Callable[[], Any], kind: str, channel: str, device: str, value: float) -> outputs.OutputRecord | None:
+    """Make a hardware change and record it (None if the record could not be written).
+
+    A switch-on and its record are one transaction, so the monitor never switches off a new
+    job's output on the strength of a dead job's row. A switch-off goes to the hardware first:
+    waiting for the record's lock must not lengthen a dose. The record is the monitor's aid, never
+    in the way: if it cannot be written (a full disk), the change is made all the same."""
+    changed = False
+    try:
+        if value > 0:
+            with outputs.transaction():
+                change()
+                changed = True
+                return outputs.record(kind, channel, device, value)
+        change()
+        changed = True
+        with outputs.transaction():
+            return outputs.record(kind, channel, device, value)
+    except sqlite3.Error as err:
+        if not changed:
+            change()
+        _warn_once(f"record {kind} {channel} for the monitor", err)
+        return None
 
 
 def publish_pwm_state(experiment: str | None = None) -> None:
     """``pioreactor/<unit>/<experiment>/pwms/channel_dc`` (retained): every channel's duty cycle.
 
-    Published on this process's bus if it has one (a process without one drives no job)."""
+    Published on this process's bus if it has one (a process without one drives no job); a
+    failure is logged once and never gets in the way of the change itself."""
+    try:
+        _publish_pwm_state(experiment)
+    except Exception as err:
+        _warn_once("publish pwms/channel_dc", err)
+
+
+def _publish_pwm_state(experiment: str | None) -> None:
     from pioreactor.kernel import bus as bus_module
 
     bus = bus_module._process_bus
@@ -55,26 +101,16 @@ class SupervisedPwm:
         return float(self.inner.duty_cycle)
 
     def set_duty_cycle(self, duty_cycle: float) -> None:
-        if duty_cycle == 0:
-            # off at once, recorded after: waiting for the record's lock must not lengthen a dose
-            self.inner.set_duty_cycle(duty_cycle)
-            with outputs.transaction():
-                record = outputs.record(outputs.PWM, self.channel, self.device, duty_cycle)
-        else:
-            # on and recorded in one transaction, so the monitor never switches off a new job's
-            # output on the strength of a dead job's row
-            with outputs.transaction():
-                self.inner.set_duty_cycle(duty_cycle)
-                record = outputs.record(outputs.PWM, self.channel, self.device, duty_cycle)
-        publish_pwm_state(self.publish_experiment or record.experiment)
+        record = change_and_record(
+            lambda: self.inner.set_duty_cycle(duty_cycle), outputs.PWM, self.channel, self.device, duty_cycle
+        )
+        publish_pwm_state(self.publish_experiment or (record.experiment if record else None))
 
     def off(self) -> None:
         self.set_duty_cycle(0.0)
 
     def close(self) -> None:
-        self.inner.close()
-        with outputs.transaction():
-            outputs.record(outputs.PWM, self.channel, self.device, 0.0)
+        change_and_record(self.inner.close, outputs.PWM, self.channel, self.device, 0.0)
         self.backend.forget(self)
         publish_pwm_state(self.publish_experiment)
 
@@ -89,14 +125,7 @@ class SupervisedLedDriver:
         self.inner = inner
 
     def set_intensity(self, channel: str, percent: float) -> None:
-        if percent == 0:  # off at once, recorded after (as a PWM)
-            self.inner.set_intensity(channel, percent)
-            with outputs.transaction():
-                outputs.record(outputs.LED, channel, "", percent)
-            return
-        with outputs.transaction():
-            self.inner.set_intensity(channel, percent)
-            outputs.record(outputs.LED, channel, "", percent)
+        change_and_record(lambda: self.inner.set_intensity(channel, percent), outputs.LED, channel, "", percent)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -273,3 +273,15 @@ def test_disk_cpu_temperature_and_under_voltage_problems(run_job, mqtt_probe: Mq
     seen = warnings(mqtt_probe, pio_home, since=mark)
     assert [sum(text in w for w in seen) for text in ("Disk space", "CPU is hot", "Power problem")] == [1, 1, 1]
     assert monitor.stop() == 0
+
+
+def test_a_record_that_cannot_be_written_never_stops_the_hardware(run_job, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    (pio_home.path / "storage").mkdir(exist_ok=True)
+    (pio_home.path / "storage" / "outputs.sqlite").mkdir()  # as unwritable as a full disk
+    stirring = run_job("stirring", "--target-rpm", "500")
+    stirring.wait_for_state(mqtt_probe, "ready")
+    wait_until(lambda: stirring_duty_cycle() > 0)
+    assert stirring.stop() == 0
+    assert stirring_duty_cycle() == 0
+    output = stirring.output()
+    assert output.count("Could not record pwm 1 for the monitor") == 1, output

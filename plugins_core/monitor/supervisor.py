@@ -42,11 +42,17 @@ class Supervisor:
             self._thread.join(5.0)
 
     def _run(self) -> None:
+        failing = ""
         while not self._stop.is_set():
             try:
                 self.sweep()
-            except Exception:
-                self.logger.exception("Looking for outputs left on failed")
+                if failing:
+                    self.logger.info("Looking for outputs left on works again.")
+                failing = ""
+            except Exception as err:
+                if str(err) != failing:  # once per kind of failure, not twice a second
+                    self.logger.error("Cannot look for outputs that dead jobs left on: %s", err)
+                failing = str(err)
             self._wake.wait(self.every_seconds)  # wall-clock: a dead job's pump must stop in seconds
             self._wake.clear()
 
