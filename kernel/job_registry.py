@@ -254,26 +254,15 @@ class RunningJobs:
                     "Stop them first with: pio kill --all-jobs"
                 )
 
-    def claim(
-        self, *, unit: str, experiment: str, job_name: str, job_source: str, pid: int, action: bool = False
-    ) -> int | None:
+    def claim(self, *, unit: str, experiment: str, job_name: str, job_source: str, pid: int) -> int | None:
         """Note that process ``pid`` is starting ``pio run job_name``; None if a stop request
-        (``request_stop``) came after the process started, in which case it must not start.
-
-        An ``action`` (a command, not a job) is refused here while an exclusive job runs; a job
-        is refused when it registers, which knows whether it is long-running."""
+        (``request_stop``) came after the process started, in which case it must not start."""
         ticks = process_start_ticks(pid)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             if ticks is not None and self._stop_requested_since(int(ticks), job_name):
                 self.conn.execute("COMMIT")
                 return None
-            if action:
-                rows = self.conn.execute(
-                    f"SELECT {self.COLUMNS} FROM jobs WHERE is_running = 1 AND unit = ? AND is_exclusive = 1", (unit,)
-                ).fetchall()
-                others = [r for r in self._alive_or_retire(rows) if r.pid != pid]
-                self._refuse_conflicts(others, unit, job_name, long_running=False, exclusive=False)
             cursor = self.conn.execute(
                 "INSERT INTO jobs (unit, experiment, job_name, job_source, pid, pid_start_ticks, started_at, is_claim) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
@@ -311,12 +300,25 @@ class RunningJobs:
             (scope, current_boot_id(), ticks),
         )
 
-    def release_claim(self, job_id: int) -> None:
-        """The claiming process is ending: a row no job adopted (an action) is no longer running."""
-        self.conn.execute(
-            "UPDATE jobs SET is_running = 0, ended_at = ? WHERE job_id = ? AND is_running = 1 AND is_claim = 1",
-            (now_utc(), job_id),
-        )
+    def refuse_if_exclusive_runs(self, *, unit: str, job_name: str, pid: int) -> None:
+        """JobAlreadyRunningError if an exclusive job (``self_test``) runs: for an action, which
+        (unlike a job) never registers. A job is refused when it registers."""
+        rows = self.conn.execute(
+            f"SELECT {self.COLUMNS} FROM jobs WHERE is_running = 1 AND unit = ? AND is_exclusive = 1", (unit,)
+        ).fetchall()
+        others = [r for r in self._alive_or_retire(rows) if r.pid != pid]
+        self._refuse_conflicts(others, unit, job_name, long_running=False, exclusive=False)
+
+    def release_claim(self, job_id: int, *, ran: bool = True) -> None:
+        """The claiming process is ending: a row no job adopted (an action) is no longer running;
+        one whose command never ran (a typo, ``--help``, a usage error) is forgotten."""
+        if ran:
+            self.conn.execute(
+                "UPDATE jobs SET is_running = 0, ended_at = ? WHERE job_id = ? AND is_running = 1 AND is_claim = 1",
+                (now_utc(), job_id),
+            )
+        else:
+            self.conn.execute("DELETE FROM jobs WHERE job_id = ? AND is_claim = 1", (job_id,))
 
     def set_not_running(self, job_id: int) -> None:
         self.conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -33,35 +34,88 @@ def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None
         raise ConfigError("\n".join(str(problem) for problem in problems))
 
 
-@contextmanager
-def claimed(name: str, *, action: bool = False) -> Iterator[None]:
-    """Hold ``name`` in the job registry while a ``pio run NAME`` process starts and runs, so
-    ``pio kill`` finds it before its job is built; exit at once if a kill came first. An
-    ``action`` (a command rather than a job) is refused while an exclusive job runs."""
-    from pioreactor.kernel.errors import JobAlreadyRunningError
+class _Claim:
+    """This process's claim of its job's name (one per ``pio run`` process)."""
+
+    job_id: int | None = None
+    name = ""
+    ran = False
+
+
+def claim_early(name: str) -> None:
+    """``pio run NAME ...``: claim NAME before the job's module is imported, so that ``pio kill``
+    sees the job from the process's first moments; exit at once if a kill came first. A stop
+    signal from now on is held until the job can act on it (``defer_stop_signals``)."""
+    defer_stop_signals()
+    _claim(name)
+
+
+def _claim(name: str) -> None:
     from pioreactor.kernel.job_registry import RunningJobs
 
     with RunningJobs() as registry:
-        try:
-            claim_id = registry.claim(
-                unit=identity.get_unit_name(),
-                experiment=identity.get_assigned_experiment(),
-                job_name=name,
-                job_source=identity.job_source(),
-                pid=os.getpid(),
-                action=action,
-            )
-        except JobAlreadyRunningError as err:
-            click.echo(f"Error: {err}", err=True)
-            sys.exit(1)
+        claim_id = registry.claim(
+            unit=identity.get_unit_name(),
+            experiment=identity.get_assigned_experiment(),
+            job_name=name,
+            job_source=identity.job_source(),
+            pid=os.getpid(),
+        )
     if claim_id is None:
         click.echo(f"{name} was asked to stop (pio kill) while it was starting: not starting it.", err=True)
         sys.exit(0)
+    _Claim.job_id, _Claim.name, _Claim.ran = claim_id, name, False
+    atexit.register(_release_claim)
+
+
+def _release_claim() -> None:
+    if _Claim.job_id is None:
+        return
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    with RunningJobs() as registry:
+        registry.release_claim(_Claim.job_id, ran=_Claim.ran)
+    _Claim.job_id = None
+
+
+@contextmanager
+def claimed(name: str, *, action: bool = False) -> Iterator[None]:
+    """The ``pio run NAME`` command runs: hold NAME in the job registry until it returns (the
+    claim ``main()`` made, or one made now when the command is invoked otherwise). An ``action``
+    (a command rather than a job) is refused while an exclusive job runs."""
+    from pioreactor.kernel.errors import JobAlreadyRunningError
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    owned = _Claim.job_id is None
+    if owned:
+        _claim(name)
+    _Claim.ran = True
+    if action:
+        stop_signals_act_now()
+        with RunningJobs() as registry:
+            try:
+                registry.refuse_if_exclusive_runs(unit=identity.get_unit_name(), job_name=name, pid=os.getpid())
+            except JobAlreadyRunningError as err:
+                click.echo(f"Error: {err}", err=True)
+                sys.exit(1)
     try:
         yield
     finally:
-        with RunningJobs() as registry:
-            registry.release_claim(claim_id)
+        if owned:
+            _release_claim()
+
+
+def stop_signals_act_now() -> None:
+    """An action is a plain command: SIGTERM and SIGINT stop it as they stop any program (and
+    one that came while it started stops it now)."""
+    from pioreactor.kernel import job
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if job.signal_before_start:
+        click.echo(f"Stopped ({job.signal_before_start}) while starting.", err=True)
+        sys.exit(0)
 
 
 def defer_stop_signals() -> None:

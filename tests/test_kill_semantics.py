@@ -102,6 +102,7 @@ def test_kill_all_jobs_stops_jobs_that_have_not_claimed_their_name_yet(run_job, 
 def test_kill_all_jobs_stops_jobs_that_are_still_starting(run_job, pio, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
     for delay in (0.3, 1.0):
         jobs, out = _start_eight_then_kill(run_job, pio, pio_home, delay=delay)
+        print(f"\npio kill --all-jobs {delay} s after starting eight jobs: {out.strip()}")
         _all_stopped(jobs)
         assert running_jobs(pio) == []
 
@@ -116,3 +117,11 @@ def test_kill_all_jobs_switches_off_what_a_dead_job_left_on(run_job, pio, pio_ho
     result = pio("kill", "--all-jobs")
     assert "Switched off media (PWM 2) (left on by add_media)." in result.stdout
     assert truth()["pumps"]["media"] == 0
+
+
+def test_a_pio_run_that_never_ran_leaves_no_job_behind(pio, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    assert pio("run", "stirrin").returncode == 2  # a typo
+    assert pio("run", "stirring", "--no-such-option").returncode == 2
+    assert pio("run", "stirring", "--help").returncode == 0
+    listed = pio("jobs", "list", "--json")
+    assert json.loads(listed.stdout) == [], listed.stdout

@@ -117,10 +117,11 @@ def _load_config_before(command: click.Command, spec: JobSpec) -> None:
 
     @functools.wraps(original)
     def callback(*args: Any, **kwargs: Any) -> Any:
-        from pioreactor.kernel.runner import claimed, prepare_config
+        from pioreactor.kernel.runner import claimed, prepare_config, stop_signals_act_now
 
         overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
         if isinstance(command, click.Group):  # its subcommand runs after this returns: no claim
+            stop_signals_act_now()
             prepare_config(spec, overrides)
             return original(*args, **kwargs)
         with claimed(spec.name, action=True):
