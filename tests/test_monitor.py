@@ -285,3 +285,18 @@ def test_a_record_that_cannot_be_written_never_stops_the_hardware(run_job, mqtt_
     assert stirring_duty_cycle() == 0
     output = stirring.output()
     assert output.count("Could not record pwm 1 for the monitor") == 1, output
+
+
+def test_a_dosing_automation_killed_mid_dose_is_switched_off(run_job, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    calibrate()
+    monitor = start_monitor(run_job, mqtt_probe, pio_home)
+    mark = mqtt_probe.mark()
+    chemostat = run_job(
+        "dosing_automation", "--automation-name", "chemostat", "--exchange-volume-ml", "8", "--duration", "60"
+    )  # fmt: skip
+    wait_until(lambda: any(truth()["pumps"].values()), timeout=30)  # its first exchange is running
+    took = kill_9_and_time_until(chemostat, lambda: not any(truth()["pumps"].values()))
+    print(f"\npumps off {took:.2f} s after kill -9 of a dosing automation")
+    assert took < SWITCH_OFF_WITHIN
+    assert "dosing_automation" in wait_for_warning(mqtt_probe, pio_home, "ended without its clean-up", since=mark)
+    assert monitor.stop() == 0
