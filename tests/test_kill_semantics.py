@@ -125,3 +125,11 @@ def test_a_pio_run_that_never_ran_leaves_no_job_behind(pio, pio_home: PioHome) -
     assert pio("run", "stirring", "--help").returncode == 0
     listed = pio("jobs", "list", "--json")
     assert json.loads(listed.stdout) == [], listed.stdout
+
+
+def test_long_running_jobs_start_on_an_inactive_unit(run_job, pio, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    refused = pio("run", "stirring", env={"ACTIVE": "0"})
+    assert refused.returncode == 1 and "not active" in refused.stderr
+    monitor = run_job("monitor", env={"ACTIVE": "0"})
+    mqtt_probe.wait_for(f"pioreactor/{pio_home.unit}/$experiment/monitor/$state", "ready")
+    assert monitor.stop() == 0
