@@ -300,3 +300,24 @@ def test_a_dosing_automation_killed_mid_dose_is_switched_off(run_job, mqtt_probe
     assert took < SWITCH_OFF_WITHIN
     assert "dosing_automation" in wait_for_warning(mqtt_probe, pio_home, "ended without its clean-up", since=mark)
     assert monitor.stop() == 0
+
+
+def test_a_value_wavering_around_its_limit_is_one_problem() -> None:
+    from pioreactor.plugins_core.monitor.health import ProblemLog
+
+    said: list[str] = []
+
+    class Logger:
+        def warning(self, message: str, *args: Any) -> None:
+            said.append("warning: " + message % args)
+
+        def info(self, message: str, *args: Any) -> None:
+            said.append("info: " + message % args)
+
+    blinked: list[int] = []
+    problems = ProblemLog(Logger(), blinked.append)
+    for cpu in (86.0, 84.0, 88.0, 80.0, 74.0, 80.0):
+        over = problems.over("cpu_usage", cpu, 85.0, margin=10.0)
+        problems.report("cpu_usage", f"CPU use is high: {cpu:g}%" if over else None, code=9)
+    assert said == ["warning: CPU use is high: 86%", "info: Resolved: cpu usage."]
+    assert blinked == [9]

@@ -17,6 +17,11 @@ class ProblemLog:
     blink: Callable[[int], Any]
     active: dict[str, str] = field(default_factory=dict)
 
+    def over(self, key: str, value: float, limit: float, *, margin: float) -> bool:
+        """``value`` is above ``limit``; once a problem, it stays one until ``margin`` below
+        (a value wavering around the limit is not a new problem every check)."""
+        return value > (limit - margin if key in self.active else limit)
+
     def report(self, key: str, problem: str | None, *, code: int | None = None, level: str = "warning") -> None:
         if problem is None:
             if self.active.pop(key, None) is not None:
@@ -50,26 +55,28 @@ def check_computer(problems: ProblemLog, limits: Thresholds, storage: Any, cpu: 
     problems.report(
         "disk_space",
         f"Disk space is low: {disk:g}% used (above {limits.disk_percent:g}%). Free some space, e.g. old exports and backups."
-        if disk > limits.disk_percent
+        if problems.over("disk_space", disk, limits.disk_percent, margin=2.0)
         else None,
         code=error_codes.DISK_IS_ALMOST_FULL,
     )
-    problems.report(
-        "memory",
-        f"Memory use is high: {memory:g}% (above {limits.memory_percent:g}%)." if memory and memory > limits.memory_percent else None,
-    )
-    problems.report(
-        "cpu_usage",
-        f"CPU use is high: {cpu_percent:g}% (above {limits.cpu_percent:g}%)."
-        if cpu_percent and cpu_percent > limits.cpu_percent
-        else None,
-    )
-    problems.report(
-        "cpu_temperature",
-        f"The CPU is hot: {celsius:g} °C (above {limits.cpu_celsius:g} °C). Give the computer some air."
-        if celsius is not None and celsius > limits.cpu_celsius
-        else None,
-    )
+    # a value not measured this time (None) neither raises nor clears a problem
+    if memory is not None:
+        problems.report(
+            "memory",
+            f"Memory use is high: {memory:g}% (above {limits.memory_percent:g}%)." if problems.over("memory", memory, limits.memory_percent, margin=5.0) else None,
+        )
+    if cpu_percent is not None:
+        problems.report(
+            "cpu_usage",
+            f"CPU use is high: {cpu_percent:g}% (above {limits.cpu_percent:g}%)." if problems.over("cpu_usage", cpu_percent, limits.cpu_percent, margin=10.0) else None,
+        )
+    if celsius is not None:
+        problems.report(
+            "cpu_temperature",
+            f"The CPU is hot: {celsius:g} °C (above {limits.cpu_celsius:g} °C). Give the computer some air."
+            if problems.over("cpu_temperature", celsius, limits.cpu_celsius, margin=3.0)
+            else None,
+        )
     return {
         "disk_usage_percent": disk,
         "cpu_usage_percent": cpu_percent,

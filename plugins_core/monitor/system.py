@@ -64,6 +64,7 @@ class CpuUsage:
     def __init__(self) -> None:
         self._last = self._read()
         self._since = time.monotonic()
+        self._measured: float | None = None
 
     @staticmethod
     def _read() -> tuple[float, float] | None:
@@ -75,14 +76,17 @@ class CpuUsage:
         return sum(values), idle
 
     def percent(self) -> float | None:
+        """CPU use over the last span of at least ``MIN_SPAN`` (the previous figure until a new
+        span is complete; None before the first)."""
         if time.monotonic() - self._since < self.MIN_SPAN:
-            return None
+            return self._measured
         now, last = self._read(), self._last
         self._last, self._since = now, time.monotonic()
         if now is None or last is None or now[0] <= last[0]:
-            return None
+            return self._measured
         busy = 1 - (now[1] - last[1]) / (now[0] - last[0])
-        return round(100.0 * max(0.0, busy), 1)
+        self._measured = round(100.0 * max(0.0, busy), 1)
+        return self._measured
 
 
 def leader_clock(leader: str, port: int, timeout: float = 3.0) -> datetime:

@@ -65,7 +65,8 @@ def status_led_history() -> list[tuple[float, bool]]:
 
 
 def blink_codes(history: list[tuple[float, bool]]) -> list[int]:
-    """The error codes in ``history``: each is a long flash (2 s) then N short ones (0.25 s)."""
+    """The error codes in ``history``: each is a long flash (2 s) then N short ones (0.25 s).
+    Shorter flashes (the 0.14 s "okay" pattern) end a code and are not counted."""
     codes: list[int] = []
     pulses: list[float] = []
     on_at: float | None = None
@@ -77,12 +78,16 @@ def blink_codes(history: list[tuple[float, bool]]) -> list[int]:
             on_at = None
     current: int | None = None
     for length in pulses:
-        if length > 1.5:  # nominally 2 s; a short one is 0.25 s
+        if length > 1.5:  # nominally 2 s
             if current:
                 codes.append(current)
             current = 0
-        elif current is not None:
+        elif length >= 0.2 and current is not None:  # nominally 0.25 s
             current += 1
+        else:
+            if current:
+                codes.append(current)
+            current = None
     if current:
         codes.append(current)
     return codes
