@@ -309,10 +309,10 @@ def test_a_value_wavering_around_its_limit_is_one_problem() -> None:
 
     class Logger:
         def warning(self, message: str, *args: Any) -> None:
-            said.append("warning: " + message % args)
+            said.append("warning: " + (message % args if args else message))
 
         def info(self, message: str, *args: Any) -> None:
-            said.append("info: " + message % args)
+            said.append("info: " + (message % args if args else message))
 
     blinked: list[int] = []
     problems = ProblemLog(Logger(), blinked.append)
