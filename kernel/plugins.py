@@ -56,24 +56,43 @@ class PluginHost:
                 self._register(info)
 
     def _register(self, info: PluginInfo) -> None:
+        plugin = info.module_object
         try:
-            self.pm.register(info.module_object, name=info.name)
+            plugin = self._adapted(info)
+            self.pm.register(plugin, name=info.name)
             unknown = [
                 caller.name
-                for caller in self.pm.get_hookcallers(info.module_object) or []
+                for caller in self.pm.get_hookcallers(plugin) or []
                 if not caller.has_spec()
             ]
             if unknown:
                 raise pluggy.PluginValidationError(
-                    info.module_object,
+                    plugin,
                     f"unknown hooks {unknown}; check their spelling against the hook reference",
                 )
         except (ValueError, pluggy.PluginValidationError) as err:
-            if self.pm.is_registered(info.module_object):
-                self.pm.unregister(info.module_object)
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
             if strict():
                 raise
             info.fail("register", err)
+
+    def _adapted(self, info: PluginInfo) -> Any:
+        """The module, or what an adapter plugin offers in its place for a module without hooks
+        (see ``pioreactor_adapt_plugin``: how plugins written for upstream Pioreactor load)."""
+        module = info.module_object
+        if info.source == "core" or any(n.startswith("pioreactor_") and n in dir(module) for n in self._hook_names()):
+            return module
+        try:
+            adapter = self.pm.hook.pioreactor_adapt_plugin(name=info.name, module=module)
+        except Exception as err:
+            if strict():
+                raise
+            raise ValueError(f"adapting it failed: {type(err).__name__}: {err}") from err
+        return module if adapter is None else adapter
+
+    def _hook_names(self) -> list[str]:
+        return [name for name in dir(self.pm.hook) if name.startswith("pioreactor_")]
 
     @property
     def failed(self) -> list[PluginInfo]:

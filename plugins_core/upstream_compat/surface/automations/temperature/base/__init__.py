@@ -1,0 +1,26 @@
+"""``pioreactor.automations.temperature.base``: ``TemperatureAutomationJob`` and its Contrib."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pioreactor.automations.base import UpstreamAutomation
+from pioreactor.sdk.automations import TemperatureAutomationJob as _SdkTemperatureAutomationJob
+
+
+class TemperatureAutomationJob(UpstreamAutomation, _SdkTemperatureAutomationJob):
+    automation_name = "temperature_automation_base"
+    # upstream's safety limits, as class attributes plugins may read (the SDK's job enforces its own)
+    MAX_TEMP_TO_REDUCE_HEATING = 63.0
+    MAX_TEMP_TO_DISABLE_HEATING = 65.0
+    MAX_TEMP_TO_SHUTDOWN = 66.0
+    INFERENCE_EVERY_N_SECONDS = 225.0
+
+    def __init__(self, unit: str, experiment: str, plugin_name: str | None = None, **kwargs: Any) -> None:
+        if plugin_name:
+            self.source = plugin_name
+        super().__init__(unit, experiment, **kwargs)
+
+
+class TemperatureAutomationJobContrib(TemperatureAutomationJob):
+    """Subclass this in a plugin (upstream's name); set ``automation_name``."""
