@@ -31,4 +31,18 @@ for package, folder in PACKAGE_DIRS.items():
     exclude = ["upstream_compat.surface", "upstream_compat.surface.*"] if folder == "plugins_core" else []
     packages.extend(f"{package}.{sub}" for sub in find_packages(folder, exclude=exclude))
 
-setup(package_dir=PACKAGE_DIRS, packages=packages, package_data={"": ["*.json", "*.yaml", "*.ini"]})
+# the cookiecutter template ships inside the package, so `pio plugins new` works from a plain install
+TEMPLATE = Path(__file__).parent / "plugins_contrib_template"
+PACKAGE_DIRS["pioreactor.plugin_template"] = "plugins_contrib_template"
+packages.append("pioreactor.plugin_template")
+template_files = [
+    str(path.relative_to(TEMPLATE))
+    for path in sorted(TEMPLATE.rglob("*"))
+    if path.is_file() and "__pycache__" not in path.parts
+]
+
+setup(
+    package_dir=PACKAGE_DIRS,
+    packages=packages,
+    package_data={"": ["*.json", "*.yaml", "*.ini", "*.md"], "pioreactor.plugin_template": template_files},
+)

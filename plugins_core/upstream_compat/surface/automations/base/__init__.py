@@ -64,7 +64,8 @@ class UpstreamAutomation(UpstreamJob):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
-        if init is not None and not getattr(init, "_upstream_wrapped", False):
+        own = cls.__module__.startswith("pioreactor.automations")  # our bases keep their signatures
+        if init is not None and not own and not getattr(init, "_upstream_wrapped", False):
             cls.__init__ = upstream_signature(init)  # type: ignore[misc]
 
 
@@ -73,7 +74,8 @@ class AutomationJob(UpstreamAutomation, _SdkAutomationJob):
 
     automation_name = "automation_job_base"
 
-    def __init__(self, unit: str, experiment: str, plugin_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:
+        plugin_name = kwargs.pop("plugin_name", None)
         if plugin_name:
             self.source = plugin_name
         super().__init__(unit, experiment, **kwargs)

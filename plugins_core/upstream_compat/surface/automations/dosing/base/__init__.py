@@ -17,7 +17,8 @@ from pioreactor.sdk.automations import DosingAutomationJob as _SdkDosingAutomati
 class DosingAutomationJob(UpstreamAutomation, _SdkDosingAutomationJob):
     automation_name = "dosing_automation_base"
 
-    def __init__(self, unit: str, experiment: str, plugin_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:
+        plugin_name = kwargs.pop("plugin_name", None)
         if plugin_name:
             self.source = plugin_name
         for ignored in ("initial_volume_ml", "initial_alt_media_fraction"):  # upstream reads config here too

@@ -11,7 +11,8 @@ from pioreactor.sdk.automations import LEDAutomationJob as _SdkLEDAutomationJob
 class LEDAutomationJob(UpstreamAutomation, _SdkLEDAutomationJob):
     automation_name = "led_automation_base"
 
-    def __init__(self, unit: str, experiment: str, plugin_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:
+        plugin_name = kwargs.pop("plugin_name", None)
         if plugin_name:
             self.source = plugin_name
         super().__init__(unit, experiment, **kwargs)

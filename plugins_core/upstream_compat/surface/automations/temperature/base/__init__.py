@@ -16,7 +16,8 @@ class TemperatureAutomationJob(UpstreamAutomation, _SdkTemperatureAutomationJob)
     MAX_TEMP_TO_SHUTDOWN = 66.0
     INFERENCE_EVERY_N_SECONDS = 225.0
 
-    def __init__(self, unit: str, experiment: str, plugin_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:
+        plugin_name = kwargs.pop("plugin_name", None)
         if plugin_name:
             self.source = plugin_name
         super().__init__(unit, experiment, **kwargs)
