@@ -9,7 +9,7 @@ compatibility layers, supervisors).
 from __future__ import annotations
 
 from pioreactor.kernel.identity import get_leader_hostname, is_active
-from pioreactor.kernel.job_registry import JobRecord, JobRegistry, is_process_alive
+from pioreactor.kernel.job_registry import JobRecord, RunningJobs, is_process_alive
 from pioreactor.kernel.paths import (
     global_config_path,
     pio_home,
@@ -35,11 +35,11 @@ __all__ = [
 
 def running_jobs(job_name: str | None = None, *, experiment: str | None = None) -> list[JobRecord]:
     """Jobs of this unit whose process is alive (all of them, or those named ``job_name``)."""
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         return registry.running(job_name=job_name, experiment=experiment)
 
 
 def job_settings(job_id: int) -> dict[str, str | None]:
     """The last value each setting of a job published (as text), from the job registry."""
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         return registry.settings(job_id)

@@ -295,11 +295,13 @@ def _lifecycle_hook(hook_name: str, dist_name: str, assume_yes: bool) -> None:
 
 def running_jobs_of(plugins: list[str]) -> list[Any]:
     """Running jobs (registry records) of the jobs these plugins registered."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.targets import JobDefinitions
 
-    names = {spec.name for spec in get_plugin_host().jobs().entries.values() if spec.plugin in plugins}
-    with JobRegistry() as registry:
+    jobs = get_plugin_host().registry(JobDefinitions)
+    names = {spec.name for spec in jobs.entries.values() if spec.plugin in plugins}
+    with RunningJobs() as registry:
         return [record for record in registry.running() if record.job_name in names]
 
 

@@ -12,6 +12,7 @@ def pioreactor_register_jobs(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    defaults.section("PWM", {"1": "stirring"})  # the HAT's channel for the stirrer, as upstream
     defaults.section(
         "stirring.config",
         {

@@ -30,6 +30,7 @@ def pioreactor_register_automations(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    defaults.section("PWM", {"5": "heating"})  # the HAT's channel for the heater, as upstream
     defaults.section(
         "temperature_automation.config",
         {

@@ -61,7 +61,7 @@ class TemperatureAutomationJob(AutomationJob):
     automation_kind = "temperature"
     job_name = "temperature_automation"
     published_settings = {
-        "temperature": {"datatype": "Temperature", "settable": False, "unit": "℃"},
+        "temperature": {"datatype": Temperature, "settable": False, "unit": "℃"},
         "heater_duty_cycle": {"datatype": "float", "settable": False, "unit": "%"},
     }
 
