@@ -45,14 +45,6 @@ def _read_ini(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def _write_ini(path: Path, parser: configparser.ConfigParser) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".installing")
-    with tmp.open("w") as handle:
-        parser.write(handle)
-    tmp.replace(path)
-
-
 def _confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
@@ -78,72 +70,76 @@ def _run_script(script: Path, what: str, assume_yes: bool) -> None:
 
 def merge_config(distribution: str, source: Path) -> list[list[str]]:
     """Merge ``source`` into the config files; return the keys added as [file, section, key, value]."""
-    leader = sdk.am_i_leader()
+    from pioreactor.plugins_core.upstream_compat.ini_edit import add_key
     from pioreactor.sdk.unit import global_config_path, unit_config_path
 
+    leader = sdk.am_i_leader()
+    notes: list[str] = []
     plugin = _read_ini(source)
     targets = {"unit": unit_config_path(), "global": global_config_path()}
-    parsers = {name: _read_ini(path) for name, path in targets.items()}
+    files = {name: _read_ini(path) for name, path in targets.items()}
     config = sdk.get_config()
+
+    def set_in_a_file(section: str, key: str) -> bool:
+        # plugins' declared defaults (this plugin's own included) are not the user's choices
+        return config.origin(section, key) not in (None, "defaults")
+
     pwm_now = dict(config.section("PWM")) if config.has_section("PWM") else {}
     added: list[list[str]] = []
     for section in plugin.sections():
-        if section.startswith("ui."):
-            if not leader:
-                continue
-            where = "global"
-        else:
-            where = "unit"
-        parser = parsers[where]
+        if section.startswith("ui.") and not leader:
+            continue  # the leader's install adds those
+        where = "global" if section.startswith("ui.") else "unit"
         for key, value in plugin[section].items():
             if section == "PWM":
-                _check_pwm(distribution, key, value, pwm_now)
-                if value in pwm_now.values():
-                    continue  # the device already has a channel
-            if config.has_option(section, key) or (parser.has_section(section) and parser.has_option(section, key)):
+                if value in pwm_now.values() and set_in_a_file("PWM", next(c for c, d in pwm_now.items() if d == value)):
+                    continue  # the user already gave the device a channel
+                holder = pwm_now.get(key)
+                if holder and holder != value:
+                    if set_in_a_file("PWM", key):
+                        raise _pwm_clash(distribution, key, value, holder)
+                    owner = config.declared.get(("PWM", key))
+                    notes.append(
+                        f"PWM channel {key} was {holder!r}'s (a default of plugin {owner.plugin if owner else '?'}); "
+                        f"it is {value!r}'s now. Give {holder!r} another channel under [PWM] in unit_config.ini if you use it."
+                    )
+                added.append([where, section, key, value])
+                continue
+            if set_in_a_file(section, key) or files[where].has_option(section, key):
                 continue  # never overwrite what is set
-            if not parser.has_section(section):
-                parser.add_section(section)
-            parser[section][key] = value
             added.append([where, section, key, value])
-    for name, parser in parsers.items():
-        if any(item[0] == name for item in added):
-            _write_ini(targets[name], parser)
+    for where, section, key, value in added:
+        add_key(targets[where], section, key, value)
+    if notes:
+        import click
+
+        click.echo("\n".join(notes))
     return added
 
 
-def _check_pwm(distribution: str, channel: str, device: str, pwm_now: dict[str, str]) -> None:
-    holder = pwm_now.get(channel)
-    if holder and holder != device and device not in pwm_now.values():
-        free = [c for c in ("1", "2", "3", "4", "5") if not pwm_now.get(c)]
-        raise UpstreamInstallError(
-            f"{distribution} wants PWM channel {channel} for {device!r}, but [PWM] {channel} = {holder} already "
-            f"({holder!r} and {device!r} would fight over the same pin). Give {device!r} a free channel first, "
-            f"e.g. add `{free[0] if free else 'N'}={device}` under [PWM] in unit_config.ini, then install again"
-        )
+def _pwm_clash(distribution: str, channel: str, device: str, holder: str) -> UpstreamInstallError:
+    return UpstreamInstallError(
+        f"{distribution} wants PWM channel {channel} for {device!r}, but [PWM] {channel} = {holder} already "
+        f"({holder!r} and {device!r} would fight over the same pin). Choose a channel for {device!r} first: "
+        f"add e.g. `N={device}` under [PWM] in unit_config.ini, then install again"
+    )
 
 
 def remove_config(added: list[list[str]]) -> list[str]:
     """Remove the keys an install added (those still holding the value it wrote)."""
+    from pioreactor.plugins_core.upstream_compat.ini_edit import remove_key
     from pioreactor.sdk.unit import global_config_path, unit_config_path
 
     targets = {"unit": unit_config_path(), "global": global_config_path()}
     kept = []
-    for name, path in targets.items():
-        mine = [item for item in added if item[0] == name]
-        if not mine or not path.is_file():
+    for where, section, key, value in added:
+        current = _read_ini(targets[where])
+        if not current.has_option(section, key):
             continue
-        parser = _read_ini(path)
-        for _, section, key, value in mine:
-            if not parser.has_option(section, key):
-                continue
-            if parser[section][key] != value:
-                kept.append(f"[{section}] {key} (changed since the install)")
-                continue
-            parser.remove_option(section, key)
-            if not parser.options(section):
-                parser.remove_section(section)
-        _write_ini(path, parser)
+        if current[section][key] != value:
+            kept.append(f"[{section}] {key} (changed since the install)")
+            continue
+        remove_key(targets[where], section, key)
     return kept
 
 

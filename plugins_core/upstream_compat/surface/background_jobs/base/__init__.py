@@ -31,44 +31,27 @@ __all__ = [
     "UpstreamJob",
 ]
 
-KNOWN_DATATYPES = {
-    "string",
-    "float",
-    "integer",
-    "boolean",
-    "json",
-    "Automation",
-    "AutomationEvent",
-    "GrowthRate",
-    "ODFiltered",
-    "Temperature",
-    "MeasuredRPM",
-    "Voltage",
-    "KalmanFilterOutput",
-    "ODReadings",
-    "ODReading",
-}
+PRIMITIVES = {"string", "float", "integer", "boolean", "json"}
+ALIASES = {"str": "string", "text": "string", "int": "integer", "bool": "boolean"}
 SPEC_KEYS = ("datatype", "settable", "unit", "persist")
 #: every compat job class created (plugins' included), for the loader's automation registration
 subclasses: list[type] = []
 
 
 def normalise_setting(spec: dict[str, Any]) -> dict[str, Any]:
-    """An upstream ``published_settings`` entry in the SDK's form: unknown keys dropped, an
-    unknown datatype (a struct the SDK does not know, e.g. ``ODFused``) published as JSON."""
+    """An upstream ``published_settings`` entry in the SDK's form: unknown keys dropped, a struct
+    named by text (``"Temperature"``) given as its class, an unknown one published as JSON."""
     clean = {key: spec[key] for key in SPEC_KEYS if key in spec}
-    clean.setdefault("settable", False)
-    clean["settable"] = bool(clean["settable"])
-    datatype = str(clean.get("datatype", "string"))
-    if datatype in ("str", "text"):
-        datatype = "string"
-    if datatype in ("int",):
-        datatype = "integer"
-    if datatype in ("bool",):
-        datatype = "boolean"
-    if datatype not in KNOWN_DATATYPES:
-        datatype = "json"
-    if clean["settable"] and datatype not in ("string", "float", "integer", "boolean", "json"):
+    clean["settable"] = bool(clean.get("settable", False))
+    datatype: Any = clean.get("datatype", "string")
+    if isinstance(datatype, str):
+        datatype = ALIASES.get(datatype, datatype)
+        if datatype not in PRIMITIVES:
+            from pioreactor import structs
+
+            found = getattr(structs, datatype, None)
+            datatype = found if isinstance(found, type) and hasattr(found, "__struct_fields__") else "json"
+    if clean["settable"] and datatype not in PRIMITIVES:
         clean["settable"] = False
     clean["datatype"] = datatype
     return clean
