@@ -210,8 +210,8 @@ def test_a_logs_forwarder_posts_warnings_over_http(
     job = run_job("logs2webhook", env=upstream_env)
     mqtt_probe.wait_for(f"pioreactor/{pio_home.unit}/$experiment/logs2webhook/$state", "ready")
     payload = {"message": "the stirrer stalled", "level": "WARNING", "task": "stirring", "source": "app"}
-    mqtt_probe.publish(f"pioreactor/worker9/exp1/logs/app/warning", json.dumps(payload))
-    mqtt_probe.publish(f"pioreactor/worker9/exp1/logs/app/info", json.dumps(payload | {"level": "INFO"}))
+    mqtt_probe.publish("pioreactor/worker9/exp1/logs/app/warning", json.dumps(payload))
+    mqtt_probe.publish("pioreactor/worker9/exp1/logs/app/info", json.dumps(payload | {"level": "INFO"}))
     assert Webhook.arrived.wait(10)
     assert Webhook.received[0] == {"text": "[WARNING] [worker9] the stirrer stalled"}
     assert job.stop() == 0

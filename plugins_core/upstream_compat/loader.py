@@ -90,7 +90,6 @@ class UpstreamPlugin:
     def commands(self) -> list[tuple[str, str, str]]:
         """(job name, target, summary) of every command the plugin offers."""
         import click
-
         from pioreactor.cli.calibrations import calibration
         from pioreactor.cli.run import commands_of, run
 

@@ -45,7 +45,7 @@ class Section(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._values())
 
-    def get(self, key: str, fallback: Any = None, **_: Any) -> Any:  # type: ignore[override]
+    def get(self, key: str, fallback: Any = None, **_: Any) -> Any:
         return self._values().get(key, fallback)
 
     def getfloat(self, key: str, fallback: Any = _UNSET) -> Any:

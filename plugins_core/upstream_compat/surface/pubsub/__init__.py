@@ -109,10 +109,9 @@ def delete_from(address: str, endpoint: str, **kwargs: Any) -> mureq.Response:
 
 
 def _leader() -> str:
+    from pioreactor.config import get_leader_hostname
     from pioreactor.utils.networking import resolve_to_address
     from pioreactor.whoami import get_unit_name
-
-    from pioreactor.config import get_leader_hostname
 
     leader = get_leader_hostname()
     return "localhost" if leader == get_unit_name() else resolve_to_address(leader)

@@ -79,5 +79,5 @@ def subclass_union(cls: type) -> Any:
     """Union of every subclass of ``cls`` (for msgspec decoding of tagged structs)."""
     from typing import Union
 
-    subclasses = tuple(cls.__subclasses__())
+    subclasses: tuple[type, ...] = tuple(cls.__subclasses__())
     return Union[subclasses] if subclasses else cls  # noqa: UP007

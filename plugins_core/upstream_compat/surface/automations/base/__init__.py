@@ -66,7 +66,7 @@ class UpstreamAutomation(UpstreamJob):
         init = cls.__dict__.get("__init__")
         own = cls.__module__.startswith("pioreactor.automations")  # our bases keep their signatures
         if init is not None and not own and not getattr(init, "_upstream_wrapped", False):
-            cls.__init__ = upstream_signature(init)  # type: ignore[misc]
+            cls.__init__ = upstream_signature(init)  # type: ignore[method-assign]
 
 
 class AutomationJob(UpstreamAutomation, _SdkAutomationJob):

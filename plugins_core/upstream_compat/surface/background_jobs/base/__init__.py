@@ -14,7 +14,6 @@ What upstream plugins rely on and get here:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 

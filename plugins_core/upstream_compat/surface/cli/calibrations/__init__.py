@@ -7,7 +7,6 @@ as ``pio run calibrations_<name>`` (our ``pio calibrations`` belongs to the cali
 from __future__ import annotations
 
 import click
-
 from pioreactor.cli.run import RunGroup
 
 

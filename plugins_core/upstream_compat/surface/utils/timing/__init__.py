@@ -6,7 +6,7 @@ Times come from the kernel clock, so a plugin runs at the simulator's speed too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pioreactor import sdk
@@ -84,7 +84,7 @@ def current_utc_datestamp() -> str:
 
 
 def to_iso_format(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def to_datetime(timestamp: str) -> datetime:
@@ -94,7 +94,7 @@ def to_datetime(timestamp: str) -> datetime:
 def default_datetime_for_pioreactor(delta_ms: int = 0) -> datetime:
     from datetime import timedelta
 
-    return datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=delta_ms)
+    return datetime(2000, 1, 1, tzinfo=UTC) + timedelta(milliseconds=delta_ms)
 
 
 def catchtime() -> Callable[[], float]:
