@@ -100,8 +100,8 @@ def merge_config(distribution: str, source: Path) -> list[list[str]]:
                         raise _pwm_clash(distribution, key, value, holder)
                     owner = config.declared.get(("PWM", key))
                     notes.append(
-                        f"PWM channel {key} was {holder!r}'s (a default of plugin {owner.plugin if owner else '?'}); "
-                        f"it is {value!r}'s now. Give {holder!r} another channel under [PWM] in unit_config.ini if you use it."
+                        f"PWM channel {key} belonged to {holder!r} by default (plugin {owner.plugin if owner else '?'}); "
+                        f"it is now {value!r}'s. Give {holder!r} another channel under [PWM] in unit_config.ini if you use it."
                     )
                 added.append([where, section, key, value])
                 continue
