@@ -81,8 +81,14 @@ class BackgroundJobWithDodging(BackgroundJob):
         self.bus.subscribe(
             f"pioreactor/{self.unit}/{self.experiment}/od_reading/$state", self._on_od_state, qos=1
         )
-        self._od_state_seen.wait(FIRST_STATE_WAIT_SECONDS)
-        self._decide()
+
+        def first_decision() -> None:
+            # od_reading's retained $state usually arrives at once; without one, OD is not running
+            self._od_state_seen.wait(FIRST_STATE_WAIT_SECONDS)
+            self._decide()
+
+        # not in the constructor's thread: the plugin's own code after construction must not wait
+        threading.Thread(target=first_decision, name="dodging-start", daemon=True).start()
 
     def _on_od_state(self, message: Any) -> None:
         self._od_running = message.text().strip() in ("ready", "init")

@@ -111,7 +111,9 @@ class PWM:
 
     def change_duty_cycle(self, duty_cycle: float) -> None:
         if self._is_cleaned_up:
-            raise PWMError(f"PWM on GPIO {self.pin} was cleaned up; create a new one")
+            # e.g. a plugin's timer firing while its job stops: the output stays off
+            self.logger.debug("GPIO %s is cleaned up; ignoring a duty cycle of %s", self.pin, duty_cycle)
+            return
         if not 0.0 <= float(duty_cycle) <= 100.0:
             raise PWMError(f"duty cycle must be between 0 and 100, got {duty_cycle}")
         self.duty_cycle = float(duty_cycle)
