@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pioreactor.plugins_core.leds.api import locked, set_intensities, temporarily
 from pioreactor.plugins_core.od_reading.processing import ReferenceTracker, remove_mains_hum
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
 from pioreactor.sdk.calibrations import (
@@ -27,7 +28,6 @@ from pioreactor.sdk.calibrations import (
     ODCalibration,
     load_active_calibration,
 )
-from pioreactor.sdk.leds import locked, set_intensities, temporarily
 from pioreactor.sdk.structs import ODReading, ODReadings, encode
 
 SECTION = "od_reading.config"

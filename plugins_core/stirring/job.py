@@ -15,9 +15,9 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from pioreactor.plugins_core.od_reading.api import ODDodger
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware, local_persistent_storage
 from pioreactor.sdk.control import PID
-from pioreactor.sdk.dodging import ODDodger
 from pioreactor.sdk.hardware import pwm_channel_for
 from pioreactor.sdk.structs import MeasuredRPM
 
