@@ -35,6 +35,8 @@ AUTOMATION_KINDS = (
     ("pioreactor.automations.temperature.base", "TemperatureAutomationJob", "temperature"),
 )
 CONFIG_FILE = "additional_config.ini"
+#: our own packages: a module importing only these is a native plugin
+NATIVE = tuple(f"pioreactor.{name}" for name in ("sdk", "plugins_core", "kernel"))
 
 
 def looks_upstream(module: ModuleType) -> bool:
@@ -42,7 +44,7 @@ def looks_upstream(module: ModuleType) -> bool:
     if any(name.startswith(("click_", "__plugin_")) for name in vars(module)):
         return True
     return any(
-        m == "pioreactor" or (m.startswith("pioreactor.") and not m.startswith(("pioreactor.sdk", "pioreactor.plugins_core")))
+        m == "pioreactor" or (m.startswith("pioreactor.") and not m.startswith(NATIVE))
         for m in _imported_modules(module)
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pioreactor import sdk
 from pioreactor.background_jobs.base import BackgroundJob
-from pioreactor.sdk.dodging import ODDodger
+from pioreactor.plugins_core.od_reading.api import ODDodger
 
 FIRST_STATE_WAIT_SECONDS = 1.0  # how long to wait for od_reading's retained $state at start
 READING_SECONDS = 0.5

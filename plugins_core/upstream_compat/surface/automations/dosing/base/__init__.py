@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.automations.base import UpstreamAutomation
-from pioreactor.sdk.automations import DosingAutomationJob as _SdkDosingAutomationJob
+from pioreactor.plugins_core.dosing.api import DosingAutomationJob as _SdkDosingAutomationJob
 
 
 class DosingAutomationJob(UpstreamAutomation, _SdkDosingAutomationJob):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.automations.base import UpstreamAutomation
-from pioreactor.sdk.automations import LEDAutomationJob as _SdkLEDAutomationJob
+from pioreactor.plugins_core.leds.api import LEDAutomationJob as _SdkLEDAutomationJob
 
 
 class LEDAutomationJob(UpstreamAutomation, _SdkLEDAutomationJob):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.automations.base import UpstreamAutomation
-from pioreactor.sdk.automations import TemperatureAutomationJob as _SdkTemperatureAutomationJob
+from pioreactor.plugins_core.temperature.api import TemperatureAutomationJob as _SdkTemperatureAutomationJob
 
 
 class TemperatureAutomationJob(UpstreamAutomation, _SdkTemperatureAutomationJob):
