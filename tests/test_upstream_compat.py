@@ -232,3 +232,58 @@ def test_a_custom_dosing_automation_from_upstreams_docs_runs(
     mqtt_probe.publish(pio_home.topic("dosing_automation", "target_od", "set"), "2.5")
     mqtt_probe.wait_for(pio_home.topic("dosing_automation", "target_od"), "2.5", since=mark)
     assert job.stop() == 0
+
+
+def test_packaged_ui_datasets_and_sql_become_registrations(tmp_path: Path) -> None:
+    from pioreactor.plugins_core.upstream_compat.assets import export_datasets, sql_tables, ui_descriptors
+
+    package = tmp_path / "pioreactor_things"
+    (package / "ui" / "contrib" / "automations" / "dosing").mkdir(parents=True)
+    (package / "ui" / "contrib" / "charts").mkdir(parents=True)
+    (package / "exportable_datasets").mkdir()
+    (package / "ui" / "contrib" / "automations" / "dosing" / "old.yaml").write_text(
+        "name: My Old Automation\nkey: my_old\nfields:\n  - key: volume\n    default: 0.5\n    unit: mL\n    label: Volume\n"
+    )
+    (package / "ui" / "contrib" / "charts" / "t.yaml").write_text(
+        "chart_key: things\ntitle: Things\nmqtt_topic: things/value\ndata_source: things\npayload_key: value\nlookback: 100\n"
+    )
+    (package / "exportable_datasets" / "things.yaml").write_text(
+        "dataset_name: things\ndisplay_name: Things\ndescription: All things\ntable: things\nhas_unit: true\n"
+        "has_experiment: true\ntimestamp_columns:\n  - timestamp\nsource: pioreactor_things\n"
+    )
+    (package / "additional_sql.sql").write_text("CREATE TABLE IF NOT EXISTS things (timestamp TEXT, value REAL);\n")
+
+    descriptors = dict(ui_descriptors(package))
+    assert descriptors["automation"] == {
+        "automation_name": "my_old", "kind": "dosing", "display_name": "My Old Automation", "description": "",
+        "fields": [{"key": "volume", "type": "float", "label": "Volume", "default": 0.5, "unit": "mL"}],
+    }
+    assert descriptors["chart"] == {
+        "chart_key": "things", "title": "Things", "topic": "things/value", "payload_key": "value", "table": "things",
+    }
+    [(name, fields)] = list(export_datasets(package))
+    assert name == "things" and fields["table"] == "things" and fields["timestamp_columns"] == ["timestamp"]
+    assert [table for table, _ in sql_tables(package)] == ["things"]
+
+
+def test_managed_lifecycle_and_one_off_pubsub(pio_home: PioHome, mqtt_probe: MqttProbe) -> None:
+    from pioreactor import pubsub
+    from pioreactor.utils import is_pio_job_running, managed_lifecycle
+
+    with managed_lifecycle(pio_home.unit, pio_home.experiment, "shrinkage") as state:
+        mqtt_probe.wait_for(pio_home.topic("shrinkage", "$state"), "ready")
+        assert is_pio_job_running("shrinkage") is True
+        state.publish_setting("progress", 0.5)
+        mqtt_probe.wait_for(pio_home.topic("shrinkage", "progress"), "0.5")
+        pubsub.publish(pio_home.topic("somewhere"), "hello", qos=1)
+        mqtt_probe.wait_for(pio_home.topic("somewhere"), "hello")
+    mqtt_probe.wait_for(pio_home.topic("shrinkage", "$state"), "disconnected")
+    assert is_pio_job_running("shrinkage") is False
+
+
+def test_the_plugin_template_ships_inside_the_package() -> None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pioreactor.plugin_template")
+    assert spec is not None and spec.submodule_search_locations
+    assert any((Path(folder) / "cookiecutter.json").is_file() for folder in spec.submodule_search_locations)

@@ -117,3 +117,12 @@ def test_uninstall_refuses_while_the_plugins_job_runs(
     finally:
         if job.poll() is None:
             job.kill()
+
+
+def test_a_single_file_upstream_automation_installs(vpio: Run, pio_home: PioHome) -> None:
+    result = vpio("plugins", "install", str(UPSTREAM / "naive_turbidostat.py"))
+    assert result.returncode == 0, result.stderr
+    assert (pio_home.path / "plugins" / "naive_turbidostat.py").is_file()
+    result = vpio("run", "dosing_automation", "--automation-name", "naive_turbidostat", "--help")
+    assert "--target-od TEXT" in result.stdout, result.stderr
+    assert vpio("plugins", "uninstall", "naive_turbidostat").returncode == 0
