@@ -228,6 +228,9 @@ def test_a_custom_dosing_automation_from_upstreams_docs_runs(
     job.wait_for_state(mqtt_probe, "ready")
     mqtt_probe.wait_for(pio_home.topic("dosing_automation", "automation_name"), "naive_turbidostat")
     mqtt_probe.wait_for(pio_home.topic("dosing_automation", "target_od"), "1.5")
+    # execute() ran: it read latest_od, and with no od_reading running that is a clear error event
+    event = mqtt_probe.wait_for(pio_home.topic("dosing_automation", "latest_event"), lambda p: "ErrorOccurred" in p)
+    assert "od_reading" in json.loads(event.payload)["message"]
     mark = mqtt_probe.mark()
     mqtt_probe.publish(pio_home.topic("dosing_automation", "target_od", "set"), "2.5")
     mqtt_probe.wait_for(pio_home.topic("dosing_automation", "target_od"), "2.5", since=mark)
