@@ -102,7 +102,7 @@ class UpstreamPlugin:
                 seen.add(id(value))
                 found.append((value.name or attribute[6:], f"{self.module.__name__}:{attribute}", _summary(value)))
         for group, prefix in ((run, ""), (calibration, "calibrations_")):
-            for name, command in commands_of(self.module.__name__).items() if group is run else _of(group, self.module.__name__):
+            for name, command in commands_of(self.module.__name__, group).items():
                 if id(command) in seen:
                     continue
                 target = _target_of(command)
@@ -213,15 +213,6 @@ class _Adder:
 def _summary(command: Any) -> str:
     text = (command.short_help or command.help or "").strip()
     return text.splitlines()[0].strip() if text else ""
-
-
-def _of(group: Any, module_name: str) -> list[tuple[str, Any]]:
-    return [
-        (name, cmd)
-        for name, cmd in group.commands.items()
-        if (getattr(cmd, "_upstream_module", None) or "") in (module_name,)
-        or (getattr(cmd, "_upstream_module", None) or "").startswith(module_name + ".")
-    ]
 
 
 def _target_of(command: Any) -> str | None:

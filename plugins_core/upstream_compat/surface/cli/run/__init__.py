@@ -25,11 +25,11 @@ def run() -> None:
     """Run a job (upstream plugins add theirs here)."""
 
 
-def commands_of(module_name: str) -> dict[str, Any]:
-    """The commands a module (or its submodules) added to ``run``."""
-    return {
-        name: cmd
-        for name, cmd in run.commands.items()
-        if (getattr(cmd, "_upstream_module", None) or "") == module_name
-        or (getattr(cmd, "_upstream_module", None) or "").startswith(module_name + ".")
-    }
+def commands_of(module_name: str, group: click.Group | None = None) -> dict[str, Any]:
+    """The commands a module (or one of its submodules) added to ``group`` (default: ``run``)."""
+
+    def added_by(cmd: Any) -> bool:
+        origin = getattr(cmd, "_upstream_module", None) or ""
+        return origin == module_name or origin.startswith(module_name + ".")
+
+    return {name: cmd for name, cmd in (group or run).commands.items() if added_by(cmd)}
