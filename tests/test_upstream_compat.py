@@ -290,3 +290,20 @@ def test_the_plugin_template_ships_inside_the_package() -> None:
     spec = importlib.util.find_spec("pioreactor.plugin_template")
     assert spec is not None and spec.submodule_search_locations
     assert any((Path(folder) / "cookiecutter.json").is_file() for folder in spec.submodule_search_locations)
+
+
+def test_an_upstream_temperature_automation_keeps_the_sdk_jobs_behaviour(
+    run_job: Callable[..., Any], mqtt_probe: MqttProbe, pio_home: PioHome
+) -> None:
+    """The plugin's class sits on top of the temperature plugin's job: sleeping still switches
+    the heater off (upstream's no-op hooks must not hide the SDK job's own)."""
+    (pio_home.path / "plugins").mkdir(exist_ok=True)
+    (pio_home.path / "plugins" / "constant_heat.py").write_text((UPSTREAM / "constant_heat.py").read_text())
+    job = run_job("temperature_automation", "--automation-name", "constant_heat", "--heat", "20")
+    job.wait_for_state(mqtt_probe, "ready")
+    mqtt_probe.wait_for(pio_home.topic("temperature_automation", "heater_duty_cycle"), "20.0", timeout=20)
+    mark = mqtt_probe.mark()
+    mqtt_probe.publish(pio_home.topic("temperature_automation", "$state", "set"), "sleeping")
+    job.wait_for_state(mqtt_probe, "sleeping", since=mark)
+    mqtt_probe.wait_for(pio_home.topic("temperature_automation", "heater_duty_cycle"), "0.0", since=mark)
+    assert job.stop() == 0

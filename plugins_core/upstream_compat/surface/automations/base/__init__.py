@@ -14,7 +14,7 @@ import functools
 import inspect
 from typing import Any
 
-from pioreactor.background_jobs.base import UpstreamJob
+from pioreactor.background_jobs.base import UpstreamJob, UpstreamStateHooks
 from pioreactor.sdk.automations import AutomationJob as _SdkAutomationJob
 
 SKIPPED = ("self", "unit", "experiment")
@@ -69,7 +69,7 @@ class UpstreamAutomation(UpstreamJob):
             cls.__init__ = upstream_signature(init)  # type: ignore[method-assign]
 
 
-class AutomationJob(UpstreamAutomation, _SdkAutomationJob):
+class AutomationJob(UpstreamAutomation, _SdkAutomationJob, UpstreamStateHooks):
     """Upstream's ``AutomationJob``: a job whose ``execute()`` decides and acts."""
 
     automation_name = "automation_job_base"

@@ -28,6 +28,7 @@ __all__ = [
     "LongRunningBackgroundJob",
     "LongRunningBackgroundJobContrib",
     "UpstreamJob",
+    "UpstreamStateHooks",
 ]
 
 PRIMITIVES = {"string", "float", "integer", "boolean", "json"}
@@ -93,6 +94,33 @@ class _Queued:
         return False
 
 
+class UpstreamStateHooks:
+    """Upstream's state hooks as no-ops, so a plugin's override can call ``super()``. Always the
+    last base of a compat class: an SDK job's own hook (e.g. the heater's pause while sleeping)
+    comes first in the method order."""
+
+    def on_init(self) -> None:
+        pass
+
+    def on_init_to_ready(self) -> None:
+        pass
+
+    def on_ready_to_sleeping(self) -> None:
+        pass
+
+    def on_sleeping_to_ready(self) -> None:
+        pass
+
+    def on_ready_to_disconnected(self) -> None:
+        pass
+
+    def on_sleeping_to_disconnected(self) -> None:
+        pass
+
+    def on_init_to_disconnected(self) -> None:
+        pass
+
+
 class UpstreamJob:
     """What upstream's jobs offer on top of the SDK's ``BackgroundJob`` (mixed into every compat
     job class, the automation bases included)."""
@@ -117,28 +145,6 @@ class UpstreamJob:
 
     def add_to_published_settings(self, name: str, spec: dict[str, Any]) -> None:
         super().add_to_published_settings(name, normalise_setting(dict(spec)))  # type: ignore[misc]
-
-    # upstream's state hooks, so subclasses can call super() on them
-    def on_init(self) -> None:
-        pass
-
-    def on_init_to_ready(self) -> None:
-        pass
-
-    def on_ready_to_sleeping(self) -> None:
-        pass
-
-    def on_sleeping_to_ready(self) -> None:
-        pass
-
-    def on_ready_to_disconnected(self) -> None:
-        pass
-
-    def on_sleeping_to_disconnected(self) -> None:
-        pass
-
-    def on_init_to_disconnected(self) -> None:
-        pass
 
     def start_passive_listeners(self) -> None:
         """Subclasses subscribe here (upstream's convention); called by the subclass itself."""
@@ -182,7 +188,7 @@ class UpstreamJob:
         pwm.release_all()  # a plugin that forgot its PWM still leaves it off
 
 
-class BackgroundJob(UpstreamJob, _SdkJob):
+class BackgroundJob(UpstreamJob, _SdkJob, UpstreamStateHooks):
     """Upstream's ``BackgroundJob``: ``__init__(unit, experiment, source="app")``."""
 
     job_name = "background_job"

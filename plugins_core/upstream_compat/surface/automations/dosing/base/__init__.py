@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.automations.base import UpstreamAutomation
+from pioreactor.background_jobs.base import UpstreamStateHooks
 from pioreactor.plugins_core.dosing.api import DosingAutomationJob as _SdkDosingAutomationJob
 
 
-class DosingAutomationJob(UpstreamAutomation, _SdkDosingAutomationJob):
+class DosingAutomationJob(UpstreamAutomation, _SdkDosingAutomationJob, UpstreamStateHooks):
     automation_name = "dosing_automation_base"
 
     def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:

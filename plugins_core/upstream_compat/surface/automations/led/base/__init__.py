@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.automations.base import UpstreamAutomation
+from pioreactor.background_jobs.base import UpstreamStateHooks
 from pioreactor.plugins_core.leds.api import LEDAutomationJob as _SdkLEDAutomationJob
 
 
-class LEDAutomationJob(UpstreamAutomation, _SdkLEDAutomationJob):
+class LEDAutomationJob(UpstreamAutomation, _SdkLEDAutomationJob, UpstreamStateHooks):
     automation_name = "led_automation_base"
 
     def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:

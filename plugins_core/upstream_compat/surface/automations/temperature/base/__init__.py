@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.automations.base import UpstreamAutomation
+from pioreactor.background_jobs.base import UpstreamStateHooks
 from pioreactor.plugins_core.temperature.api import TemperatureAutomationJob as _SdkTemperatureAutomationJob
 
 
-class TemperatureAutomationJob(UpstreamAutomation, _SdkTemperatureAutomationJob):
+class TemperatureAutomationJob(UpstreamAutomation, _SdkTemperatureAutomationJob, UpstreamStateHooks):
     automation_name = "temperature_automation_base"
     # upstream's safety limits, as class attributes plugins may read (the SDK's job enforces its own)
     MAX_TEMP_TO_REDUCE_HEATING = 63.0
