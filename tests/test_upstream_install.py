@@ -76,6 +76,13 @@ def test_config_is_merged_clashes_refused_and_only_added_keys_removed(
 def test_scripts_ui_sections_and_leader_only(
     vpio: Run, pio_home: PioHome, upstream_wheels: dict[str, Path], venv_python: Path
 ) -> None:
+    # without -y and without a terminal to ask on, the script is shown, not run; the install stays
+    result = vpio("plugins", "install", str(upstream_wheels["logs2webhook"]))
+    assert result.returncode == 0, result.stderr
+    assert "pass -y to run it" in result.stdout and not (pio_home.path / "post_install_ran").exists()
+    assert vpio("plugins", "uninstall", "pioreactor-logs2webhook", "-y").returncode == 0
+    (pio_home.path / "pre_uninstall_ran").unlink()
+
     result = vpio("plugins", "install", str(upstream_wheels["logs2webhook"]), "-y")
     assert result.returncode == 0, result.stderr
     assert "post_install.sh" in result.stdout and (pio_home.path / "post_install_ran").is_file()

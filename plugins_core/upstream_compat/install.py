@@ -48,9 +48,17 @@ def _read_ini(path: Path) -> configparser.ConfigParser:
 def _confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
+    import sys
+
     import click
 
-    return click.confirm(question, default=False)
+    if not sys.stdin.isatty():
+        click.echo(f"{question} Not without a terminal to ask on (pass -y to run it).")
+        return False
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:
+        return False
 
 
 def _run_script(script: Path, what: str, assume_yes: bool) -> None:

@@ -65,7 +65,7 @@ def subscribe_and_callback(
     """Call ``callback(message)`` for each message on ``topics``; returns the bus."""
     bus = sdk.get_bus()
     for topic in [topics] if isinstance(topics, str) else list(topics):
-        bus.subscribe(topic, callback, qos=min(qos, 1) or 1, allow_retained=allow_retained)
+        bus.subscribe(topic, callback, qos=1, allow_retained=allow_retained)
     return bus
 
 
