@@ -307,3 +307,24 @@ def test_an_upstream_temperature_automation_keeps_the_sdk_jobs_behaviour(
     job.wait_for_state(mqtt_probe, "sleeping", since=mark)
     mqtt_probe.wait_for(pio_home.topic("temperature_automation", "heater_duty_cycle"), "0.0", since=mark)
     assert job.stop() == 0
+
+
+def test_a_dodging_plugin_pauses_around_each_od_reading(
+    run_job: Callable[..., Any], mqtt_probe: MqttProbe, upstream_env: dict[str, str], pio_home: PioHome
+) -> None:
+    pio_home.write_config(SWITCH_CONFIG.replace("pre_delay_duration=1", "pre_delay_duration=0.5")
+                          .replace("post_delay_duration=1", "post_delay_duration=0.5") + BUBBLER_CONFIG)
+    od = run_job("od_reading", "--interval", "4", env=upstream_env)
+    od.wait_for_state(mqtt_probe, "ready", timeout=20)
+    switch = run_job("switch", env=upstream_env)
+    switch.wait_for_state(mqtt_probe, "ready")
+    mark = mqtt_probe.mark()
+    mqtt_probe.wait_for(pio_home.topic("switch", "currently_dodging_od"), "True", since=mark, timeout=15)
+    mqtt_probe.wait_for(pio_home.topic("pwms", "dc"), lambda p: json.loads(p).get("16") == 0.0, since=mark)
+    mqtt_probe.wait_for(pio_home.topic("switch", "currently_dodging_od"), "False", since=mark, timeout=10)
+    mqtt_probe.wait_for(pio_home.topic("pwms", "dc"), lambda p: json.loads(p).get("16") == 100.0, since=mark)
+
+    # dodging off over MQTT: continuous again, no more pauses
+    mqtt_probe.publish(pio_home.topic("switch", "enable_dodging_od", "set"), "0")
+    mqtt_probe.wait_for(pio_home.topic("switch", "enable_dodging_od"), "False", since=mark)
+    assert switch.stop() == 0 and od.stop() == 0
