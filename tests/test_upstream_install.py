@@ -7,6 +7,7 @@ plugin's job runs. Packages go into a throw-away venv layered over this one (no 
 from __future__ import annotations
 
 import configparser
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -88,6 +89,8 @@ def test_scripts_ui_sections_and_leader_only(
     assert "post_install.sh" in result.stdout and (pio_home.path / "post_install_ran").is_file()
     assert ini(pio_home.config_path)["ui.overview.settings"]["webhook_card"] == "1"  # ui.* on the leader's config
     assert ini(pio_home.path / "unit_config.ini")["logs2webhook"]["log_level"] == "WARNING"
+    with sqlite3.connect(pio_home.path / "storage" / "pioreactor.sqlite") as db:  # additional_sql.sql applied
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'webhook_posts'").fetchone()
 
     result = vpio("plugins", "uninstall", "pioreactor_logs2webhook", "-y")
     assert result.returncode == 0, result.stderr

@@ -8,6 +8,8 @@ After pip installed a package (and the plugin check passed):
   section to this unit's ``unit_config.ini``; keys already set are never overwritten, and the keys
   added are remembered so uninstalling removes exactly those (a value the user changed since is
   left alone). A ``[PWM]`` channel another device already holds is refused with both names;
+* ``additional_sql.sql`` (registered by the loader as the table's migration) is applied to the
+  leader's database;
 * ``post_install.sh`` is shown and, once confirmed (or with ``-y``), run with bash.
 
 Before pip removes it: ``pre_uninstall.sh`` (shown, confirmed, run), then the config keys go.
@@ -161,6 +163,11 @@ def after_install(distribution: str, files: list[str], assume_yes: bool) -> None
         added = merge_config(distribution, source)
     with sdk.local_persistent_storage(RECORDS) as records:
         records[distribution.lower()] = json.dumps({"config": added})
+    if _files(files, "additional_sql.sql") and sdk.am_i_leader():
+        # the plugin registers the script as its table's migration: opening the database applies it
+        from pioreactor.sdk.database import open_database
+
+        open_database().close()
     for script in _files(files, "post_install.sh")[:1]:
         _run_script(script, f"{distribution} asks to run this after installing", assume_yes)
 
