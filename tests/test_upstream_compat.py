@@ -328,3 +328,17 @@ def test_a_dodging_plugin_pauses_around_each_od_reading(
     mqtt_probe.publish(pio_home.topic("switch", "enable_dodging_od", "set"), "0")
     mqtt_probe.wait_for(pio_home.topic("switch", "enable_dodging_od"), "False", since=mark)
     assert switch.stop() == 0 and od.stop() == 0
+
+
+def test_a_plugin_that_raises_the_temperature_limits_is_honoured(
+    run_job: Callable[..., Any], mqtt_probe: MqttProbe, pio_home: PioHome,
+    pio: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    refused = pio("run", "temperature_automation", "--automation-name", "thermostat", "--target-temperature", "70")
+    assert refused.returncode != 0 and "between 0 and 50" in refused.stdout + refused.stderr
+    (pio_home.path / "plugins").mkdir(exist_ok=True)
+    (pio_home.path / "plugins" / "hotter.py").write_text((UPSTREAM / "hotter.py").read_text())
+    job = run_job("temperature_automation", "--automation-name", "thermostat", "--target-temperature", "70")
+    job.wait_for_state(mqtt_probe, "ready")
+    mqtt_probe.wait_for(pio_home.topic("temperature_automation", "target_temperature"), "70.0")
+    assert job.stop() == 0

@@ -11,11 +11,7 @@ from pioreactor.plugins_core.temperature.api import TemperatureAutomationJob as 
 
 class TemperatureAutomationJob(UpstreamAutomation, _SdkTemperatureAutomationJob, UpstreamStateHooks):
     automation_name = "temperature_automation_base"
-    # upstream's safety limits, as class attributes plugins may read (the SDK's job enforces its own)
-    MAX_TEMP_TO_REDUCE_HEATING = 63.0
-    MAX_TEMP_TO_DISABLE_HEATING = 65.0
-    MAX_TEMP_TO_SHUTDOWN = 66.0
-    INFERENCE_EVERY_N_SECONDS = 225.0
+    INFERENCE_EVERY_N_SECONDS = 225.0  # upstream's; the safety limits are inherited (MAX_TEMP_TO_*)
 
     def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:
         plugin_name = kwargs.pop("plugin_name", None)

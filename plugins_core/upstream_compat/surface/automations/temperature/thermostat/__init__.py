@@ -1,12 +1,9 @@
-"""``pioreactor.automations.temperature.thermostat``: upstream's ``Thermostat`` name.
+"""``pioreactor.automations.temperature.thermostat``: the temperature plugin's ``Thermostat``.
 
-Plugins read and assign its class attributes (``MAX_TARGET_TEMP``); the thermostat that runs is
-the temperature plugin's own.
+Plugins raise its ``MAX_TARGET_TEMP`` class attribute (upstream's high-temperature plugin does),
+and the running thermostat accepts targets up to it.
 """
 
-from pioreactor.automations.temperature.base import TemperatureAutomationJob
+from pioreactor.plugins_core.temperature.api import Thermostat
 
-
-class Thermostat(TemperatureAutomationJob):
-    automation_name = "thermostat"
-    MAX_TARGET_TEMP = 50.0
+__all__ = ["Thermostat"]
