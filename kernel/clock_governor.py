@@ -189,14 +189,18 @@ class GovernedClock(Clock):
         return now
 
     def _drop_stale(self) -> None:
+        dropped = []
         with self._exclusive():
             wall = time.monotonic()
             self._reanchor(wall)
             _, _, _, _, claims = self._state()
             for i, pid, _tid, _deadline, expiry in claims:
                 if expiry < wall or not _alive(pid):
-                    log.debug("The simulated clock goes on without process %d's claim.", pid)
+                    dropped.append(pid)
                     self._write_slot(i, 0, 0, 0.0, 0.0)
+        # never log under the lock: a log handler may ask this clock for the time
+        for pid in dropped:
+            log.debug("The simulated clock goes on without process %d's claim.", pid)
 
     def _write_slot(self, i: int, pid: int, tid: int, deadline: float, expiry: float) -> None:
         SLOT.pack_into(self._map, HEADER.size + i * SLOT.size, pid, tid, deadline, expiry)
