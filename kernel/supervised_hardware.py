@@ -106,6 +106,24 @@ class SupervisedPwm:
         )
         publish_pwm_state(self.publish_experiment or (record.experiment if record else None))
 
+    def set_duty_cycle_for(self, duty_cycle: float, seconds: float) -> bool:
+        """Switch on for ``seconds``, the deadline kept by the backend itself when it can (the
+        simulator's pumps stop on simulated time, whatever this process does); False if it
+        cannot, and then only the duty cycle is set. Recorded like `set_duty_cycle`."""
+        timed = getattr(self.inner, "set_duty_cycle_for", None)
+        kept = False
+
+        def change() -> None:
+            nonlocal kept
+            if timed is None:
+                self.inner.set_duty_cycle(duty_cycle)
+            else:
+                kept = bool(timed(duty_cycle, seconds))
+
+        record = change_and_record(change, outputs.PWM, self.channel, self.device, duty_cycle)
+        publish_pwm_state(self.publish_experiment or (record.experiment if record else None))
+        return kept
+
     def off(self) -> None:
         self.set_duty_cycle(0.0)
 
