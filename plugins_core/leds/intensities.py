@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from pioreactor.plugins_core.leds.structs import LEDChangeEvent, LEDsIntensity
 from pioreactor.sdk import (
     get_assigned_experiment,
     get_bus,
@@ -22,7 +23,7 @@ from pioreactor.sdk import (
     is_process_alive,
     local_intermittent_storage,
 )
-from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
+from pioreactor.sdk.structs import encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pioreactor.plugins_core.temperature.automation import TemperatureAutomationJob, implausibility
 from pioreactor.plugins_core.temperature.records import temperature
+from pioreactor.plugins_core.temperature.structs import Temperature
 
 __all__ = [
+    "Temperature",
     "TemperatureAutomationJob",
     "implausibility",
     "temperature",
