@@ -25,9 +25,15 @@ PdAngle = Literal["45", "90", "135", "180"]
 LedChannel = Literal["A", "B", "C", "D"]
 
 T = TypeVar("T")
-# the structs that moved to the plugins that publish them still import from here
-__getattr__ = _forwarder(__name__, *(f"pioreactor.plugins_core.{p}.api" for p in (
-    "od_reading", "growth_rate", "temperature", "stirring", "leds", "pumps")))
+_MOVED_TO = ("od_reading", "growth_rate", "temperature", "stirring", "leds")  # the plugins that publish them
+__getattr__ = _forwarder(__name__, *(f"pioreactor.plugins_core.{p}.api" for p in _MOVED_TO))
+
+
+class DosingEvent(msgspec.Struct):
+    volume_change: NonNegative
+    event: str
+    source_of_event: str | None
+    timestamp: Timestamp
 
 
 class AutomationEvent(msgspec.Struct, tag=True, tag_field="event_name"):

@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import msgspec
 from pioreactor.plugins_core.growth_rate.api import GrowthRate, ODFiltered
 from pioreactor.plugins_core.od_reading.api import ODReadings
-from pioreactor.plugins_core.pumps.api import DoseResult, DosingEvent, dose, plan_dose, pump_roles
+from pioreactor.plugins_core.pumps.api import DoseResult, dose, plan_dose, pump_roles
 from pioreactor.sdk import ConfigError, Message, PioreactorError, get_config, local_persistent_storage
 from pioreactor.sdk.automations import AutomationJob
 from pioreactor.sdk.structs import (
@@ -46,6 +46,7 @@ from pioreactor.sdk.structs import (
     AddMediaEvent,
     AutomationEvent,
     DilutionEvent,
+    DosingEvent,
     ErrorOccurred,
     NoEvent,
     decode,

@@ -33,7 +33,6 @@ from pioreactor.plugins_core.pumps.dose import (
     role_of,
 )
 from pioreactor.plugins_core.pumps.records import dosing_event
-from pioreactor.plugins_core.pumps.structs import DosingEvent
 
 __all__ = [
     "DosePlan",
@@ -41,7 +40,6 @@ __all__ = [
     "DoseRequest",
     "DoseResult",
     "DoseVetoed",
-    "DosingEvent",
     "active_pump_calibration",
     "calibration_device",
     "call_before_dose_hooks",

@@ -6,7 +6,7 @@ Every dose, from ``pio run add_media`` or from a dosing automation, goes through
 2. a volume becomes seconds with the pump's active calibration (device ``<pump>_pump``); a pump
    without one refuses volumes and says how to calibrate it;
 3. ``pioreactor_before_dose(dose)`` lets plugins change the volume or veto the dose;
-4. the :class:`~pioreactor.plugins_core.pumps.api.DosingEvent` is published on
+4. the :class:`~pioreactor.sdk.structs.DosingEvent` is published on
    ``pioreactor/<unit>/<experiment>/dosing_events`` *before* the pump starts;
 5. the pump runs for its duration on the kernel clock; a stop event, or losing the broker, cuts
    it short; however the dose ends, the PWM is switched off.
@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pioreactor.plugins_core.pumps.structs import DosingEvent
 from pioreactor.sdk import (
     ConfigError,
     PioLogger,
@@ -44,7 +43,7 @@ from pioreactor.sdk import (
 )
 from pioreactor.sdk.calibrations import CalibrationError, PumpCalibration, load_active_calibration
 from pioreactor.sdk.hardware import pwm_channel_for
-from pioreactor.sdk.structs import encode
+from pioreactor.sdk.structs import DosingEvent, encode
 
 Role = Literal["add", "remove"]
 BUILTIN_PUMPS: dict[str, Role] = {"media": "add", "alt_media": "add", "waste": "remove"}

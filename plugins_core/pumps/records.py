@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from pioreactor.plugins_core.pumps.structs import DosingEvent
 from pioreactor.sdk.database import reading_row
+from pioreactor.sdk.structs import DosingEvent
 
 _dosing = msgspec.json.Decoder(DosingEvent)
 
