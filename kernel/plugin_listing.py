@@ -8,7 +8,8 @@ from typing import Any
 
 from pioreactor.kernel import plugin_index
 from pioreactor.kernel.discovery import PluginInfo, report_failures
-from pioreactor.kernel.registries import CommandRegistry, CommandSpec, JobRegistry, JobSpec
+from pioreactor.kernel.registries import Spec
+from pioreactor.kernel.registries.targets import CommandRegistry, JobDefinitions
 
 
 def _current_index() -> dict[str, Any] | None:
@@ -28,26 +29,26 @@ def command_listing() -> CommandRegistry:
     """Plugins' top-level ``pio`` commands."""
     index = _current_index()
     if index is None or "commands" not in index:
-        return _host().commands()
+        return _host().registry(CommandRegistry)
     registry = CommandRegistry()
     for name, target, plugin, summary in index["commands"]:
-        registry.entries[name] = CommandSpec(name, target, plugin, summary)
+        registry.entries[name] = Spec(name, target, plugin, summary)
     return registry
 
 
-def job_listing() -> JobRegistry:
+def job_listing() -> JobDefinitions:
     """The registered jobs; plugins that failed are reported once on stderr."""
     index = _current_index()
     if index is None:
         host = _host()
         host.report_failures()
-        return host.jobs()
+        return host.registry(JobDefinitions)
     failed = [
         PluginInfo(name, source, module, loaded=False, error=error, path=path)
         for name, source, module, error, path in index["failures"]
     ]
     report_failures(failed)
-    registry = JobRegistry()
+    registry = JobDefinitions()
     for name, target, plugin, summary in index["jobs"]:
-        registry.entries[name] = JobSpec(name, target, plugin, summary)
+        registry.entries[name] = Spec(name, target, plugin, summary)
     return registry

@@ -14,6 +14,9 @@ import pluggy
 hookimpl = pluggy.HookimplMarker("pioreactor")
 """Marks a function as a hook implementation, e.g. ``@hookimpl def pioreactor_register_jobs(registry)``."""
 
+hookspec = pluggy.HookspecMarker("pioreactor")
+"""Marks a hook specification a plugin adds through ``pioreactor_addhooks(pluginmanager)``."""
+
 # public name -> module that defines it (imported lazily)
 _LAZY = {
     "BackgroundJob": "pioreactor.kernel.job",
@@ -42,9 +45,11 @@ _LAZY = {
     "JobAlreadyRunningError": "pioreactor.kernel.errors",
     "Message": "pioreactor.kernel.bus",
     "get_bus": "pioreactor.kernel.bus",
+    "call_hook": "pioreactor.kernel.plugins",
+    "HookOutcome": "pioreactor.kernel.hook_calls",
 }
 
-__all__ = ["hookimpl", *_LAZY]
+__all__ = ["hookimpl", "hookspec", *_LAZY]
 
 if TYPE_CHECKING:
     from msgspec import DecodeError, ValidationError
@@ -58,6 +63,7 @@ if TYPE_CHECKING:
         PioreactorError,
     )
     from pioreactor.kernel.hardware import get_hardware
+    from pioreactor.kernel.hook_calls import HookOutcome
     from pioreactor.kernel.identity import (
         UNIVERSAL_EXPERIMENT,
         UNIVERSAL_UNIT,
@@ -67,6 +73,7 @@ if TYPE_CHECKING:
     )
     from pioreactor.kernel.job import BackgroundJob
     from pioreactor.kernel.logs import NOTICE, get_logger, setup_command_logging
+    from pioreactor.kernel.plugins import call_hook
     from pioreactor.kernel.storage import local_intermittent_storage, local_persistent_storage
     from pioreactor.kernel.timers import RepeatedTimer
 

@@ -44,29 +44,35 @@ def _host() -> Any:
     return get_plugin_host()
 
 
+def _registries() -> Any:
+    from pioreactor.kernel.registries import targets
+
+    return targets
+
+
 def registered_jobs() -> dict[str, Spec]:
     """Every job and action that ``pio run NAME`` can start, by name (targets not imported)."""
-    return dict(_host().jobs().entries)
+    return dict(_host().registry(_registries().JobDefinitions).entries)
 
 
 def profile_actions() -> dict[str, Spec]:
     """Profile action types that plugins registered (``pioreactor_register_profile_actions``)."""
-    return dict(_host().profile_actions().entries)
+    return dict(_host().registry(_registries().ProfileActionRegistry).entries)
 
 
 def expression_functions() -> dict[str, Spec]:
     """Expression functions that plugins registered (``pioreactor_register_expression_functions``)."""
-    return dict(_host().expression_functions().entries)
+    return dict(_host().registry(_registries().ExpressionFunctionRegistry).entries)
 
 
 def automations_of_kind(kind: str) -> dict[str, AutomationSpec]:
     """Automations of ``kind`` (``temperature``, ``led``, ``dosing``, ...), by name."""
-    return dict(_host().automations().of_kind(kind))
+    return dict(_host().registry(_registries().AutomationRegistry).of_kind(kind))
 
 
 def automation_kinds() -> set[str]:
     """Kinds with at least one automation; ``<kind>_automation`` is the job that runs them."""
-    return {kind for kind, _ in _host().automations().entries}
+    return {kind for kind, _ in _host().registry(_registries().AutomationRegistry).entries}
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ def job_interface(name: str) -> JobInterface | None:
     from pioreactor.kernel.cli.job_command import command_for
     from pioreactor.kernel.job import BackgroundJob
 
-    spec = _host().jobs().entries.get(name)
+    spec = _host().registry(_registries().JobDefinitions).entries.get(name)
     if spec is None:
         return None
     kind = name.removesuffix("_automation") if name.endswith("_automation") else None
@@ -165,7 +171,7 @@ def job_interface(name: str) -> JobInterface | None:
 
 def automation_interface(kind: str, automation_name: str) -> JobInterface | None:
     """The options (the automation's and its base's) and settings of one automation, or None."""
-    spec = _host().automations().entries.get((kind, automation_name))
+    spec = _host().registry(_registries().AutomationRegistry).entries.get((kind, automation_name))
     if spec is None:
         return None
     interface = _class_interface(f"{kind}_automation", spec.load(), kind)

@@ -657,8 +657,9 @@ def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]
     """Run ``job_class`` (registered as ``job_name``) from a click command's callback, like
     ``pio run`` runs a job, and exit with its code."""
     import click
+    from pioreactor.kernel.registries.targets import JobDefinitions
     from pioreactor.kernel.runner import run_job
 
-    spec = _plugin_host().jobs().get(job_name)
+    spec = _plugin_host().registry(JobDefinitions).get(job_name)
     overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
     sys.exit(run_job(spec, job_class, options, overrides))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.web_routes import WebRouteRegistry
+    from pioreactor.kernel.registries.web import WebRouteRegistry
 
 __all__ = [
     "check_config_text",
@@ -32,27 +32,26 @@ __all__ = [
 def web_route_registry() -> WebRouteRegistry:
     """Every route the installed plugins registered (``pioreactor_register_web_routes``)."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.web import WebRouteRegistry
 
-    return get_plugin_host().web_routes()
+    return get_plugin_host().registry(WebRouteRegistry)
 
 
 def job_registry_names() -> list[str]:
     """The names ``pio run`` accepts (jobs and actions of every plugin)."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.targets import JobDefinitions
 
-    return get_plugin_host().jobs().names()
+    return get_plugin_host().registry(JobDefinitions).names()
 
 
-# until every long-running job is flagged at registration (the monitor's issue)
+# services of the unit; a running job also says so itself (``is_long_running`` in its record)
 _KNOWN_LONG_RUNNING = frozenset({"web_server", "monitor", "mqtt_to_db_streaming"})
 
 
 def long_running_job_names() -> set[str]:
     """Jobs that ``pio kill --all-jobs`` spares (the web server, the monitor, the streamer)."""
-    from pioreactor.kernel.plugins import get_plugin_host
-
-    specs = get_plugin_host().jobs().entries.values()
-    return set(_KNOWN_LONG_RUNNING) | {spec.name for spec in specs if getattr(spec, "long_running", False)}
+    return set(_KNOWN_LONG_RUNNING)
 
 
 def _record(record: Any, settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -71,18 +70,18 @@ def running_jobs(
 ) -> list[dict[str, Any]]:
     """Jobs alive on this unit (``job_id``, ``job_name``, ``experiment``, ``job_source``, ``pid``,
     ``started_at``...), oldest first; ``with_settings`` adds each job's last published settings."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = registry.running(job_name=job_name, experiment=experiment, job_source=job_source)
         return [_record(r, registry.settings(r.job_id) if with_settings else None) for r in records]
 
 
 def job_history(limit: int = 50, *, with_settings: bool = False) -> list[dict[str, Any]]:
     """Jobs of this unit, running or ended, newest first."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = registry.history(limit)
         return [_record(r, registry.settings(r.job_id) if with_settings else None) for r in records]
 

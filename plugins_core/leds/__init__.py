@@ -5,6 +5,7 @@ from pioreactor.sdk import hookimpl
 
 @hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("leds", "led_change_events")  # the LEDs' state and change topics, as upstream
     registry.add("led_intensity", "pioreactor.plugins_core.leds.action:led_intensity", summary="Set LED intensities (A-D)")
     registry.add(
         "led_automation",

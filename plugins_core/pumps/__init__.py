@@ -8,6 +8,7 @@ ACTIONS = "pioreactor.plugins_core.pumps.actions"
 
 @hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("dosing_events")  # the topic of every dose, as upstream
     registry.add(
         "add_media",
         f"{ACTIONS}:AddMedia",

@@ -59,7 +59,8 @@ def create_app(
     exports_folder: Path | None = None,
     max_body_bytes: int = 16 * 1024 * 1024,
 ) -> Flask:
-    """The app for ``routes`` (:class:`WebRouteSpec`); ``/api`` routes only when ``leader``."""
+    """The app for ``routes`` (one :class:`WebRouteSpec` per rule and method); ``/api`` routes
+    only when ``leader``."""
     ui = Path(ui_folder) if ui_folder else PLACEHOLDER_UI
     app = Flask("pioreactor.web", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
@@ -73,7 +74,7 @@ def create_app(
     for spec in routes:
         if spec.scope == "api" and not leader:
             continue
-        app.add_url_rule(spec.path, endpoint=spec.endpoint, view_func=_lazy_view(spec), methods=list(spec.methods))
+        app.add_url_rule(spec.path, endpoint=spec.endpoint, view_func=_lazy_view(spec), methods=[spec.method])
 
     @app.before_request
     def guard() -> Any:

@@ -79,7 +79,8 @@ def stop_jobs(filters: dict[str, Any]) -> dict[str, Any]:
             continue
         if any(filters.get(key) and job[key] != filters[key] for key in ("job_name", "experiment", "job_source")):
             continue
-        if job["job_name"] in spared and filters.get("job_name") != job["job_name"]:
+        long_running = job.get("is_long_running") or job["job_name"] in spared
+        if long_running and filters.get("job_name") != job["job_name"]:
             continue
         matching.append(job)
     for job in matching:

@@ -226,7 +226,7 @@ def long_running_jobs() -> Any:
     from pioreactor.plugins_core.web.job_tasks import long_running_names
 
     names = long_running_names()
-    return [job for job in _running(with_settings=True) if job["job_name"] in names]
+    return [job for job in _running(with_settings=True) if job.get("is_long_running") or job["job_name"] in names]
 
 
 def job_history() -> Any:
