@@ -87,67 +87,6 @@ def test_safe_filename_accepts_plain_names_and_checks_suffixes() -> None:
         safe_filename("profile.txt", suffixes=(".yaml",))
 
 
-WAITER_PLUGIN = '''
-"""A third-party plugin's routes: a file reader, and a task that waits for a file."""
-import time
-
-from pioreactor.sdk import hookimpl
-
-MODULE = "pioreactor_local_plugin_notes"
-
-
-@hookimpl
-def pioreactor_register_web_routes(registry):
-    registry.add("/notes/<name>", f"{MODULE}:read_note")
-    registry.add("/notes/<name>/wait", f"{MODULE}:wait_for_note", methods=("POST",))
-    registry.add("/notes", f"{MODULE}:list_notes", scope="api")
-
-
-def _folder():
-    from pioreactor.sdk.web import pio_home
-
-    return pio_home() / "notes"
-
-
-def read_note(name):
-    from pioreactor.plugins_core.web.api import ApiError, safe_path
-
-    path = safe_path(_folder(), name, suffixes=(".txt",))
-    if not path.exists():
-        raise ApiError(404, f"no note {name!r}")
-    return {"name": name, "text": path.read_text()}
-
-
-def list_notes():
-    return sorted(p.name for p in _folder().glob("*.txt"))
-
-
-def wait_for_note(name):
-    from pioreactor.plugins_core.web.api import safe_filename, submit_task
-
-    return submit_task(f"{MODULE}:wait", safe_filename(name))
-
-
-def wait(name, timeout=30.0):
-    path = _folder() / name
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{name} never appeared")
-        time.sleep(0.01)
-    return path.read_text()
-'''
-
-
-@pytest.fixture
-def notes_server(pio_home: PioHome, run_job: Callable[..., JobProcess]) -> WebServer:
-    plugins = pio_home.path / "plugins"
-    plugins.mkdir()
-    (plugins / "notes.py").write_text(WAITER_PLUGIN)
-    (pio_home.path / "notes").mkdir()
-    (pio_home.path / "notes" / "hello.txt").write_text("hello")
-    (pio_home.path / "secret.txt").write_text("TOP SECRET")
-    return start_web_server(run_job)
 
 
 def test_a_plugins_routes_refuse_traversal(notes_server: WebServer) -> None:

@@ -42,6 +42,23 @@ def _lazy_view(spec: Any) -> Callable[..., Any]:
     return view
 
 
+CATCH_ALL = frozenset({"api_root", "api_unknown", "unit_api_root", "unit_api_unknown", "ui_index", "ui_fallback"})
+
+
+def _other_methods(app: Flask, path: str) -> list[str]:
+    """Methods a registered route allows on ``path`` (the catch-all routes aside)."""
+    adapter = app.url_map.bind("localhost")
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if endpoint not in CATCH_ALL:
+            allowed.append(method)
+    return allowed
+
+
 def _error_response(status: int, error: str, cause: str | None = None, remediation: str | None = None) -> Response:
     response = jsonify({"error": error, "cause": cause, "remediation": remediation})
     response.status_code = status
@@ -87,6 +104,11 @@ def create_app(
         "/unit_api/<path:rest>", endpoint="unit_api_unknown", methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
     )
     def unknown_api(rest: str = "") -> Any:
+        allowed = _other_methods(app, request.path)
+        if allowed:
+            raise ApiError(
+                405, f"{request.method} is not allowed on {request.path}", remediation=f"Use {', '.join(allowed)}."
+            )
         if request.path.startswith("/api") and not leader:
             raise ApiError(
                 404,
