@@ -88,7 +88,8 @@ def test_bad_job_requests_name_the_problem(web_server: WebServer) -> None:
 def test_stop_all_spares_the_web_server_and_stop_by_job_id(
     web_server: WebServer, mqtt_probe: MqttProbe, pio_home: PioHome
 ) -> None:
-    started = web_server.post("/unit_api/jobs/run/job_name/stirring")
+    env = {"env": {"EXPERIMENT": pio_home.experiment}}
+    started = web_server.post("/unit_api/jobs/run/job_name/stirring", json=env)
     assert web_server.wait_for_task(started)["status"] == "succeeded"
     job_id = web_server.get("/unit_api/jobs/running/stirring").json()[0]["job_id"]
     assert web_server.wait_for_task(web_server.post("/unit_api/jobs/stop?job_id=999999"))["result"]["stopped"] == 0
@@ -97,7 +98,7 @@ def test_stop_all_spares_the_web_server_and_stop_by_job_id(
     assert web_server.wait_for_task(stop)["result"]["stopped"] == 1
     mqtt_probe.wait_for(pio_home.topic("stirring", "$state"), "disconnected")
 
-    again = web_server.post("/unit_api/jobs/run/job_name/stirring")
+    again = web_server.post("/unit_api/jobs/run/job_name/stirring", json=env)
     assert web_server.wait_for_task(again)["status"] == "succeeded"
     everything = web_server.post("/unit_api/jobs/stop/all")
     assert web_server.wait_for_task(everything)["result"]["jobs"] == ["stirring"]

@@ -31,6 +31,9 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
     """Start ``pio ARGV`` in a new session; succeed once the job registered itself (or is still
     starting after ``START_WATCH_SECONDS``), fail with its output if it exits with an error first."""
     environment = dict(os.environ)
+    # a job works for the experiment it is given, else for the unit's assignment: never for
+    # whatever $EXPERIMENT the server itself happened to be started with
+    environment.pop("EXPERIMENT", None)
     environment.update(env)
     output = tempfile.TemporaryFile()
     started = time.monotonic()
