@@ -99,3 +99,30 @@ def test_shared_config_is_served_as_the_ui_parses_it(web_server: WebServer, mqtt
     merged = web_server.get(f"/api/config/units/{pio_home.unit}").json()
     assert merged["mqtt"]["broker_ws_port"] == str(pio_home.broker.ws_port)
     assert merged["stirring.config"]["pwm_hz"]  # plugin defaults are part of the merged view
+
+
+def test_system_figures_models_and_blink(web_server: WebServer, mqtt_probe: MqttProbe, pio_home: PioHome) -> None:
+    disk = web_server.get("/unit_api/system/disk_space").json()
+    assert disk["total"] > disk["free"] > 0
+    assert web_server.get("/unit_api/system/memory").json()["total"] > 0
+    assert web_server.get("/unit_api/system/web_server/status").json()["state"] == "ready"
+    assert {"model_name": "pioreactor_40ml", "model_version": "1.5"}.items() <= web_server.get("/api/models").json()["models"][-1].items()
+    assert web_server.post(f"/api/workers/{pio_home.unit}/blink").status == 202
+    mqtt_probe.wait_for(f"pioreactor/{pio_home.unit}/$experiment/monitor/flicker_led_response_okay", "1")
+
+
+def test_upstream_25_config_names(web_server: WebServer, pio_home: PioHome) -> None:
+    assert web_server.get("/api/configs").json() == ["config.ini", f"config_{pio_home.unit}.ini"]
+    assert web_server.get("/api/configs/config.ini").text == pio_home.config_path.read_text()
+    saved = web_server.patch(
+        f"/api/configs/config_{pio_home.unit}.ini", json={"code": "[stirring.config]\npwm_hz = 90\n", "filename": "x"}
+    )
+    assert saved.status == 200 and (pio_home.path / "unit_config.ini").read_text() == "[stirring.config]\npwm_hz = 90\n"
+    assert len(web_server.get(f"/api/configs/config_{pio_home.unit}.ini/history").json()) == 1
+    (pio_home.path / "secret.ini").write_text("[secret]\nkey = TOP SECRET\n")
+    for name in ("..%2fsecret.ini", "%2e%2e%2fconfig.ini", "%252e%252e%252fsecret.ini", "secret.ini", ".config.ini"):
+        response = web_server.get(f"/api/configs/{name}")
+        assert response.status in (400, 404) and "TOP SECRET" not in response.text, name
+        write = web_server.patch(f"/api/configs/{name}", json={"code": "[a]\n"})
+        assert write.status in (400, 404), name
+    assert (pio_home.path / "secret.ini").read_text() == "[secret]\nkey = TOP SECRET\n"
