@@ -12,16 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pluggy
-from pioreactor.kernel import hook_calls, hookspecs, plugin_index
+from pioreactor.kernel import discovery, hook_calls, hookspecs
 from pioreactor.kernel.config import Config
-from pioreactor.kernel.discovery import (
-    PluginInfo,
-    find_entry_point_plugins,
-    find_file_plugins,
-    import_entry_points,
-    report_failures,
-    strict,
-)
+from pioreactor.kernel.discovery import PluginInfo, report_failures, strict
 from pioreactor.kernel.hook_calls import HookOutcome, OnError
 from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
 from pioreactor.kernel.registries import Registry
@@ -161,26 +154,22 @@ def get_plugin_host() -> PluginHost:
     """Discover, import and register every plugin of this process (once)."""
     global _host
     if _host is None:
-        index = plugin_index.load()
-        if index is not None:
-            entry_points = [(name, value) for name, value in index["entry_points"]]
-            _host = PluginHost(import_entry_points(entry_points) + find_file_plugins())
-        else:
-            plugins, entry_points = find_entry_point_plugins()
-            _host = PluginHost(plugins + find_file_plugins())
-            _save_index(_host, entry_points)
+        found = discovery.discover()
+        _host = PluginHost(discovery.import_plugins(found.candidates))
+        if found.index is None:
+            _save_index(_host, found.entry_points)
     return _host
 
 
 def _save_index(host: PluginHost, entry_points: list[tuple[str, str]]) -> None:
-    jobs = host.registry(JobDefinitions)
-    plugin_index.save(
+    def rows(registry: Registry[Any]) -> list[list[str]]:
+        return [[s.name, s.target, s.plugin, s.summary] for s in registry.entries.values()]
+
+    discovery.save_index(
         {
             "entry_points": entry_points,
-            "jobs": [[s.name, s.target, s.plugin, s.summary] for s in jobs.entries.values()],
-            "commands": [
-                [s.name, s.target, s.plugin, s.summary] for s in host.registry(CommandRegistry).entries.values()
-            ],
+            "jobs": rows(host.registry(JobDefinitions)),
+            "commands": rows(host.registry(CommandRegistry)),
             "failures": [[i.name, i.source, i.module, i.error, i.path] for i in host.failed],
         },
         host.module_files(),

@@ -1,5 +1,5 @@
-"""What the web server and its route modules need from the unit: the route registry, the job
-registry of this unit, the config files and the ``pio`` command line.
+"""What the web server and its route modules need from the unit: the route registry, the jobs
+running on this unit, and the config files.
 
     from pioreactor.sdk.web import running_jobs
     [job["job_name"] for job in running_jobs()]
@@ -7,7 +7,6 @@ registry of this unit, the config files and the ``pio`` command line.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +18,8 @@ __all__ = [
     "check_config_text",
     "config_file_path",
     "job_history",
-    "job_registry_names",
     "long_running_job_names",
     "merged_config",
-    "pio_command",
     "pio_home",
     "running_jobs",
     "web_route_registry",
@@ -35,14 +32,6 @@ def web_route_registry() -> WebRouteRegistry:
     from pioreactor.kernel.registries.web import WebRouteRegistry
 
     return get_plugin_host().registry(WebRouteRegistry)
-
-
-def job_registry_names() -> list[str]:
-    """The names ``pio run`` accepts (jobs and actions of every plugin)."""
-    from pioreactor.kernel.plugins import get_plugin_host
-    from pioreactor.kernel.registries.targets import JobDefinitions
-
-    return get_plugin_host().registry(JobDefinitions).names()
 
 
 # services of the unit; a running job also says so itself (``is_long_running`` in its record)
@@ -137,8 +126,3 @@ def merged_config() -> dict[str, dict[str, str]]:
     config = load_config()
     get_plugin_host().apply_config_defaults(config)
     return {section: config.section(section) for section in config.sections()}
-
-
-def pio_command(*args: str) -> list[str]:
-    """The argv that runs ``pio ARGS...`` with this interpreter (for subprocesses)."""
-    return [sys.executable, "-m", "pioreactor.kernel.cli", *args]

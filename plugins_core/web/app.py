@@ -19,7 +19,7 @@ from pioreactor.plugins_core.web.security import Security
 from pioreactor.plugins_core.web.tasks import TaskQueue
 from werkzeug.exceptions import HTTPException, NotFound
 
-log = logging.getLogger("pioreactor.web")
+log = logging.getLogger("pioreactor_web")
 PLACEHOLDER_UI = Path(__file__).parent / "placeholder_ui"
 API_PREFIXES = ("/api/", "/unit_api/")
 
@@ -79,14 +79,14 @@ def create_app(
     """The app for ``routes`` (one :class:`WebRouteSpec` per rule and method); ``/api`` routes
     only when ``leader``."""
     ui = Path(ui_folder) if ui_folder else PLACEHOLDER_UI
-    app = Flask("pioreactor.web", static_folder=None)
+    app = Flask("pioreactor_web", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["pioreactor.tasks"] = tasks
-    app.extensions["pioreactor.security"] = security
-    app.extensions["pioreactor.unit"] = unit
-    app.extensions["pioreactor.leader"] = leader
-    app.extensions["pioreactor.exports"] = exports_folder
+    app.extensions["pioreactor_tasks"] = tasks
+    app.extensions["pioreactor_security"] = security
+    app.extensions["pioreactor_unit"] = unit
+    app.extensions["pioreactor_leader"] = leader
+    app.extensions["pioreactor_exports"] = exports_folder
 
     for spec in routes:
         if spec.scope == "api" and not leader:

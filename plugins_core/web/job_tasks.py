@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
-from pioreactor.sdk.web import long_running_job_names, pio_command, running_jobs
+from pioreactor.sdk.plugins import pio_command
+from pioreactor.sdk.web import long_running_job_names, running_jobs
 
 # how long a start is watched for an early failure (a duplicate, a bad option)
 START_WATCH_SECONDS = 3.0

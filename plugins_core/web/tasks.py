@@ -28,7 +28,7 @@ from pioreactor.plugins_core.web.api import ApiError, new_task_id
 POLL_SECONDS = 0.5
 SUBMITTED = "submitted:"
 RUNNING = "running:"
-log = logging.getLogger("pioreactor.web.tasks")
+log = logging.getLogger("pioreactor_web.tasks")
 
 
 class WakingSqliteStorage(SqliteStorage):

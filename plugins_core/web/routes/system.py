@@ -75,7 +75,7 @@ def local_access_point() -> dict[str, Any]:
 def task_result(task_id: str) -> Any:
     """A task's outcome: 202 while it waits or runs, then 200 with ``status`` ``succeeded``
     (and ``result``) or ``failed`` (and ``error``)."""
-    tasks = current_app.extensions["pioreactor.tasks"]
+    tasks = current_app.extensions["pioreactor_tasks"]
     try:
         outcome = tasks.result(task_id)
     except KeyError:
@@ -130,7 +130,7 @@ def web_server_status() -> dict[str, Any]:
     """The web server's own state: its job, threads and task queue."""
     from flask import current_app
 
-    tasks = current_app.extensions["pioreactor.tasks"]
+    tasks = current_app.extensions["pioreactor_tasks"]
     return {"service": "web_server", "state": "ready", "pioreactor_unit": unit_name(), "task_workers": tasks.workers}
 
 
