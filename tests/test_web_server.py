@@ -126,3 +126,15 @@ def test_upstream_25_config_names(web_server: WebServer, pio_home: PioHome) -> N
         write = web_server.patch(f"/api/configs/{name}", json={"code": "[a]\n"})
         assert write.status in (400, 404), name
     assert (pio_home.path / "secret.ini").read_text() == "[secret]\nkey = TOP SECRET\n"
+
+
+def test_browsing_pio_home_stays_inside_it(web_server: WebServer, pio_home: PioHome) -> None:
+    listing = web_server.get("/unit_api/system/path/").json()
+    assert "config.ini" in listing["files"] and "storage" in listing["dirs"]
+    assert web_server.get("/unit_api/system/path/config.ini").text == pio_home.config_path.read_text()
+    (pio_home.path.parent / "outside.txt").write_text("TOP SECRET")
+    for path in ("../outside.txt", "..%2foutside.txt", "%2e%2e/outside.txt", "storage/../../outside.txt", "/etc/passwd"):
+        response = web_server.get(f"/unit_api/system/path/{path}")
+        assert response.status in (400, 404) and "TOP SECRET" not in response.text and "root:" not in response.text, path
+    (pio_home.path / "DISALLOW_UI_FILE_SYSTEM").touch()
+    assert web_server.get("/unit_api/system/path/").status == 403

@@ -31,6 +31,11 @@ def versions_app() -> dict[str, Any]:
     return {"version": _app_version()}
 
 
+def versions_ui() -> dict[str, Any]:
+    """The version of the web UI this server serves (the software's, until the UI ships apart)."""
+    return {"version": _app_version()}
+
+
 def versions() -> dict[str, Any]:
     """Versions of the software, Python and the web stack of this unit."""
     import platform
