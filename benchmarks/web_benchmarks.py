@@ -247,6 +247,7 @@ def main() -> None:
             "python": platform.python_version(),
             "machine": platform.platform(),
             "nproc": os.cpu_count(),
+            "load_avg_at_start": [round(v, 2) for v in os.getloadavg()],
             "upstream": UPSTREAM,
         }
         results["memory_after_start_mb"] = memory_mb(setup.server.pid)
