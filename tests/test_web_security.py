@@ -106,3 +106,15 @@ def test_a_plugins_routes_refuse_traversal(notes_server: WebServer) -> None:
         response = notes_server.get(path)
         assert response.status in (400, 404), (path, response.status)
         assert "TOP SECRET" not in response.text, path
+
+
+def test_an_allowed_origin_gets_cors_headers_and_may_write(pio_home: PioHome, run_job: Callable[..., JobProcess]) -> None:
+    pio_home.write_config("[web]\nallowed_origins = http://ui.example:3000, http://other.example\n")
+    server = start_web_server(run_job)
+    origin = {"Origin": "http://ui.example:3000"}
+    preflight = server.request("OPTIONS", "/api/experiments", headers={**origin, "Access-Control-Request-Method": "POST"})
+    assert preflight.status == 200 and preflight.headers["Access-Control-Allow-Origin"] == "http://ui.example:3000"
+    created = server.post("/api/experiments", json={"experiment": "from_ui"}, headers=origin)
+    assert created.status == 201 and created.headers["Access-Control-Allow-Origin"] == "http://ui.example:3000"
+    refused = server.post("/api/experiments", json={"experiment": "x"}, headers={"Origin": "http://evil.example"})
+    assert refused.status == 403 and refused.headers["Access-Control-Allow-Origin"] is None

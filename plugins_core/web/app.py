@@ -162,6 +162,7 @@ def create_app(
     def headers(response: Response) -> Response:
         if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.update(security.cors_headers(request))
         return response
 
     return app

@@ -114,6 +114,8 @@ class Security:
     # -- the checks, before every request ------------------------------------------------------
     def check(self, request: Any) -> Any:
         path = request.path
+        if request.method == "OPTIONS":  # a browser's CORS preflight: answered, never acted on
+            return None
         protected = path.startswith(("/api", "/unit_api", "/exports")) and path not in PUBLIC_PATHS
         if protected and not self._authenticated(request):
             from flask import jsonify
@@ -158,6 +160,20 @@ class Security:
             f"cross-site write refused: origin {origin!r} is not this server",
             remediation="Open the UI from this unit's own address, or add the origin to [web] allowed_origins.",
         )
+
+    def cors_headers(self, request: Any) -> dict[str, str]:
+        """CORS headers for a browser page served from one of ``[web] allowed_origins`` (a UI in
+        development on another port, say); none for any other origin."""
+        origin = request.headers.get("Origin")
+        if origin is None or origin.strip().rstrip("/").lower() not in self.allowed_origins:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE",
+            "Access-Control-Allow-Headers": "Content-Type, Authorization, X-Pioreactor-Target",
+            "Vary": "Origin",
+        }
 
     def allow_job_start(self) -> None:
         wait = self.job_starts.allow()
