@@ -11,6 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pioreactor.sdk.plugins import pio_command
+
 if TYPE_CHECKING:
     from pioreactor.kernel.registries.web import WebRouteRegistry
 
@@ -20,6 +22,7 @@ __all__ = [
     "job_history",
     "long_running_job_names",
     "merged_config",
+    "pio_command",
     "pio_home",
     "running_jobs",
     "web_route_registry",
