@@ -140,6 +140,7 @@ def query_int(name: str, default: int, *, minimum: int | None = None, maximum: i
 
 
 def task_result_path(task_id: str) -> str:
+    """Where a task's outcome is polled: ``/unit_api/task_results/<task_id>``."""
     return f"/unit_api/task_results/{task_id}"
 
 
