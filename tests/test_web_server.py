@@ -182,3 +182,28 @@ def test_a_port_in_use_is_a_clear_error(pio_home: PioHome, run_job: Callable[...
         job = run_job("web_server", "--host", "127.0.0.1", "--port", str(taken.getsockname()[1]))
         assert job.wait() != 0
     assert "Address already in use. Choose another with --port or [web] port." in job.output()
+
+
+def test_the_browser_can_read_mqtt_over_websockets(mqtt_probe: MqttProbe, pio_home: PioHome) -> None:
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    received = threading.Event()
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, transport="websockets")
+    client.ws_set_options(path="/mqtt")  # the URL the UI connects to: ws://<host>:<broker_ws_port>/mqtt
+    client.on_connect = lambda c, *_: c.subscribe(pio_home.topic("stirring", "$state"))
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.on_message = lambda c, u, msg: received.set() if msg.payload == b"ready" else None
+    assert pio_home.broker.ws_port is not None
+    client.connect(pio_home.broker.host, pio_home.broker.ws_port)
+    client.loop_start()
+    try:
+        assert subscribed.wait(10)
+        mqtt_probe.publish(pio_home.topic("stirring", "$state"), "ready")
+        assert received.wait(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
