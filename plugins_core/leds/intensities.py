@@ -22,6 +22,7 @@ from pioreactor.sdk import (
     is_process_alive,
     local_intermittent_storage,
 )
+from pioreactor.sdk.hardware import on_behalf_of, output_holders
 from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
@@ -111,8 +112,11 @@ def locked(channels: list[str]) -> Iterator[None]:
 def temporarily(desired: Mapping[str, float], *, source_of_event: str) -> Iterator[dict[str, float]]:
     """Set LEDs for the duration of the block, then put back what was there before."""
     previous = current_intensities()
+    owners = output_holders([f"led:{ch}" for ch in desired])
     set_intensities(desired, source_of_event=source_of_event, verbose=False)
     try:
         yield previous
     finally:
-        set_intensities({ch: previous[ch] for ch in desired}, source_of_event=source_of_event, verbose=False)
+        # what is put back stays whoever's it was (a job killed later must not take it down)
+        with on_behalf_of(owners):
+            set_intensities({ch: previous[ch] for ch in desired}, source_of_event=source_of_event, verbose=False)

@@ -72,7 +72,10 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
             )
         checks += 1
         # the registry (an SQLite file the starting job writes too) is read every 5th tick only
-        if checks % 5 == 0 and any(job["pid"] == process.pid for job in running_jobs(job_name=job_name)):
+        # a row that is only a claim (`pio run` holds the name, the job is not built yet) is not a start
+        if checks % 5 == 0 and any(
+            job["pid"] == process.pid and not job.get("is_claim") for job in running_jobs(job_name=job_name)
+        ):
             _reap(process)
             output.close()
             return {"ok": True, "job_name": job_name, "pid": process.pid, "state": "started"}
