@@ -159,7 +159,46 @@ def pio_home(tmp_path: Path, mosquitto_broker: Broker, monkeypatch: pytest.Monke
     monkeypatch.setenv("EXPERIMENT", home.experiment)
     reset_process_state()
     yield home
+    stop_leftover_jobs(home)
     reset_process_state()
+
+
+def stop_leftover_jobs(home: PioHome, timeout: float = 10.0) -> None:
+    """SIGTERM (then SIGKILL) every job still registered in ``home``: jobs that a test started
+    indirectly (through the web server, a profile...) live in sessions of their own."""
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    path = home.path / "storage" / "jobs.sqlite"
+    if not path.exists():
+        return
+    with RunningJobs(path) as registry:
+        pids = [record.pid for record in registry.running() if record.pid != os.getpid()]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _alive(pid)]
+        time.sleep(0.02)
+    for pid in alive:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] not in ("Z", "X")
+    except OSError:
+        return True
 
 
 # -- watching MQTT ---------------------------------------------------------------------------
