@@ -197,3 +197,20 @@ def pioreactor_register_config_defaults(defaults):
             "max_batch_size": 20000,
         },
     )
+
+
+ROUTES = f"{PACKAGE}.routes"
+
+
+@hookimpl
+def pioreactor_register_web_routes(registry):
+    for prefix, view in (("", "experiment_time_series"), ("/workers/<pioreactor_unit>", "unit_time_series")):
+        rule = f"{prefix}/experiments/<experiment>/time_series/<data_source>"
+        registry.add(rule, f"{ROUTES}:{view}", scope="api")
+        registry.add(f"{rule}/<column>", f"{ROUTES}:{view}_column", scope="api")
+    registry.add("/experiments/<experiment>/media_rates", f"{ROUTES}:media_rates", scope="api")
+    # 26.11's paths, then 25.11's
+    for base, export in (("/datasets/exportable", "/export"), ("/contrib/exportable_datasets", "/export_datasets")):
+        registry.add(base, f"{ROUTES}:list_datasets", scope="api")
+        registry.add(f"{base}/<target_dataset>/preview", f"{ROUTES}:preview_dataset", scope="api")
+        registry.add(f"{base}{export}", f"{ROUTES}:export_datasets", methods=("POST",), scope="api")
