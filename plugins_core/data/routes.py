@@ -133,10 +133,13 @@ def preview_dataset(target_dataset: str) -> ResponseReturnValue:
 
 
 def exports_dir() -> Path:
-    """Where export zips go; the web server serves this folder under ``/exports/``."""
-    from pioreactor.plugins_core.web.api import exports_dir as web_exports_dir
+    """Where export zips go: the folder the web server serves under ``/exports/``."""
+    from flask import current_app
 
-    return web_exports_dir()
+    folder = current_app.extensions.get("pioreactor.exports")
+    if folder is None:
+        raise ApiError(503, "this web server has no exports folder", remediation="start it with pio run web_server")
+    return Path(folder)
 
 
 def export_datasets() -> ResponseReturnValue:
@@ -177,6 +180,7 @@ def export_datasets() -> ResponseReturnValue:
     filename = f"export_{safe}_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}.zip"
     return submit_task(
         "pioreactor.plugins_core.data.routes:run_export",
+        str(exports_dir()),
         experiment,
         list(dict.fromkeys(datasets)),
         filename,
@@ -187,6 +191,7 @@ def export_datasets() -> ResponseReturnValue:
 
 
 def run_export(
+    folder_name: str,
     experiment: str, datasets: list[str], filename: str, *, start: str | None, end: str | None, partition_by_unit: bool
 ) -> dict[str, Any]:
     """The export task: write the zip into the exports folder; ``filename`` is what to download."""
@@ -194,7 +199,7 @@ def run_export(
     from pioreactor.plugins_core.data.export import export_to_zip
 
     available = all_datasets(report=False)
-    folder = exports_dir()
+    folder = Path(folder_name)
     folder.mkdir(parents=True, exist_ok=True)
     results = export_to_zip(
         folder / filename,

@@ -167,7 +167,7 @@ def running_profiles(experiment: str) -> ResponseReturnValue:
     """Profiles running in an experiment on this unit: ``[{"job_name", "experiment", "job_id",
     "settings": {"experiment_profile_name", "start_time_utc", ...}}]``; stop one with
     ``POST /unit_api/jobs/stop {"job_id": ...}``."""
-    from pioreactor.plugins_core.web.api import running_jobs
+    from pioreactor.sdk.web import running_jobs
 
     return jsonify(
         [
@@ -177,7 +177,7 @@ def running_profiles(experiment: str) -> ResponseReturnValue:
                 "job_id": job["job_id"],
                 "settings": job.get("settings") or {},
             }
-            for job in running_jobs(experiment=experiment)
+            for job in running_jobs(experiment=experiment, with_settings=True)
             if str(job["job_name"]).split("/")[0] == "experiment_profile"
         ]
     )
