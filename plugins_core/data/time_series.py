@@ -176,7 +176,7 @@ def _series(
     # on a scaled clock (the simulator) readings can be ahead of the wall clock: look back from them
     end = max(now, _parse(last))
     cutoff = canonical_timestamp(end - timedelta(hours=lookback_h))
-    window = f"{where} AND timestamp >= ?"
+    window = f"{where} AND timestamp > ?"
     count = conn.execute(
         f'SELECT count(*) FROM (SELECT 1 FROM "{source.table}" WHERE {window} LIMIT ?)', (*args, cutoff, target + 1)
     ).fetchone()[0]
