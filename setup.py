@@ -17,4 +17,11 @@ for package, folder in PACKAGE_DIRS.items():
     packages.append(package)
     packages.extend(f"{package}.{sub}" for sub in find_packages(folder))
 
-setup(package_dir=PACKAGE_DIRS, packages=packages, package_data={"": ["*.json", "*.yaml", "*.ini"]})
+setup(
+    package_dir=PACKAGE_DIRS,
+    packages=packages,
+    package_data={
+        "": ["*.json", "*.yaml", "*.ini"],
+        "pioreactor.plugins_core.web": ["placeholder_ui/*"],
+    },
+)

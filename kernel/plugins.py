@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from pioreactor.kernel import hookspecs, plugin_index
@@ -29,6 +29,9 @@ from pioreactor.kernel.discovery import (
     report_failures,
     strict,
 )
+
+if TYPE_CHECKING:
+    from pioreactor.kernel.web_routes import WebRouteRegistry
 from pioreactor.kernel.registries import (
     AutomationRegistry,
     CalibrationProtocolRegistry,
@@ -146,6 +149,11 @@ class PluginHost:
 
     def export_datasets(self) -> ExportDatasetRegistry:
         return self._registry("pioreactor_register_export_datasets", ExportDatasetRegistry())
+
+    def web_routes(self) -> WebRouteRegistry:
+        from pioreactor.kernel.web_routes import WebRouteRegistry
+
+        return self._registry("pioreactor_register_web_routes", WebRouteRegistry())
 
     def ui_descriptors(self) -> UiDescriptorRegistry:
         return self._registry("pioreactor_register_ui_descriptors", UiDescriptorRegistry())
