@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -47,7 +48,7 @@ PAGES = [
     "/experiment-profiles/new",
     "/experiment-profiles/demo.yaml",
     "/experiment-profiles/demo.yaml/edit",
-    "/export-data",
+    f"/export-data?experiment={EXPERIMENT}&datasets=growth_rates",
     "/calibrations",
     f"/calibrations/{UNIT}/media_pump/pump_cal",
     "/calibration-coverage",
@@ -151,6 +152,7 @@ def main() -> int:
     parser.add_argument("--shots", type=Path, default=None, help="save a screenshot of each page here")
     parser.add_argument("--json", type=Path, default=None, help="write the findings as JSON here")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--pages", nargs="*", help="only these pages (default: every page)")
     parser.add_argument("--settle-ms", type=int, default=2500, help="wait this long on each page for its calls")
     options = parser.parse_args()
     if not (options.static / "index.html").is_file():
@@ -201,7 +203,7 @@ def main() -> int:
         print("assign:", call(base, "PUT", f"/api/experiments/{EXPERIMENT}/workers", {"pioreactor_unit": UNIT})[0])
         seed_database(home)
         print("calibration:", call(base, "POST", "/unit_api/calibrations/media_pump", {"calibration_data": CALIBRATION})[0])
-        print("start stirring:", call(base, "POST", f"/api/workers/{UNIT}/jobs/run/job_name/stirring/experiments/{EXPERIMENT}", {"options": {}, "args": []})[0])
+        print("start od_reading:", call(base, "POST", f"/api/workers/{UNIT}/jobs/run/job_name/od_reading/experiments/{EXPERIMENT}", {"options": {}, "args": []})[0])
 
         findings = drive(base, options)
     finally:
@@ -221,6 +223,48 @@ def main() -> int:
     return 0 if failed == 0 else 1
 
 
+# -- what a user does on some pages (each returns what it saw) ---------------------------------
+def export_a_dataset(page: Any) -> str:
+    # the experiment and the dataset come from the page's query string, as a shared link
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=re.compile(r"^Export \d+")).click()  # "Export 1": one dataset
+    return f"downloaded {download.value.suggested_filename}"
+
+
+def run_a_profile(page: Any) -> str:
+    page.get_by_role("button", name="Run profile").first.click()
+    page.wait_for_timeout(500)
+    confirm = page.get_by_role("button", name="Run", exact=True)
+    if confirm.count():
+        confirm.first.click()
+    page.get_by_text("No profiles are currently running.").wait_for(state="detached", timeout=20_000)
+    return "profile runs: " + " | ".join(page.locator("body").inner_text().split("Profiles running")[1].split("\n")[1:3])
+
+
+def save_a_broken_profile(page: Any) -> str:
+    editor = page.locator("textarea").first
+    editor.fill(PROFILE.replace("type: stop", "type: stopp"))
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_timeout(1500)
+    text = page.locator("body").inner_text()
+    shown = [line for line in text.splitlines() if "stopp" in line or "rror" in line]
+    return "error shown: " + (" | ".join(shown[:3]) or "nothing")
+
+
+def open_capabilities(page: Any) -> str:
+    page.get_by_text("Search jobs and automations").click()
+    page.wait_for_timeout(1500)
+    return "capabilities panel opened"
+
+
+ACTIONS = {
+    f"/export-data?experiment={EXPERIMENT}&datasets=growth_rates": export_a_dataset,
+    "/experiment-profiles": run_a_profile,
+    "/experiment-profiles/demo.yaml/edit": save_a_broken_profile,
+    "/experiment-profiles/new": open_capabilities,
+}
+
+
 def drive(base: str, options: argparse.Namespace) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
@@ -230,40 +274,60 @@ def drive(base: str, options: argparse.Namespace) -> list[dict[str, Any]]:
             executable_path=options.chromium,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        current: dict[str, Any] = {}
-
-        def on_response(response: Any) -> None:
-            path = response.url.removeprefix(base)
-            if path.startswith(("/api", "/unit_api", "/exports")):
-                current["calls"] += 1
-                if response.status >= 400:
-                    try:
-                        detail = response.json().get("error")
-                    except Exception:
-                        detail = ""
-                    current["failed"].append(f"{response.request.method} {path} -> {response.status} {detail or ''}".strip())
-
-        def on_failed(request: Any) -> None:
-            path = request.url.removeprefix(base)
-            if path.startswith(("/api", "/unit_api", "/exports")):
-                current["failed"].append(f"{request.method} {path} -> no answer ({request.failure})")
-
-        page.on("response", on_response)
-        page.on("requestfailed", on_failed)
-        page.on("pageerror", lambda err: current["errors"].append(str(err)[:300]))
         if options.shots:
             options.shots.mkdir(parents=True, exist_ok=True)
-        for path in PAGES:
-            current.clear()
-            current.update(page=path, calls=0, failed=[], errors=[])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        for path in options.pages or PAGES:
+            # a fresh tab per page: calls of the previous page cannot land on this one
+            page = context.new_page()
+            current: dict[str, Any] = {"page": path, "calls": 0, "failed": [], "errors": []}
+
+            def on_response(response: Any, current: dict[str, Any] = current) -> None:
+                url = response.url.removeprefix(base)
+                if url.startswith(("/api", "/unit_api", "/exports")):
+                    current["calls"] += 1
+                    if response.status >= 400:
+                        try:
+                            detail = response.json().get("error")
+                        except Exception:
+                            detail = ""
+                        line = f"{response.request.method} {url} -> {response.status} {detail or ''}".strip()
+                        if line not in current["failed"]:
+                            current["failed"].append(line)
+
+            def on_failed(request: Any, current: dict[str, Any] = current) -> None:
+                url = request.url.removeprefix(base)
+                # ERR_ABORTED: the UI (or closing the tab) cancelled it, not a server failure
+                if url.startswith(("/api", "/unit_api", "/exports")) and "ERR_ABORTED" not in str(request.failure):
+                    current["failed"].append(f"{request.method} {url} -> no answer ({request.failure})")
+
+            page.on("response", on_response)
+            page.on("requestfailed", on_failed)
+            page.on("pageerror", lambda err, current=current: current["errors"].append(str(err)[:300]))
+            # errors React's error boundary catches reach only the console
+            page.on(
+                "console",
+                lambda msg, current=current: current["errors"].append(msg.text[:400])
+                if msg.type == "error" and "Failed to load resource" not in msg.text
+                else None,
+            )
             page.goto(base + path, wait_until="domcontentloaded")
             page.wait_for_timeout(options.settle_ms)
+            action = ACTIONS.get(path)
+            if action is not None:
+                try:
+                    current["action"] = action(page)
+                except Exception as err:
+                    current["action"] = f"FAILED: {type(err).__name__}: {str(err).splitlines()[0][:200]}"
+                page.wait_for_timeout(1000)
             if options.shots:
-                page.screenshot(path=str(options.shots / (path.strip("/").replace("/", "_") or "index")) + ".png")
-            findings.append(dict(current))
+                page.screenshot(path=str(options.shots / (path.strip("/").split("?")[0].replace("/", "_") or "index")) + ".png")
+            page.close()
+            findings.append(current)
             status = "ok" if not current["failed"] else f"{len(current['failed'])} failed"
             print(f"{path:45} {current['calls']:3} calls  {status}")
+            if "action" in current:
+                print(f"    action: {current['action']}")
             for line in current["failed"]:
                 print(f"    {line}")
             for line in current["errors"]:

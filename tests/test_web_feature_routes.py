@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -254,3 +255,40 @@ def test_plugin_installs_are_refused_while_disallowed(web):
     for path in ("/unit_api/plugins/install", "/unit_api/plugins/uninstall", f"/api/units/{web.home.unit}/plugins/install"):
         answer = web.call("POST", path, {"args": ["pioreactor-air-bubbler"]})
         assert answer.status == 403 and "DISALLOW_UI_INSTALLS" in answer.json()["cause"]
+
+
+LONG_PROFILE = GOOD_PROFILE.replace("hours_elapsed: 0.0", "hours_elapsed: 0.0\n        - type: stop\n          hours_elapsed: 10.0")
+
+
+def test_a_profile_runs_shows_as_running_and_is_stopped_by_its_job_id(web):
+    experiment = web.home.experiment
+    assert web.call("POST", "/api/experiment_profiles", {"filename": "long.yaml", "body": LONG_PROFILE}).status == 201
+    started = web.call(
+        "POST", "/unit_api/jobs/run/job_name/experiment_profile", {"args": ["execute", "long.yaml", experiment], "options": {}}
+    )
+    assert web.result(started)["status"] == "succeeded"
+    deadline = time.monotonic() + 30
+    while not (running := web.call("GET", f"/api/experiments/{experiment}/experiment_profiles/running").json()):
+        assert time.monotonic() < deadline, "the profile never showed as running"
+        time.sleep(0.1)
+    (run,) = running
+    assert run["settings"].get("experiment_profile_name") in ("demo", None)
+    assert web.call("GET", f"/api/experiment_profiles/running/experiments/{experiment}").json() == running  # 25.11
+    stopped = web.call("POST", "/unit_api/jobs/stop", {"job_id": run["job_id"]})
+    assert stopped.status in (200, 202), stopped.text
+    if stopped.status == 202:
+        web.result(stopped)
+    deadline = time.monotonic() + 30
+    while web.call("GET", f"/api/experiments/{experiment}/experiment_profiles/running").json():
+        assert time.monotonic() < deadline, "the profile still runs after its stop"
+        time.sleep(0.1)
+
+
+def test_capabilities_for_the_profile_editor(web):
+    caps = web.call("GET", "/unit_api/capabilities").json()
+    stirring = next(c for c in caps if c["job_name"] == "stirring")
+    assert "target-rpm" in [o["long_flag"] for o in stirring["options"]]
+    assert "target_rpm" in stirring["published_settings"]
+    assert any(c.get("automation_name") == "thermostat" for c in caps)
+    task = web.result(web.call("GET", "/api/units/$broadcast/capabilities"))
+    assert task["result"][web.home.unit]["ok"] is True

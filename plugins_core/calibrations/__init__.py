@@ -58,6 +58,8 @@ def pioreactor_register_web_routes(registry):
         (active, "delete_active_calibration", "DELETE"),
         ("/calibration_protocols", "get_protocols", "GET"),
         ("/zipped_calibrations", "get_zipped_calibrations", "GET"),
+        ("/estimators", "get_estimators", "GET"),
+        ("/active_estimators", "get_estimators", "GET"),
     ]
     for rule, view, methods in unit_routes:
         registry.add(rule, f"{ROUTES}:{view}", methods=methods, scope="unit_api")
@@ -73,6 +75,8 @@ def pioreactor_register_web_routes(registry):
         (active, "api_delete_active", "DELETE"),
         ("/calibration_protocols", "api_protocols", "GET"),
         ("/zipped_calibrations", "api_zipped_calibrations", "GET"),
+        ("/estimators", "api_estimators", "GET"),
+        ("/active_estimators", "api_estimators", "GET"),
     ]
     for rule, view, methods in api_routes:
         registry.add(f"{worker}{rule}", f"{ROUTES}:{view}", methods=methods, scope="api")

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
 
 HERE = "pioreactor.plugins_core.calibrations.routes"
+ON_UNITS = "pioreactor.plugins_core.web.unit_results:on_units"
 
 
 def _not_found(err: Exception) -> ApiError:
@@ -216,39 +217,8 @@ def get_zipped_calibrations() -> ResponseReturnValue:
 
 
 # -- the leader's /api/workers/<unit>/... twins ------------------------------------------------------
-def on_units(pioreactor_unit: str, function: str, *args: Any) -> dict[str, Any]:
-    """The task: ``function`` (a name in this module) for each unit, one envelope per unit."""
-    from pioreactor.sdk import get_unit_name
-
-    me = get_unit_name()
-    units = [me] if pioreactor_unit in ("$broadcast", me) else [pioreactor_unit]
-    result: dict[str, Any] = {}
-    for unit in units:
-        if unit != me:
-            result[unit] = {
-                "ok": False,
-                "unit": unit,
-                "error": {"kind": "unreachable", "message": f"{unit} is not this unit; fan-out to workers is not there yet"},
-                "status_code": 404,
-                "retryable": False,
-            }
-            continue
-        try:
-            value = globals()[function](*args)
-            result[unit] = {"ok": True, "unit": unit, "value": value}
-        except ApiError as err:
-            result[unit] = {
-                "ok": False,
-                "unit": unit,
-                "error": {"kind": "http", "message": err.error},
-                "status_code": err.status,
-                "retryable": False,
-            }
-    return result
-
-
 def _task(pioreactor_unit: str, function: str, *args: Any) -> ResponseReturnValue:
-    return submit_task(f"{HERE}:on_units", pioreactor_unit, function, *args)
+    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:{function}", *args)
 
 
 def api_calibrations(pioreactor_unit: str) -> ResponseReturnValue:
@@ -326,3 +296,18 @@ def api_zipped_calibrations(pioreactor_unit: str) -> ResponseReturnValue:
     if pioreactor_unit not in ("$broadcast", get_unit_name()):
         raise ApiError(404, f"{pioreactor_unit} is not this unit", "fan-out is not there yet", f"ask http://{pioreactor_unit}/unit_api/zipped_calibrations")
     return get_zipped_calibrations()
+
+
+# -- estimators: upstream's newer, model-based cousins of calibrations; this unit has none ----------
+def no_estimators() -> dict[str, Any]:
+    return {}
+
+
+def get_estimators() -> ResponseReturnValue:
+    """Estimators of this unit, by device (none exist in this implementation: ``{}``)."""
+    return jsonify(no_estimators())
+
+
+def api_estimators(pioreactor_unit: str) -> ResponseReturnValue:
+    """Estimators (or active estimators) of a unit, as a task: ``{}`` per unit."""
+    return _task(pioreactor_unit, "no_estimators")

@@ -11,6 +11,7 @@ from typing import Any
 from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
 
 HERE = "pioreactor.plugins_core.plugin_manager.routes"
+ON_UNITS = "pioreactor.plugins_core.web.unit_results:on_units"
 # a distribution name, optionally pinned: pioreactor-air-bubbler, my_plugin==1.2.0
 PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(==[A-Za-z0-9.+!_-]+)?$")
 LIST_TIMEOUT_S = 30.0
@@ -81,31 +82,6 @@ def run_uninstall(name: str) -> dict[str, Any]:
     return {"uninstalled": name, "output": done.stdout.strip()}
 
 
-def on_units(pioreactor_unit: str, function: str, *args: Any) -> dict[str, Any]:
-    """The leader's task: ``function`` on this unit, one envelope per unit as the UI unwraps."""
-    from pioreactor.sdk import get_unit_name
-
-    me = get_unit_name()
-    units = [me] if pioreactor_unit in ("$broadcast", me) else [pioreactor_unit]
-    result: dict[str, Any] = {}
-    for unit in units:
-        if unit != me:
-            result[unit] = {
-                "ok": False,
-                "unit": unit,
-                "error": {"kind": "unreachable", "message": f"{unit} is not this unit; fan-out to workers is not there yet"},
-                "status_code": 404,
-                "retryable": False,
-            }
-            continue
-        try:
-            result[unit] = {"ok": True, "unit": unit, "value": globals()[function](*args)}
-        except ApiError as err:
-            message = f"{err.error}: {err.cause}" if err.cause else err.error
-            result[unit] = {"ok": False, "unit": unit, "error": {"kind": "http", "message": message}, "status_code": err.status, "retryable": False}
-    return result
-
-
 # -- /unit_api views ---------------------------------------------------------------------------------
 def installed() -> Any:
     """Plugins installed on this unit."""
@@ -127,22 +103,22 @@ def uninstall() -> Any:
 # -- leader views -----------------------------------------------------------------------------------
 def api_installed(pioreactor_unit: str) -> Any:
     """Plugins installed on a unit (or ``$broadcast``), as a task."""
-    return submit_task(f"{HERE}:on_units", pioreactor_unit, "list_installed")
+    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:list_installed")
 
 
 def api_install(pioreactor_unit: str) -> Any:
     """Install a plugin on a unit, as a task."""
     _refuse_if_disallowed()
-    return submit_task(f"{HERE}:on_units", pioreactor_unit, "run_install", _name(json_body()))
+    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:run_install", _name(json_body()))
 
 
 def api_uninstall(pioreactor_unit: str) -> Any:
     """Uninstall a plugin on a unit, as a task."""
     _refuse_if_disallowed()
-    return submit_task(f"{HERE}:on_units", pioreactor_unit, "run_uninstall", _name(json_body()))
+    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:run_uninstall", _name(json_body()))
 
 
 def api_install_here() -> Any:
     """25.11's install box: install on the leader."""
     _refuse_if_disallowed()
-    return submit_task(f"{HERE}:on_units", "$broadcast", "run_install", _name(json_body()))
+    return submit_task(ON_UNITS, "$broadcast", f"{HERE}:run_install", _name(json_body()))

@@ -63,3 +63,6 @@ def pioreactor_register_web_routes(registry):
     registry.add("/experiments/<experiment>/experiment_profiles/running", f"{ROUTES}:running_profiles", scope="api")
     registry.add("/experiment_profiles/running/experiments/<experiment>", f"{ROUTES}:running_profiles", scope="api")
     registry.add("/experiments/<experiment>/experiment_profiles/recent", f"{ROUTES}:recent_runs", scope="api")
+    registry.add("/capabilities", f"{ROUTES}:unit_capabilities", scope="unit_api")
+    for prefix in ("/units/<pioreactor_unit>", "/workers/<pioreactor_unit>"):
+        registry.add(f"{prefix}/capabilities", f"{ROUTES}:api_capabilities", scope="api")

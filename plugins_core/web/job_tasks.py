@@ -49,7 +49,7 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
             text = output.read().decode("utf-8", "replace").strip()
             output.close()
             if code == 0:
-                return {"job_name": job_name, "pid": process.pid, "exit_code": 0, "output": text[-2000:]}
+                return {"ok": True, "job_name": job_name, "pid": process.pid, "exit_code": 0, "output": text[-2000:]}
             lines = [line for line in text.splitlines() if line.strip()]
             raise ApiError(
                 400,
@@ -59,11 +59,11 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
         if any(job["pid"] == process.pid for job in running_jobs(job_name=job_name)):
             _reap(process)
             output.close()
-            return {"job_name": job_name, "pid": process.pid, "state": "started"}
+            return {"ok": True, "job_name": job_name, "pid": process.pid, "state": "started"}
         time.sleep(0.02)
     _reap(process)
     output.close()
-    return {"job_name": job_name, "pid": process.pid, "state": "starting"}
+    return {"ok": True, "job_name": job_name, "pid": process.pid, "state": "starting"}
 
 
 def stop_jobs(filters: dict[str, Any]) -> dict[str, Any]:
