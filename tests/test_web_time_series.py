@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from pioreactor.plugins_core.data.time_series import TimeSeriesError, media_rates, query_time_series
 from pioreactor.sdk.database import canonical_timestamp, open_database
 

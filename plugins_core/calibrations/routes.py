@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
-
 from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
 
 HERE = "pioreactor.plugins_core.calibrations.routes"
@@ -37,7 +36,6 @@ def _checked(device: str, name: str | None = None) -> None:
 
 def _as_dict(device: str, name: str, active: str | None) -> dict[str, Any]:
     import msgspec
-
     from pioreactor.sdk import get_unit_name
     from pioreactor.sdk.calibrations import load_calibration
 
@@ -96,7 +94,12 @@ def protocols() -> list[dict[str, Any]]:
 
 
 def create_from_yaml(device: str, calibration_data: str, set_as_active: bool) -> dict[str, Any]:
-    from pioreactor.sdk.calibrations import CalibrationError, from_yaml, save_calibration, set_active_calibration
+    from pioreactor.sdk.calibrations import (
+        CalibrationError,
+        from_yaml,
+        save_calibration,
+        set_active_calibration,
+    )
 
     _checked(device)
     try:

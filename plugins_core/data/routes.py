@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
-
 from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
 
 PREVIEW_ROWS = 5

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
-
 from pioreactor.plugins_core.web.api import ApiError, json_body, safe_path
 
 SUFFIXES = (".yaml", ".yml")
@@ -203,7 +202,12 @@ def _options(interface: Any) -> list[dict[str, Any]]:
 def capabilities() -> list[dict[str, Any]]:
     """Every job (and each automation of each ``<kind>_automation``) a profile can start: its
     options and its settings."""
-    from pioreactor.sdk.profiles_support import automation_interface, automations_of_kind, job_interface, registered_jobs
+    from pioreactor.sdk.profiles_support import (
+        automation_interface,
+        automations_of_kind,
+        job_interface,
+        registered_jobs,
+    )
 
     result: list[dict[str, Any]] = []
     for name, spec in sorted(registered_jobs().items()):
