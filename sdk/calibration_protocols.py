@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from pioreactor.sdk.calibrations import Calibration, CalibrationError
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.registries import CalibrationProtocolRegistry
+    from pioreactor.kernel.registries.targets import CalibrationProtocolRegistry
 
 T = TypeVar("T")
 
@@ -97,8 +97,9 @@ def calibration_protocol_registry() -> CalibrationProtocolRegistry:
     """Every registered protocol: ``.of_kind(device)`` maps protocol names to specs for a
     device, ``.get(device, name)`` finds one (``spec.load()`` imports its class)."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.targets import CalibrationProtocolRegistry
 
-    return get_plugin_host().calibration_protocols()
+    return get_plugin_host().registry(CalibrationProtocolRegistry)
 
 
 def protocol_devices() -> list[str]:
@@ -130,9 +131,9 @@ def on_simulator() -> bool:
 
 def is_job_running(job_name: str) -> bool:
     """True if ``job_name`` runs on this unit (any experiment)."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         return bool(registry.running(job_name=job_name))
 
 

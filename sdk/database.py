@@ -24,18 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pioreactor.kernel import paths
-from pioreactor.kernel.asset_registries import DatasetSpec, make_dataset
 from pioreactor.kernel.config import Config, get_config
 from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.registries.data import (
+    DatabaseTableRegistry,
+    DatasetSpec,
+    ExportDatasetRegistry,
+    MqttSinkRegistry,
+    make_dataset,
+)
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.asset_registries import (
-        DatabaseTableRegistry,
-        ExportDatasetRegistry,
-        MqttSinkRegistry,
-        TableSpec,
-    )
     from pioreactor.kernel.bus import Delivery, DurableSubscriber
+    from pioreactor.kernel.registries.data import TableSpec
 
 __all__ = [
     "Delivery",
@@ -137,20 +138,20 @@ def exportable_datasets_dir() -> Path:
 def registered_tables() -> DatabaseTableRegistry:
     from pioreactor.kernel.plugins import get_plugin_host
 
-    return get_plugin_host().database_tables()
+    return get_plugin_host().registry(DatabaseTableRegistry)
 
 
 def registered_sinks() -> MqttSinkRegistry:
     from pioreactor.kernel.plugins import get_plugin_host
 
-    return get_plugin_host().mqtt_sinks()
+    return get_plugin_host().registry(MqttSinkRegistry)
 
 
 def registered_datasets() -> ExportDatasetRegistry:
     """Datasets from plugins only; the data plugin adds the YAML files of ``exportable_datasets/``."""
     from pioreactor.kernel.plugins import get_plugin_host
 
-    return get_plugin_host().export_datasets()
+    return get_plugin_host().registry(ExportDatasetRegistry)
 
 
 # -- migrations ----------------------------------------------------------------------------------

@@ -344,7 +344,8 @@ def pio(pio_home: PioHome) -> Callable[..., subprocess.CompletedProcess[str]]:
 @dataclass
 class HttpResponse:
     status: int
-    headers: dict[str, str]
+    #: case-insensitive: ``response.headers["content-type"]``
+    headers: Any
     body: bytes
 
     @property
@@ -396,7 +397,7 @@ class WebServer:
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
-            return HttpResponse(response.status, dict(response.getheaders()), response.read())
+            return HttpResponse(response.status, response.headers, response.read())
         finally:
             connection.close()
 

@@ -1,5 +1,5 @@
-"""What the web server and its route modules need from the unit: the route registry, the job
-registry of this unit, the config files and the ``pio`` command line.
+"""What the web server and its route modules need from the unit: the route registry, the jobs
+running on this unit, and the config files.
 
     from pioreactor.sdk.web import running_jobs
     [job["job_name"] for job in running_jobs()]
@@ -7,19 +7,19 @@ registry of this unit, the config files and the ``pio`` command line.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pioreactor.sdk.plugins import pio_command
+
 if TYPE_CHECKING:
-    from pioreactor.kernel.web_routes import WebRouteRegistry
+    from pioreactor.kernel.registries.web import WebRouteRegistry
 
 __all__ = [
     "check_config_text",
     "config_file_path",
     "job_history",
-    "job_registry_names",
     "long_running_job_names",
     "merged_config",
     "pio_command",
@@ -32,27 +32,18 @@ __all__ = [
 def web_route_registry() -> WebRouteRegistry:
     """Every route the installed plugins registered (``pioreactor_register_web_routes``)."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.web import WebRouteRegistry
 
-    return get_plugin_host().web_routes()
-
-
-def job_registry_names() -> list[str]:
-    """The names ``pio run`` accepts (jobs and actions of every plugin)."""
-    from pioreactor.kernel.plugins import get_plugin_host
-
-    return get_plugin_host().jobs().names()
+    return get_plugin_host().registry(WebRouteRegistry)
 
 
-# until every long-running job is flagged at registration (the monitor's issue)
+# services of the unit; a running job also says so itself (``is_long_running`` in its record)
 _KNOWN_LONG_RUNNING = frozenset({"web_server", "monitor", "mqtt_to_db_streaming"})
 
 
 def long_running_job_names() -> set[str]:
     """Jobs that ``pio kill --all-jobs`` spares (the web server, the monitor, the streamer)."""
-    from pioreactor.kernel.plugins import get_plugin_host
-
-    specs = get_plugin_host().jobs().entries.values()
-    return set(_KNOWN_LONG_RUNNING) | {spec.name for spec in specs if getattr(spec, "long_running", False)}
+    return set(_KNOWN_LONG_RUNNING)
 
 
 def _record(record: Any, settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -71,18 +62,18 @@ def running_jobs(
 ) -> list[dict[str, Any]]:
     """Jobs alive on this unit (``job_id``, ``job_name``, ``experiment``, ``job_source``, ``pid``,
     ``started_at``...), oldest first; ``with_settings`` adds each job's last published settings."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = registry.running(job_name=job_name, experiment=experiment, job_source=job_source)
         return [_record(r, registry.settings(r.job_id) if with_settings else None) for r in records]
 
 
 def job_history(limit: int = 50, *, with_settings: bool = False) -> list[dict[str, Any]]:
     """Jobs of this unit, running or ended, newest first."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = registry.history(limit)
         return [_record(r, registry.settings(r.job_id) if with_settings else None) for r in records]
 
@@ -138,8 +129,3 @@ def merged_config() -> dict[str, dict[str, str]]:
     config = load_config()
     get_plugin_host().apply_config_defaults(config)
     return {section: config.section(section) for section in config.sections()}
-
-
-def pio_command(*args: str) -> list[str]:
-    """The argv that runs ``pio ARGS...`` with this interpreter (for subprocesses)."""
-    return [sys.executable, "-m", "pioreactor.kernel.cli", *args]

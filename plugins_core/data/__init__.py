@@ -8,7 +8,7 @@ Until the pumps and dosing plugins take them over, this plugin also declares the
 from pioreactor.sdk import hookimpl
 
 PACKAGE = "pioreactor.plugins_core.data"
-RECORDS = "pioreactor.sdk.records"
+RECORDS = "pioreactor.plugins_core.data.records"
 UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
 
 TABLES = {

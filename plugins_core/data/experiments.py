@@ -37,7 +37,7 @@ def create(
     assign_units: tuple[str, ...],
 ) -> None:
     """Create experiment NAME."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     try:
@@ -57,7 +57,7 @@ def create(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """List experiments, newest first, with their units."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     found = api.list_experiments()
@@ -81,7 +81,7 @@ def list_(as_json: bool) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete(name: str, yes: bool) -> None:
     """Delete experiment NAME and its assignments (its data stays in the database)."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     if not yes:
@@ -98,7 +98,7 @@ def delete(name: str, yes: bool) -> None:
 @click.argument("units", nargs=-1)
 def assign(name: str, units: tuple[str, ...]) -> None:
     """Assign UNITS (default: this unit) to experiment NAME."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     try:
@@ -112,7 +112,7 @@ def assign(name: str, units: tuple[str, ...]) -> None:
 @click.argument("units", nargs=-1)
 def unassign(units: tuple[str, ...]) -> None:
     """Take UNITS (default: this unit) off their experiment."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     removed = api.unassign_units(list(units))

@@ -7,15 +7,15 @@ import sqlite3
 import threading
 from typing import Any
 
-from pioreactor.plugins_core.web.api import ApiError, json_body, require_this_unit
-from pioreactor.sdk.database import open_database, utc_now_timestamp
-from pioreactor.sdk.experiments import (
+from pioreactor.plugins_core.data.experiment_store import (
     ExperimentError,
     assign_units,
     create_experiment,
     delete_experiment,
     unassign_units,
 )
+from pioreactor.plugins_core.web.api import ApiError, json_body, require_this_unit
+from pioreactor.sdk.database import open_database, utc_now_timestamp
 
 _local = threading.local()
 HOURS_SINCE = "round((julianday('now') - julianday(created_at)) * 24, 1)"

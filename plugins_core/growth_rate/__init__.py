@@ -76,7 +76,7 @@ def pioreactor_register_database_tables(registry):
 @hookimpl
 def pioreactor_register_mqtt_sinks(registry):
     prefix = "pioreactor/+/+/growth_rate_calculating"
-    records = "pioreactor.sdk.records"
+    records = "pioreactor.plugins_core.data.api"
     registry.add("growth_rates", topics=f"{prefix}/growth_rate", parser=f"{records}:growth_rate")
     registry.add("od_readings_filtered", topics=f"{prefix}/od_filtered", parser=f"{records}:od_filtered")
     registry.add("kalman_filter_outputs", topics=f"{prefix}/kalman_filter_outputs", parser=f"{records}:kalman_filter_output")

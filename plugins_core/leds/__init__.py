@@ -5,6 +5,7 @@ from pioreactor.sdk import hookimpl
 
 @hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("leds", "led_change_events")  # the LEDs' state and change topics, as upstream
     registry.add("led_intensity", "pioreactor.plugins_core.leds.action:led_intensity", summary="Set LED intensities (A-D)")
     registry.add(
         "led_automation",
@@ -62,11 +63,11 @@ def pioreactor_register_database_tables(registry):
 
 @hookimpl
 def pioreactor_register_mqtt_sinks(registry):
-    registry.add("led_change_events", topics="pioreactor/+/+/led_change_events", parser="pioreactor.sdk.records:led_change_event")
+    registry.add("led_change_events", topics="pioreactor/+/+/led_change_events", parser="pioreactor.plugins_core.data.api:led_change_event")
     registry.add(
         "led_automation_events",
         topics="pioreactor/+/+/led_automation/latest_event",
-        parser="pioreactor.sdk.records:automation_event",
+        parser="pioreactor.plugins_core.data.api:automation_event",
         timestamped=False,
     )
 

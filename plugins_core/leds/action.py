@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from pioreactor.sdk.leds import LED_CHANNELS, set_intensities
+from pioreactor.plugins_core.leds.intensities import LED_CHANNELS, set_intensities
 
 
 @click.command()

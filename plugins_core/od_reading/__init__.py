@@ -55,11 +55,11 @@ def pioreactor_register_database_tables(registry):
 @hookimpl
 def pioreactor_register_mqtt_sinks(registry):
     readings = "pioreactor/+/+/od_reading"
-    registry.add("od_readings", topics=[f"{readings}/od{n}" for n in range(1, 5)], parser="pioreactor.sdk.records:od_reading")
+    registry.add("od_readings", topics=[f"{readings}/od{n}" for n in range(1, 5)], parser="pioreactor.plugins_core.data.api:od_reading")
     registry.add(
-        "raw_od_readings", topics=[f"{readings}/raw_od{n}" for n in range(1, 5)], parser="pioreactor.sdk.records:raw_od_reading"
+        "raw_od_readings", topics=[f"{readings}/raw_od{n}" for n in range(1, 5)], parser="pioreactor.plugins_core.data.api:raw_od_reading"
     )
-    registry.add("od_blanks", topics="pioreactor/+/+/od_blank/mean/+", parser="pioreactor.sdk.records:od_blank")
+    registry.add("od_blanks", topics="pioreactor/+/+/od_blank/mean/+", parser="pioreactor.plugins_core.data.api:od_blank")
 
 
 OD_COLUMNS = {

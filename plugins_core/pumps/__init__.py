@@ -8,6 +8,7 @@ ACTIONS = "pioreactor.plugins_core.pumps.actions"
 
 @hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("dosing_events")  # the topic of every dose, as upstream
     registry.add(
         "add_media",
         f"{ACTIONS}:AddMedia",
@@ -40,3 +41,4 @@ def pioreactor_register_config_defaults(defaults):
     # in config.ini) adds a pump with a line such as `salt = add`, and gives it a [PWM] channel
     # and a calibration (device salt_pump); its dosing events are then add_salt.
     defaults.section("pumps", {"media": "add", "alt_media": "add", "waste": "remove"})
+    defaults.section("PWM", {"2": "media", "3": "alt_media", "4": "waste"})  # the HAT's channels, as upstream

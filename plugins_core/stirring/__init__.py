@@ -12,6 +12,7 @@ def pioreactor_register_jobs(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    defaults.section("PWM", {"1": "stirring"})  # the HAT's channel for the stirrer, as upstream
     defaults.section(
         "stirring.config",
         {
@@ -49,7 +50,7 @@ def pioreactor_register_database_tables(registry):
 
 @hookimpl
 def pioreactor_register_mqtt_sinks(registry):
-    registry.add("stirring_rates", topics="pioreactor/+/+/stirring/measured_rpm", parser="pioreactor.sdk.records:measured_rpm")
+    registry.add("stirring_rates", topics="pioreactor/+/+/stirring/measured_rpm", parser="pioreactor.plugins_core.data.api:measured_rpm")
 
 
 @hookimpl

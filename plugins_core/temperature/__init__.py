@@ -30,6 +30,7 @@ def pioreactor_register_automations(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    defaults.section("PWM", {"5": "heating"})  # the HAT's channel for the heater, as upstream
     defaults.section(
         "temperature_automation.config",
         {
@@ -82,11 +83,11 @@ def pioreactor_register_database_tables(registry):
 @hookimpl
 def pioreactor_register_mqtt_sinks(registry):
     prefix = "pioreactor/+/+/temperature_automation"
-    registry.add("temperature_readings", topics=f"{prefix}/temperature", parser="pioreactor.sdk.records:temperature")
+    registry.add("temperature_readings", topics=f"{prefix}/temperature", parser="pioreactor.plugins_core.data.api:temperature")
     registry.add(
         "temperature_automation_events",
         topics=f"{prefix}/latest_event",
-        parser="pioreactor.sdk.records:automation_event",
+        parser="pioreactor.plugins_core.data.api:automation_event",
         timestamped=False,
     )
 

@@ -140,6 +140,7 @@ def query_int(name: str, default: int, *, minimum: int | None = None, maximum: i
 
 
 def task_result_path(task_id: str) -> str:
+    """Where a task's outcome is polled: ``/unit_api/task_results/<task_id>``."""
     return f"/unit_api/task_results/{task_id}"
 
 
@@ -153,7 +154,7 @@ def submit_task(target: str, *args: Any, **kwargs: Any) -> Any:
     """
     from flask import current_app, jsonify
 
-    task_id = current_app.extensions["pioreactor.tasks"].submit(target, args, kwargs)
+    task_id = current_app.extensions["pioreactor_tasks"].submit(target, args, kwargs)
     response = jsonify({"unit": unit_name(), "task_id": task_id, "result_url_path": task_result_path(task_id)})
     response.status_code = 202
     return response
@@ -245,7 +246,7 @@ def exports_folder() -> Path:
     """Where exported files go; the web server serves them under ``/exports/<name>``."""
     from flask import current_app
 
-    folder = current_app.extensions.get("pioreactor.exports")
+    folder = current_app.extensions.get("pioreactor_exports")
     if folder is None:
         raise ApiError(503, "this server has no exports folder")
     return Path(folder)

@@ -19,7 +19,7 @@ from pioreactor.plugins_core.web.security import Security
 from pioreactor.plugins_core.web.tasks import TaskQueue
 from werkzeug.exceptions import HTTPException, NotFound
 
-log = logging.getLogger("pioreactor.web")
+log = logging.getLogger("pioreactor_web")
 PLACEHOLDER_UI = Path(__file__).parent / "placeholder_ui"
 API_PREFIXES = ("/api/", "/unit_api/")
 
@@ -42,6 +42,23 @@ def _lazy_view(spec: Any) -> Callable[..., Any]:
     return view
 
 
+CATCH_ALL = frozenset({"api_root", "api_unknown", "unit_api_root", "unit_api_unknown", "ui_index", "ui_fallback"})
+
+
+def _other_methods(app: Flask, path: str) -> list[str]:
+    """Methods a registered route allows on ``path`` (the catch-all routes aside)."""
+    adapter = app.url_map.bind("localhost")
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if endpoint not in CATCH_ALL:
+            allowed.append(method)
+    return allowed
+
+
 def _error_response(status: int, error: str, cause: str | None = None, remediation: str | None = None) -> Response:
     response = jsonify({"error": error, "cause": cause, "remediation": remediation})
     response.status_code = status
@@ -59,21 +76,22 @@ def create_app(
     exports_folder: Path | None = None,
     max_body_bytes: int = 16 * 1024 * 1024,
 ) -> Flask:
-    """The app for ``routes`` (:class:`WebRouteSpec`); ``/api`` routes only when ``leader``."""
+    """The app for ``routes`` (one :class:`WebRouteSpec` per rule and method); ``/api`` routes
+    only when ``leader``."""
     ui = Path(ui_folder) if ui_folder else PLACEHOLDER_UI
-    app = Flask("pioreactor.web", static_folder=None)
+    app = Flask("pioreactor_web", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["pioreactor.tasks"] = tasks
-    app.extensions["pioreactor.security"] = security
-    app.extensions["pioreactor.unit"] = unit
-    app.extensions["pioreactor.leader"] = leader
-    app.extensions["pioreactor.exports"] = exports_folder
+    app.extensions["pioreactor_tasks"] = tasks
+    app.extensions["pioreactor_security"] = security
+    app.extensions["pioreactor_unit"] = unit
+    app.extensions["pioreactor_leader"] = leader
+    app.extensions["pioreactor_exports"] = exports_folder
 
     for spec in routes:
         if spec.scope == "api" and not leader:
             continue
-        app.add_url_rule(spec.path, endpoint=spec.endpoint, view_func=_lazy_view(spec), methods=list(spec.methods))
+        app.add_url_rule(spec.path, endpoint=spec.endpoint, view_func=_lazy_view(spec), methods=[spec.method])
 
     @app.before_request
     def guard() -> Any:
@@ -86,6 +104,11 @@ def create_app(
         "/unit_api/<path:rest>", endpoint="unit_api_unknown", methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
     )
     def unknown_api(rest: str = "") -> Any:
+        allowed = _other_methods(app, request.path)
+        if allowed:
+            raise ApiError(
+                405, f"{request.method} is not allowed on {request.path}", remediation=f"Use {', '.join(allowed)}."
+            )
         if request.path.startswith("/api") and not leader:
             raise ApiError(
                 404,
@@ -139,6 +162,7 @@ def create_app(
     def headers(response: Response) -> Response:
         if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.update(security.cors_headers(request))
         return response
 
     return app

@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
-from pioreactor.sdk.web import long_running_job_names, pio_command, running_jobs
+from pioreactor.sdk.plugins import pio_command
+from pioreactor.sdk.web import long_running_job_names, running_jobs
 
 # how long a start is watched for an early failure (a duplicate, a bad option)
 START_WATCH_SECONDS = 3.0
@@ -31,6 +32,9 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
     """Start ``pio ARGV`` in a new session; succeed once the job registered itself (or is still
     starting after ``START_WATCH_SECONDS``), fail with its output if it exits with an error first."""
     environment = dict(os.environ)
+    # a job works for the experiment it is given, else for the unit's assignment: never for
+    # whatever $EXPERIMENT the server itself happened to be started with
+    environment.pop("EXPERIMENT", None)
     environment.update(env)
     output = tempfile.TemporaryFile()
     started = time.monotonic()
@@ -79,7 +83,8 @@ def stop_jobs(filters: dict[str, Any]) -> dict[str, Any]:
             continue
         if any(filters.get(key) and job[key] != filters[key] for key in ("job_name", "experiment", "job_source")):
             continue
-        if job["job_name"] in spared and filters.get("job_name") != job["job_name"]:
+        long_running = job.get("is_long_running") or job["job_name"] in spared
+        if long_running and filters.get("job_name") != job["job_name"]:
             continue
         matching.append(job)
     for job in matching:

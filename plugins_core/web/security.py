@@ -3,7 +3,7 @@
 * ``[web] auth``: ``none`` (the default, as upstream on a lab network), ``basic`` (users and
   passwords set with ``pio web add-user``, stored as scrypt hashes) or ``token`` (bearer tokens
   made with ``pio web new-token``, stored as SHA-256 hashes). Applies to ``/api``,
-  ``/unit_api`` and ``/exports``; the UI's static files stay public.
+  ``/unit_api`` (``/unit_api/health`` aside) and ``/exports``; the UI's static files stay public.
 * Cross-site writes are refused (upstream 26.11): a POST/PUT/PATCH/DELETE whose ``Origin`` is not
   this server (or one of ``[web] allowed_origins``), or that the browser marks
   ``Sec-Fetch-Site: cross-site``, gets 403. Scripts and ``pios`` send no ``Origin``.
@@ -28,6 +28,8 @@ from pioreactor.plugins_core.web.api import ApiError
 AUTH_MODES = ("none", "basic", "token")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STORE = "web_auth"
+# answered without credentials: whether the server is up says nothing about the lab
+PUBLIC_PATHS = frozenset({"/unit_api/health"})
 
 
 def token_digest(token: str) -> str:
@@ -112,7 +114,9 @@ class Security:
     # -- the checks, before every request ------------------------------------------------------
     def check(self, request: Any) -> Any:
         path = request.path
-        protected = path.startswith(("/api", "/unit_api", "/exports"))
+        if request.method == "OPTIONS":  # a browser's CORS preflight: answered, never acted on
+            return None
+        protected = path.startswith(("/api", "/unit_api", "/exports")) and path not in PUBLIC_PATHS
         if protected and not self._authenticated(request):
             from flask import jsonify
 
@@ -156,6 +160,20 @@ class Security:
             f"cross-site write refused: origin {origin!r} is not this server",
             remediation="Open the UI from this unit's own address, or add the origin to [web] allowed_origins.",
         )
+
+    def cors_headers(self, request: Any) -> dict[str, str]:
+        """CORS headers for a browser page served from one of ``[web] allowed_origins`` (a UI in
+        development on another port, say); none for any other origin."""
+        origin = request.headers.get("Origin")
+        if origin is None or origin.strip().rstrip("/").lower() not in self.allowed_origins:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE",
+            "Access-Control-Allow-Headers": "Content-Type, Authorization, X-Pioreactor-Target",
+            "Vary": "Origin",
+        }
 
     def allow_job_start(self) -> None:
         wait = self.job_starts.allow()

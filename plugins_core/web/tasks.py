@@ -27,7 +27,8 @@ from pioreactor.plugins_core.web.api import ApiError, new_task_id
 
 POLL_SECONDS = 0.5
 SUBMITTED = "submitted:"
-log = logging.getLogger("pioreactor.web.tasks")
+RUNNING = "running:"
+log = logging.getLogger("pioreactor_web.tasks")
 
 
 class WakingSqliteStorage(SqliteStorage):
@@ -59,9 +60,15 @@ def _load(target: str) -> Any:
     return value
 
 
-def run_target(target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Run one task; the outcome (never an exception) is the stored result."""
+def run_target(
+    huey: Huey, target: str, args: tuple[Any, ...], kwargs: dict[str, Any], task: Any = None
+) -> dict[str, Any]:
+    """Run one task; the outcome (never an exception) is the stored result. While it runs, a
+    marker says so: a server stopped mid-task reports it interrupted when it starts again."""
     started = time.time()
+    marker = RUNNING + task.id if task is not None else None
+    if marker is not None:
+        huey.put(marker, started)
     try:
         result = _load(target)(*args, **kwargs)
     except ApiError as err:
@@ -69,6 +76,9 @@ def run_target(target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> di
     except Exception as err:
         log.warning("task %s failed: %s", target, "".join(traceback.format_exception(err)))
         return {"status": "failed", "error": f"{type(err).__name__}: {err}"}
+    finally:
+        if marker is not None:
+            huey.delete(marker)
     return {"status": "succeeded", "result": result, "seconds": round(time.time() - started, 3)}
 
 
@@ -85,7 +95,12 @@ class TaskQueue:
     def __init__(self, path: Path, workers: int = 4) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.huey = Huey("pioreactor-web", storage_class=WakingSqliteStorage, filename=str(path), results=True)
-        self._run = self.huey.task(name="run_target")(run_target)
+        huey = self.huey
+
+        def run(target: str, args: tuple[Any, ...], kwargs: dict[str, Any], task: Any = None) -> dict[str, Any]:
+            return run_target(huey, target, args, kwargs, task)
+
+        self._run = huey.task(name="run_target", context=True)(run)
         self.workers = workers
         self._consumer: Consumer | None = None
 
@@ -106,7 +121,24 @@ class TaskQueue:
             raise KeyError(task_id)
         return None
 
+    def fail_interrupted(self) -> int:
+        """Tasks that were running when the server last stopped: record them as failed."""
+        interrupted = [key for key in self.huey.storage.result_items() if str(key).startswith(RUNNING)]
+        for key in interrupted:
+            task_id = str(key)[len(RUNNING) :]
+            self.huey.put(
+                task_id,
+                {
+                    "status": "failed",
+                    "error": "the web server stopped while this task ran",
+                    "remediation": "Check the outcome (e.g. whether the job runs) and try again.",
+                },
+            )
+            self.huey.delete(key)
+        return len(interrupted)
+
     def start(self) -> None:
+        self.fail_interrupted()
         self._consumer = _QuietConsumer(self.huey, workers=self.workers, worker_type="thread", periodic=False)
         self._consumer.start()
 

@@ -24,7 +24,7 @@ class AutomationJob(BackgroundJob):
     automation_name: ClassVar[str] = ""
     published_settings = {
         "automation_name": {"datatype": "string", "settable": False},
-        "latest_event": {"datatype": "AutomationEvent", "settable": False},
+        "latest_event": {"datatype": AutomationEvent, "settable": False},
     }
 
     def __init__(self, unit: str, experiment: str, **kwargs: Any) -> None:

@@ -153,3 +153,36 @@ def zipped() -> Any:
                 archive.write(path, name)
     buffer.seek(0)
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name="configs.zip")
+
+
+# -- upstream 25.11's file names -------------------------------------------------------------
+def _which(filename: str) -> str:
+    """``config.ini`` is the shared file; ``config_<this unit>.ini`` (or ``unit_config.ini``) this unit's."""
+    from pioreactor.plugins_core.web.api import safe_filename
+
+    name = safe_filename(filename, suffixes=(".ini",))
+    if name == "config.ini":
+        return "shared"
+    if name in (f"config_{unit_name()}.ini", "unit_config.ini"):
+        return "specific"
+    raise ApiError(404, f"no config file {name!r}", remediation=f"Use config.ini or config_{unit_name()}.ini.")
+
+
+def list_config_files() -> Any:
+    """The config files the UI can edit: ``config.ini`` and this unit's ``config_<unit>.ini``."""
+    return ["config.ini", f"config_{unit_name()}.ini"]
+
+
+def get_config_file(filename: str) -> Response:
+    """A config file as text, by upstream 25.11's name."""
+    return _text_response(_read(_which(filename)))
+
+
+def put_config_file(filename: str) -> Any:
+    """Replace a config file by upstream 25.11's name: ``{"code": "<text>", "filename": ...}``."""
+    return _save(_which(filename))
+
+
+def config_file_history(filename: str) -> Any:
+    """Earlier versions of a config file, by upstream 25.11's name."""
+    return _history(_which(filename))

@@ -20,8 +20,8 @@ from pioreactor.plugins_core.web.api import (
     submit_task,
     unit_name,
 )
+from pioreactor.sdk.plugins import registered_jobs
 from pioreactor.sdk.web import job_history as _job_history
-from pioreactor.sdk.web import job_registry_names
 from pioreactor.sdk.web import running_jobs as _running
 
 OPTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -76,7 +76,7 @@ def _argv(job_name: str, body: dict[str, Any]) -> tuple[list[str], dict[str, str
 
 
 def _start(job_name: str, body: dict[str, Any], experiment: str | None = None) -> Any:
-    if job_name not in job_registry_names():
+    if job_name not in registered_jobs():
         raise ApiError(
             404,
             f"no job named {job_name!r} on {unit_name()}",
@@ -86,7 +86,7 @@ def _start(job_name: str, body: dict[str, Any], experiment: str | None = None) -
     if experiment is not None:
         env["EXPERIMENT"] = experiment
     env.setdefault("JOB_SOURCE", "user")
-    current_app.extensions["pioreactor.security"].allow_job_start()
+    current_app.extensions["pioreactor_security"].allow_job_start()
     return submit_task(f"{TASKS}:spawn_job", job_name, argv, env)
 
 
@@ -226,7 +226,7 @@ def long_running_jobs() -> Any:
     from pioreactor.plugins_core.web.job_tasks import long_running_names
 
     names = long_running_names()
-    return [job for job in _running(with_settings=True) if job["job_name"] in names]
+    return [job for job in _running(with_settings=True) if job.get("is_long_running") or job["job_name"] in names]
 
 
 def job_history() -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pioreactor.sdk.automations.base import AutomationJob
-from pioreactor.sdk.leds import set_intensities
+from pioreactor.plugins_core.leds.intensities import set_intensities
+from pioreactor.sdk.automations import AutomationJob
 
 
 class LEDAutomationJob(AutomationJob):

@@ -4,7 +4,7 @@ The ``experiments`` and ``experiment_worker_assignments`` tables are declared by
 plugin. Assigning this unit also sets its own experiment (what ``pio run`` uses when
 ``$EXPERIMENT`` is not set); other units learn theirs through the cluster layer.
 
-    from pioreactor.sdk.experiments import create_experiment, list_experiments
+    from pioreactor.plugins_core.data.api import create_experiment, list_experiments
     create_experiment("yeast-2026-03", description="YPD, 30 °C")
 """
 
@@ -14,9 +14,9 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 
-from pioreactor.kernel.errors import PioreactorError
-from pioreactor.kernel.identity import (
+from pioreactor.sdk import (
     DEFAULT_EXPERIMENT,
+    PioreactorError,
     assign_experiment,
     get_assigned_experiment,
     get_unit_name,
@@ -76,6 +76,7 @@ def create_experiment(
     created_at: str | None = None,
     conn: sqlite3.Connection | None = None,
 ) -> Experiment:
+    """Add experiment ``name`` to the database; an ``ExperimentError`` if the name is taken or invalid."""
     name = check_name(name)
     db, owned = _connect(conn)
     try:
@@ -117,6 +118,7 @@ def list_experiments(conn: sqlite3.Connection | None = None) -> list[Experiment]
 
 
 def experiment_created_at(name: str, conn: sqlite3.Connection | None = None) -> str | None:
+    """When experiment ``name`` was created (canonical UTC timestamp), or None if it does not exist."""
     db, owned = _connect(conn)
     try:
         row = db.execute("SELECT created_at FROM experiments WHERE experiment = ?", (name,)).fetchone()
@@ -164,6 +166,7 @@ def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = 
 
 
 def unassign_units(units: list[str], conn: sqlite3.Connection | None = None) -> int:
+    """Free ``units`` (this unit if empty) from their experiment; returns how many were assigned."""
     db, owned = _connect(conn)
     units = units or [get_unit_name()]
     try:

@@ -12,19 +12,23 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from pioreactor.kernel.bus import get_bus
-from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.hardware import get_hardware
-from pioreactor.kernel.identity import get_assigned_experiment, get_unit_name
-from pioreactor.kernel.job_registry import is_process_alive
-from pioreactor.kernel.logs import get_logger
-from pioreactor.kernel.storage import local_intermittent_storage
+from pioreactor.sdk import (
+    get_assigned_experiment,
+    get_bus,
+    get_clock,
+    get_hardware,
+    get_logger,
+    get_unit_name,
+    is_process_alive,
+    local_intermittent_storage,
+)
 from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
 
 
 def current_intensities() -> dict[str, float]:
+    """The intensity (percent) of each channel now, as every process of the unit sees it."""
     with local_intermittent_storage("leds") as store:
         return {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}
 
