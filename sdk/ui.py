@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.asset_registries import UiDescriptorRegistry
+    from pioreactor.kernel.registries.ui import UiDescriptorRegistry
 
 __all__ = ["ui_descriptors"]
 
@@ -18,5 +18,6 @@ __all__ = ["ui_descriptors"]
 def ui_descriptors() -> UiDescriptorRegistry:
     """Every UI descriptor the installed plugins registered; ``.of("job" | "automation" | "chart")``."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.ui import UiDescriptorRegistry
 
-    return get_plugin_host().ui_descriptors()
+    return get_plugin_host().registry(UiDescriptorRegistry)

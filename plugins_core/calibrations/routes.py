@@ -14,10 +14,9 @@ from typing import Any
 
 from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
-from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
+from pioreactor.plugins_core.web.api import ApiError, json_body, submit_unit_task
 
 HERE = "pioreactor.plugins_core.calibrations.routes"
-ON_UNITS = "pioreactor.plugins_core.web.unit_results:on_units"
 
 
 def _not_found(err: Exception) -> ApiError:
@@ -221,7 +220,7 @@ def get_zipped_calibrations() -> ResponseReturnValue:
 
 # -- the leader's /api/workers/<unit>/... twins ------------------------------------------------------
 def _task(pioreactor_unit: str, function: str, *args: Any) -> ResponseReturnValue:
-    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:{function}", *args)
+    return submit_unit_task(pioreactor_unit, f"{HERE}:{function}", *args)
 
 
 def api_calibrations(pioreactor_unit: str) -> ResponseReturnValue:

@@ -133,12 +133,9 @@ def preview_dataset(target_dataset: str) -> ResponseReturnValue:
 
 def exports_dir() -> Path:
     """Where export zips go: the folder the web server serves under ``/exports/``."""
-    from flask import current_app
+    from pioreactor.plugins_core.web.api import exports_folder
 
-    folder = current_app.extensions.get("pioreactor.exports")
-    if folder is None:
-        raise ApiError(503, "this web server has no exports folder", remediation="start it with pio run web_server")
-    return Path(folder)
+    return exports_folder()
 
 
 def export_datasets() -> ResponseReturnValue:

@@ -71,7 +71,7 @@ def _setting(field: dict[str, Any]) -> dict[str, Any]:
 
 def job_descriptors() -> list[dict[str, Any]]:
     """Jobs with a UI descriptor, and every ``<kind>_automation`` job (so its card exists)."""
-    from pioreactor.sdk.profiles_support import automation_kinds
+    from pioreactor.sdk.plugins import automation_kinds
     from pioreactor.sdk.ui import ui_descriptors
 
     jobs = []
@@ -111,7 +111,7 @@ def job_descriptors() -> list[dict[str, Any]]:
 
 def automation_descriptors(kind: str) -> list[dict[str, Any]]:
     """Every registered automation of ``kind``, with its form when a plugin described it."""
-    from pioreactor.sdk.profiles_support import automations_of_kind
+    from pioreactor.sdk.plugins import automations_of_kind
     from pioreactor.sdk.ui import ui_descriptors
 
     described = {spec.data["automation_name"]: spec for spec in ui_descriptors().of("automation") if spec.data["kind"] == kind}

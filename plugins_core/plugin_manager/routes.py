@@ -8,10 +8,9 @@ import re
 import subprocess
 from typing import Any
 
-from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
+from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task, submit_unit_task
 
 HERE = "pioreactor.plugins_core.plugin_manager.routes"
-ON_UNITS = "pioreactor.plugins_core.web.unit_results:on_units"
 # a distribution name, optionally pinned: pioreactor-air-bubbler, my_plugin==1.2.0
 PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(==[A-Za-z0-9.+!_-]+)?$")
 LIST_TIMEOUT_S = 30.0
@@ -103,22 +102,22 @@ def uninstall() -> Any:
 # -- leader views -----------------------------------------------------------------------------------
 def api_installed(pioreactor_unit: str) -> Any:
     """Plugins installed on a unit (or ``$broadcast``), as a task."""
-    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:list_installed")
+    return submit_unit_task(pioreactor_unit, f"{HERE}:list_installed")
 
 
 def api_install(pioreactor_unit: str) -> Any:
     """Install a plugin on a unit, as a task."""
     _refuse_if_disallowed()
-    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:run_install", _name(json_body()))
+    return submit_unit_task(pioreactor_unit, f"{HERE}:run_install", _name(json_body()))
 
 
 def api_uninstall(pioreactor_unit: str) -> Any:
     """Uninstall a plugin on a unit, as a task."""
     _refuse_if_disallowed()
-    return submit_task(ON_UNITS, pioreactor_unit, f"{HERE}:run_uninstall", _name(json_body()))
+    return submit_unit_task(pioreactor_unit, f"{HERE}:run_uninstall", _name(json_body()))
 
 
 def api_install_here() -> Any:
     """25.11's install box: install on the leader."""
     _refuse_if_disallowed()
-    return submit_task(ON_UNITS, "$broadcast", f"{HERE}:run_install", _name(json_body()))
+    return submit_unit_task("$broadcast", f"{HERE}:run_install", _name(json_body()))

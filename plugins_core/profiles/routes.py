@@ -20,7 +20,7 @@ SUFFIXES = (".yaml", ".yml")
 
 
 def _folder() -> Path:
-    from pioreactor.sdk.profiles_support import experiment_profiles_dir
+    from pioreactor.plugins_core.profiles.api import experiment_profiles_dir
 
     return experiment_profiles_dir()
 
@@ -199,15 +199,19 @@ def _options(interface: Any) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def _settings(settings: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Published settings as JSON: a struct datatype (a msgspec class) becomes ``json``."""
+    return {
+        name: {key: (value if isinstance(value, str | int | float | bool | None) else "json") for key, value in meta.items()}
+        for name, meta in (settings or {}).items()
+    }
+
+
 def capabilities() -> list[dict[str, Any]]:
     """Every job (and each automation of each ``<kind>_automation``) a profile can start: its
     options and its settings."""
-    from pioreactor.sdk.profiles_support import (
-        automation_interface,
-        automations_of_kind,
-        job_interface,
-        registered_jobs,
-    )
+    from pioreactor.plugins_core.profiles.api import automation_interface, job_interface
+    from pioreactor.sdk.plugins import automations_of_kind, registered_jobs
 
     result: list[dict[str, Any]] = []
     for name, spec in sorted(registered_jobs().items()):
@@ -231,7 +235,7 @@ def capabilities() -> list[dict[str, Any]]:
                             "help": spec.summary,
                             "arguments": [],
                             "options": [o for o in _options(detail) if o["name"] != "automation_name"],
-                            "published_settings": detail.settings or {},
+                            "published_settings": _settings(detail.settings),
                         }
                     )
             continue
@@ -241,7 +245,7 @@ def capabilities() -> list[dict[str, Any]]:
                 "help": spec.summary,
                 "arguments": [],
                 "options": _options(interface),
-                "published_settings": interface.settings or {},
+                "published_settings": _settings(interface.settings),
             }
         )
     return result
@@ -254,10 +258,6 @@ def unit_capabilities() -> Any:
 
 def api_capabilities(pioreactor_unit: str) -> Any:
     """What a unit (or ``$broadcast``) can run, as a task."""
-    from pioreactor.plugins_core.web.api import submit_task
+    from pioreactor.plugins_core.web.api import submit_unit_task
 
-    return submit_task(
-        "pioreactor.plugins_core.web.unit_results:on_units",
-        pioreactor_unit,
-        "pioreactor.plugins_core.profiles.routes:capabilities",
-    )
+    return submit_unit_task(pioreactor_unit, "pioreactor.plugins_core.profiles.routes:capabilities")
