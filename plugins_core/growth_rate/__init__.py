@@ -54,13 +54,19 @@ UNIQUE = "UNIQUE (experiment, timestamp, pioreactor_unit)"
 def pioreactor_register_database_tables(registry):
     registry.add(
         "growth_rates",
-        migrations=[f"CREATE TABLE IF NOT EXISTS growth_rates ({UNIT_EXPERIMENT}, rate REAL NOT NULL, {UNIQUE})"],
+        # migration 2: the index chart time series seek along (the web API's /time_series/...)
+        migrations=[
+            f"CREATE TABLE IF NOT EXISTS growth_rates ({UNIT_EXPERIMENT}, rate REAL NOT NULL, {UNIQUE})",
+            "CREATE INDEX IF NOT EXISTS growth_rates_time_series ON growth_rates (experiment, pioreactor_unit, timestamp)",
+        ],
     )
     registry.add(
         "od_readings_filtered",
         migrations=[
             "CREATE TABLE IF NOT EXISTS od_readings_filtered "
-            f"({UNIT_EXPERIMENT}, normalized_od_reading REAL NOT NULL, {UNIQUE})"
+            f"({UNIT_EXPERIMENT}, normalized_od_reading REAL NOT NULL, {UNIQUE})",
+            "CREATE INDEX IF NOT EXISTS od_readings_filtered_time_series "
+            "ON od_readings_filtered (experiment, pioreactor_unit, timestamp)",
         ],
     )
     covariance = ", ".join(f"cov_{i}{j} REAL" for i in range(3) for j in range(i, 3))

@@ -45,10 +45,22 @@ def _od_table(name, extra=""):
     )
 
 
+def _series_index(name):
+    return f"CREATE INDEX IF NOT EXISTS {name}_time_series ON {name} (experiment, pioreactor_unit, channel, timestamp)"
+
+
 @hookimpl
 def pioreactor_register_database_tables(registry):
-    registry.add("od_readings", migrations=[_od_table("od_readings", ", calibrated INTEGER NOT NULL DEFAULT 0")])
-    registry.add("raw_od_readings", migrations=[_od_table("raw_od_readings")], summary="OD before calibration")
+    # migration 2: the index chart time series seek along (the web API's /time_series/...)
+    registry.add(
+        "od_readings",
+        migrations=[_od_table("od_readings", ", calibrated INTEGER NOT NULL DEFAULT 0"), _series_index("od_readings")],
+    )
+    registry.add(
+        "raw_od_readings",
+        migrations=[_od_table("raw_od_readings"), _series_index("raw_od_readings")],
+        summary="OD before calibration",
+    )
     registry.add("od_blanks", migrations=[_od_table("od_blanks")], summary="Blank OD of the media, per channel")
 
 

@@ -66,7 +66,10 @@ def pioreactor_register_database_tables(registry):
         "temperature_readings",
         migrations=[
             f"CREATE TABLE IF NOT EXISTS temperature_readings ({UNIT_EXPERIMENT}, temperature_c REAL NOT NULL, "
-            "UNIQUE (experiment, timestamp, pioreactor_unit))"
+            "UNIQUE (experiment, timestamp, pioreactor_unit))",
+            # the index chart time series seek along (the web API's /time_series/...)
+            "CREATE INDEX IF NOT EXISTS temperature_readings_time_series "
+            "ON temperature_readings (experiment, pioreactor_unit, timestamp)",
         ],
     )
     registry.add(
