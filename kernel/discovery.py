@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pioreactor.kernel import paths
 from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.registries import load_target
 from pioreactor.kernel.version import __version__
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def import_plugins(candidates: list[Candidate]) -> list[PluginInfo]:
             continue
         info = PluginInfo(candidate.name, candidate.source, candidate.module, path=candidate.path)
         try:
-            info.module_object = _import_file(candidate) if candidate.path else _import_entry_point(candidate.module)
+            info.module_object = _import_file(candidate) if candidate.path else load_target(candidate.module)
         except Exception as err:
             if strict():
                 raise
@@ -196,14 +197,6 @@ def import_plugins(candidates: list[Candidate]) -> list[PluginInfo]:
                 info.metadata = _file_metadata(info.module_object)
         infos.append(info)
     return infos
-
-
-def _import_entry_point(value: str) -> Any:
-    module_name, _, attribute = value.partition(":")
-    plugin: Any = importlib.import_module(module_name)
-    for part in filter(None, attribute.split(".")):
-        plugin = getattr(plugin, part)
-    return plugin
 
 
 def _import_file(candidate: Candidate) -> Any:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         JobDefinitions,
         ProfileActionRegistry,
     )
+    from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
     from pioreactor.kernel.registries.ui import UiDescriptorRegistry
     from pioreactor.kernel.registries.web import WebRouteRegistry
 
@@ -176,6 +177,29 @@ def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
     """
 
 
+@registration("timeseries:TimeseriesRegistry")
+def pioreactor_register_timeseries(registry: TimeseriesRegistry) -> None:
+    """Declare a stream of readings once: its table, its MQTT sink, its export dataset and its
+    chart are derived from the declaration.
+
+    Called when any of those is asked for (the streamer starts, the database opens, datasets or
+    UI descriptors are listed). The table is ``name`` with the columns ``experiment``,
+    ``pioreactor_unit``, ``timestamp`` and then ``columns``; a reading is stored once per
+    experiment, timestamp, unit and ``key``. For tables that are not time series (experiments,
+    logs, runs), use the table, sink and dataset hooks.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, topics="pioreactor/+/+/job/setting", parser="package.module:function",
+        columns={"ph": "REAL NOT NULL"}, units={"ph": "pH"}, description="...",
+        chart={"chart_key": "ph", "topic": "job/setting", "payload_key": "ph", "column": "ph"})``.
+        Optional: ``key`` (columns that make a reading unique besides its time; ``None`` for no
+        uniqueness, rows indexed by time instead), ``descriptions`` (by column),
+        ``timestamped=False`` (the payload carries no time: see the MQTT sinks hook),
+        ``migrations`` (later changes of the table, appended, never edited), ``dataset`` (False for
+        no export dataset, or a dict of dataset fields to override) and ``summary``.
+    """
+
+
 @registration("data:DatabaseTableRegistry")
 def pioreactor_register_database_tables(registry: DatabaseTableRegistry) -> None:
     """Declare the tables (and views) this plugin keeps in the leader's database, with their
@@ -235,20 +259,6 @@ def pioreactor_all_jobs_stopped(unit: str) -> None:
     off here, as upstream does. Exceptions are reported and do not stop the other plugins.
 
     :param unit: the unit whose jobs were stopped.
-    """
-
-
-@hookspec
-def pioreactor_before_dose(dose: Any) -> None:
-    """Observe, change or veto a dose before the pump runs (a lab's own interlock).
-
-    Called in the pumping process for every dose (each sub-dose of an automation too), after
-    the volume is known and before the dosing event is published. Exceptions veto the dose.
-
-    :param dose: a :class:`pioreactor.sdk.pumps.DoseRequest` with ``unit``, ``experiment``,
-        ``pump`` (``media``, ``alt_media``, ``waste`` or a plugin's pump), ``ml``,
-        ``source_of_event``. Set ``dose.ml`` to change the volume, or call
-        ``dose.veto("reason")`` to refuse it; the pump then does not run and the reason is logged.
     """
 
 

@@ -17,10 +17,11 @@ from pioreactor.kernel.config import Config
 from pioreactor.kernel.discovery import PluginInfo, report_failures, strict
 from pioreactor.kernel.hook_calls import HookOutcome, OnError
 from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
-from pioreactor.kernel.registries import Registry
+from pioreactor.kernel.registries import Registry, load_target
 from pioreactor.kernel.registries.targets import CommandRegistry, ConfigDefaults, JobDefinitions
 
 R = TypeVar("R", bound=Registry[Any])
+REGISTRIES_PACKAGE = "pioreactor.kernel.registries"
 
 PROJECT = "pioreactor"
 
@@ -75,22 +76,35 @@ class PluginHost:
 
     # -- registration hooks ------------------------------------------------------------------
     def fill(self, registry: R, hook_name: str | None = None) -> R:
-        """Call every plugin's registration hook on ``registry``, one plugin at a time, each with
-        the view scoped to it; a plugin whose hook raises leaves none of its entries behind."""
+        """Call every plugin's registration hook on ``registry``, one plugin at a time (core ones
+        first), each with the view scoped to it, then add what the plugin's entries in other
+        registries contribute (a time series' table, ...); a plugin that fails leaves none of its
+        entries behind."""
         hook_name = hook_name or hook_for(type(registry))
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():  # core plugins first
-            info = self.by_name(impl.plugin_name)
-            if info is None or not info.loaded:
+        impls = {impl.plugin_name: impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls()}
+        sources = [
+            (self.registry(load_target(f"{REGISTRIES_PACKAGE}.{target}")), attribute)
+            for target, attribute in registry.contributions
+        ]
+        for info in self.plugins:
+            impl = impls.get(info.name)
+            if not info.loaded or (impl is None and not sources):
                 continue
             try:
-                impl.function(*[registry.scoped(impl.plugin_name) for _ in impl.argnames])
+                if impl is not None:
+                    impl.function(*[registry.scoped(info.name) for _ in impl.argnames])
+                for source, attribute in sources:
+                    for entry in list(source.entries.values()):
+                        derived = getattr(entry, attribute)
+                        if entry.plugin == info.name and derived is not None:
+                            registry.put(derived)
             except Exception as err:
-                registry.rollback(impl.plugin_name)
+                registry.rollback(info.name)
                 if strict():
                     raise
                 info.fail(hook_name, err)
-                if info.source != "core":
-                    self.pm.unregister(name=info.name)
+                if info.source != "core" and self.pm.is_registered(info.module_object):
+                    self.pm.unregister(info.module_object)
         return registry
 
     def registry(self, registry_class: type[R]) -> R:
@@ -115,8 +129,6 @@ class PluginHost:
 
     def all_registries(self) -> list[Registry[Any]]:
         """Every registry that a registration hook fills (config defaults aside: they fill a config)."""
-        from pioreactor.kernel.registries import load_target
-
         return [
             self.registry(load_target(target))
             for target in REGISTRATION_HOOKS.values()

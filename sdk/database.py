@@ -51,6 +51,7 @@ __all__ = [
     "exportable_datasets_dir",
     "make_dataset",
     "open_database",
+    "reading_row",
     "registered_datasets",
     "registered_sinks",
     "registered_tables",
@@ -251,6 +252,14 @@ def canonical_timestamp(value: datetime | str) -> str:
     if value.utcoffset():
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def reading_row(topic: str, timestamp: datetime | str | None, **columns: Any) -> dict[str, Any]:
+    """A time series row: ``experiment`` and ``pioreactor_unit`` from ``topic``, the canonical
+    ``timestamp`` (None: the time of receipt), then ``columns``."""
+    unit, experiment = topic_unit_and_experiment(topic)
+    stamp = utc_now_timestamp() if timestamp is None else canonical_timestamp(timestamp)
+    return {"experiment": experiment, "pioreactor_unit": unit, "timestamp": stamp, **columns}
 
 
 def utc_now_timestamp() -> str:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
-    import pluggy
     from pioreactor.kernel.registries import AutomationSpec, Spec
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "load_config_with_plugins",
     "normalise_plugin_name",
     "pio_command",
-    "plugin_hook",
     "profile_actions",
     "registered_jobs",
     "run_job_from_command",
@@ -102,11 +100,6 @@ def load_config_with_plugins() -> None:
     from pioreactor.kernel.plugins import load_config_with_plugins as load
 
     load()
-
-
-def plugin_hook(name: str) -> pluggy.HookCaller:
-    """The pluggy hook caller of hook ``name`` (e.g. ``pioreactor_before_dose``) in this process."""
-    return getattr(_host().pm.hook, name)
 
 
 def normalise_plugin_name(name: str) -> str:

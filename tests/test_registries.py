@@ -156,3 +156,55 @@ def test_a_hook_nobody_declared_is_still_a_typo(home: Path) -> None:
 
     failed = get_plugin_host().by_name("typo")
     assert failed is not None and not failed.loaded and "unknown hooks ['pioreactor_brew_started']" in str(failed.error)
+
+
+def test_a_time_series_declared_once_gives_its_table_sink_dataset_and_chart(home: Path) -> None:
+    (home / "plugins" / "oxygen.py").write_text(
+        "from pioreactor.sdk import hookimpl\n\n"
+        "@hookimpl\n"
+        "def pioreactor_register_timeseries(registry):\n"
+        "    registry.add('dissolved_oxygen', topics='pioreactor/+/+/oxygen_probe/saturation',\n"
+        "                 parser='pioreactor_local_plugin_oxygen:parse', columns={'saturation': 'REAL NOT NULL'},\n"
+        "                 units={'saturation': '%'}, description='Dissolved oxygen. Every minute.',\n"
+        "                 chart={'chart_key': 'oxygen', 'topic': 'oxygen_probe/saturation', 'column': 'saturation'})\n\n"
+        "def parse(topic, payload):\n    return None\n"
+    )
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.data import (
+        DatabaseTableRegistry,
+        ExportDatasetRegistry,
+        MqttSinkRegistry,
+    )
+    from pioreactor.kernel.registries.ui import UiDescriptorRegistry
+
+    host = get_plugin_host()
+    table = host.registry(DatabaseTableRegistry).get("dissolved_oxygen")
+    assert table.plugin == "oxygen" and table.summary == "Dissolved oxygen"
+    assert "saturation REAL NOT NULL, UNIQUE (experiment, timestamp, pioreactor_unit))" in table.migrations[0]
+    sink = host.registry(MqttSinkRegistry).get("dissolved_oxygen")
+    assert sink.topics == ("pioreactor/+/+/oxygen_probe/saturation",) and sink.table == "dissolved_oxygen"
+    dataset = host.registry(ExportDatasetRegistry).get("dissolved_oxygen")
+    assert dataset.column_units == {"saturation": "%"} and dataset.timestamp_columns == ("timestamp",)
+    chart = host.registry(UiDescriptorRegistry).entries[("chart", "oxygen")]
+    assert chart.plugin == "oxygen" and chart.data["table"] == "dissolved_oxygen"
+    # the core plugins declare theirs the same way, the dosing tables by the plugins that own them
+    assert host.registry(DatabaseTableRegistry).get("dosing_events").plugin == "pumps"
+    assert host.registry(DatabaseTableRegistry).get("liquid_volumes").plugin == "dosing"
+
+
+def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(home: Path) -> None:
+    (home / "plugins" / "clash.py").write_text(
+        "from pioreactor.sdk import hookimpl\n\n"
+        "@hookimpl\n"
+        "def pioreactor_register_timeseries(registry):\n"
+        "    registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})\n"
+        "    registry.add('od_readings', topics='pioreactor/+/+/x/z', parser='m:f', columns={'v': 'REAL'})\n"
+    )
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.data import DatabaseTableRegistry
+
+    host = get_plugin_host()
+    tables = host.registry(DatabaseTableRegistry)
+    assert tables.get("od_readings").plugin == "od_reading" and "mine" not in tables
+    failed = host.by_name("clash")
+    assert failed is not None and "time series 'od_readings' is registered by both plugin 'od_reading'" in str(failed.error)

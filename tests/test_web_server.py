@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 from collections.abc import Callable
 
@@ -138,3 +139,30 @@ def test_browsing_pio_home_stays_inside_it(web_server: WebServer, pio_home: PioH
         assert response.status in (400, 404) and "TOP SECRET" not in response.text and "root:" not in response.text, path
     (pio_home.path / "DISALLOW_UI_FILE_SYSTEM").touch()
     assert web_server.get("/unit_api/system/path/").status == 403
+
+
+CLASHING_PLUGIN = """
+from pioreactor.sdk import hookimpl
+
+
+@hookimpl
+def pioreactor_register_web_routes(registry):
+    registry.add("/hello", "pioreactor_local_plugin_clash:hello")
+    registry.add("/health", "pioreactor_local_plugin_clash:hello")
+
+
+def hello():
+    return {"hello": "world"}
+"""
+
+
+def test_a_plugin_claiming_a_taken_route_is_quarantined_naming_both(
+    pio_home: PioHome, pio: Callable[..., subprocess.CompletedProcess[str]], run_job: Callable[..., JobProcess]
+) -> None:
+    (pio_home.path / "plugins").mkdir()
+    (pio_home.path / "plugins" / "clash.py").write_text(CLASHING_PLUGIN)
+    listing = pio("plugins", "list")
+    assert "web route GET /unit_api/health is registered by both plugin 'web' and plugin 'clash'" in listing.stdout + listing.stderr
+    server = start_web_server(run_job)
+    assert server.get("/unit_api/health").json()["status"] == "ok"  # the core route still answers
+    assert server.get("/unit_api/hello").status == 404  # nothing of the quarantined plugin is served

@@ -76,6 +76,9 @@ class Registry(Generic[E]):
 
     #: what an entry is, in messages ("job", "MQTT sink", ...)
     kind: ClassVar[str] = "entry"
+    #: entries other registries derive for this one: (registry ``"module:Class"`` relative to this
+    #: package, attribute of their entries); added as their plugin's own registrations
+    contributions: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self) -> None:
         self.entries: dict[Any, E] = {}

@@ -36,6 +36,7 @@ class DatabaseTableRegistry(Registry[TableSpec]):
     """Tables by name; each plugin owns the tables it declares."""
 
     kind = "database table"
+    contributions = (("timeseries:TimeseriesRegistry", "table"),)
 
     def add(self, name: str, *, migrations: str | Sequence[str], summary: str = "") -> None:
         """Declare table ``name``: ``migrations`` are SQL scripts applied once each, in order."""
@@ -68,6 +69,7 @@ def valid_topic_filter(topic: str) -> bool:
 
 class MqttSinkRegistry(Registry[SinkSpec]):
     kind = "MQTT sink"
+    contributions = (("timeseries:TimeseriesRegistry", "sink"),)
 
     def add(
         self,
@@ -192,6 +194,7 @@ def make_dataset(name: str, plugin: str, fields: Mapping[str, Any], path: str | 
 
 class ExportDatasetRegistry(Registry[DatasetSpec]):
     kind = "export dataset"
+    contributions = (("timeseries:TimeseriesRegistry", "dataset"),)
 
     def add(self, name: str, **fields: Any) -> None:
         """Offer dataset ``name``: ``table=`` or ``query=``, plus the presentation fields."""

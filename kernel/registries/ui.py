@@ -117,6 +117,7 @@ class UiDescriptorRegistry(Registry[UiDescriptor]):
     """Job forms, automation forms and charts for user interfaces, keyed by (category, name)."""
 
     kind = "UI descriptor"
+    contributions = (("timeseries:TimeseriesRegistry", "chart"),)
 
     def key_of(self, entry: UiDescriptor) -> tuple[str, str]:
         return (entry.category, entry.name)

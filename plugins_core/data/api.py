@@ -1,5 +1,5 @@
 """The data plugin's public API: experiments in the leader's database, and the parsers of the
-core MQTT sinks (examples for a plugin's own, or reusable for topics of the same shape).
+data plugin's own sinks (``log``) and the parser every automation kind shares (``automation_event``).
 
     from pioreactor.plugins_core.data.api import create_experiment, list_experiments
 
@@ -21,44 +21,17 @@ from pioreactor.plugins_core.data.experiment_store import (
     list_experiments,
     unassign_units,
 )
-from pioreactor.plugins_core.data.records import (
-    alt_media_fraction,
-    automation_event,
-    dosing_event,
-    growth_rate,
-    kalman_filter_output,
-    led_change_event,
-    liquid_volume,
-    log,
-    measured_rpm,
-    od_blank,
-    od_filtered,
-    od_reading,
-    raw_od_reading,
-    temperature,
-)
+from pioreactor.plugins_core.data.records import automation_event, log
 
 __all__ = [
     "Experiment",
     "ExperimentError",
-    "alt_media_fraction",
     "assign_units",
     "automation_event",
     "create_experiment",
     "delete_experiment",
-    "dosing_event",
     "experiment_created_at",
-    "growth_rate",
-    "kalman_filter_output",
-    "led_change_event",
-    "liquid_volume",
     "list_experiments",
     "log",
-    "measured_rpm",
-    "od_blank",
-    "od_filtered",
-    "od_reading",
-    "raw_od_reading",
-    "temperature",
     "unassign_units",
 ]

@@ -26,6 +26,7 @@ from pioreactor.plugins_core.dosing.automation import (
     JobRequiredError,
     NoEvent,
 )
+from pioreactor.plugins_core.dosing.records import alt_media_fraction, liquid_volume
 
 __all__ = [
     "AddAltMediaEvent",
@@ -36,4 +37,6 @@ __all__ = [
     "ErrorOccurred",
     "JobRequiredError",
     "NoEvent",
+    "alt_media_fraction",
+    "liquid_volume",
 ]

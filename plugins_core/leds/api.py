@@ -20,11 +20,13 @@ from pioreactor.plugins_core.leds.intensities import (
     set_intensities,
     temporarily,
 )
+from pioreactor.plugins_core.leds.records import led_change_event
 
 __all__ = [
-    "LED_CHANNELS",
     "LEDAutomationJob",
+    "LED_CHANNELS",
     "current_intensities",
+    "led_change_event",
     "locked",
     "locked_channels",
     "set_intensities",

@@ -10,5 +10,14 @@ from __future__ import annotations
 
 from pioreactor.plugins_core.od_reading.dodging import ODDodger
 from pioreactor.plugins_core.od_reading.job import CHANNEL_SECTION, ODReader, channel_angles
+from pioreactor.plugins_core.od_reading.records import od_blank, od_reading, raw_od_reading
 
-__all__ = ["CHANNEL_SECTION", "ODDodger", "ODReader", "channel_angles"]
+__all__ = [
+    "CHANNEL_SECTION",
+    "ODDodger",
+    "ODReader",
+    "channel_angles",
+    "od_blank",
+    "od_reading",
+    "raw_od_reading",
+]

@@ -7,6 +7,13 @@ ACTIONS = "pioreactor.plugins_core.pumps.actions"
 
 
 @hookimpl
+def pioreactor_addhooks(pluginmanager):
+    from pioreactor.plugins_core.pumps import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)  # pioreactor_before_dose
+
+
+@hookimpl
 def pioreactor_register_jobs(registry):
     registry.reserve("dosing_events")  # the topic of every dose, as upstream
     registry.add(
@@ -42,3 +49,18 @@ def pioreactor_register_config_defaults(defaults):
     # and a calibration (device salt_pump); its dosing events are then add_salt.
     defaults.section("pumps", {"media": "add", "alt_media": "add", "waste": "remove"})
     defaults.section("PWM", {"2": "media", "3": "alt_media", "4": "waste"})  # the HAT's channels, as upstream
+
+
+# -- the leader's database: the time series declared once (table, sink, dataset) -----------------
+@hookimpl
+def pioreactor_register_timeseries(registry):
+    registry.add(
+        "dosing_events",
+        topics="pioreactor/+/+/dosing_events",
+        parser="pioreactor.plugins_core.pumps.records:dosing_event",
+        columns={"volume_change_ml": "REAL NOT NULL", "event": "TEXT NOT NULL", "source_of_event": "TEXT"},
+        key=["event"],
+        units={"volume_change_ml": "mL"},
+        description="Each volume a pump added or removed, and what asked for it.",
+        summary="Every volume a pump moved",
+    )

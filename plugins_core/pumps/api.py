@@ -32,6 +32,7 @@ from pioreactor.plugins_core.pumps.dose import (
     pump_roles_with_plugin_defaults,
     role_of,
 )
+from pioreactor.plugins_core.pumps.records import dosing_event
 
 __all__ = [
     "DosePlan",
@@ -44,6 +45,7 @@ __all__ = [
     "call_before_dose_hooks",
     "circulate",
     "dose",
+    "dosing_event",
     "event_name",
     "how_to_calibrate",
     "plan_dose",

@@ -179,17 +179,24 @@ class DoseRequest:
 
 
 def call_before_dose_hooks(request: DoseRequest) -> None:
-    """Run every ``pioreactor_before_dose`` in registration order until one vetoes; an exception vetoes."""
-    from pioreactor.sdk.plugins import plugin_hook
+    """Run every ``pioreactor_before_dose`` in pluggy's order (``tryfirst`` first, wrappers
+    around) until one vetoes; an exception vetoes, naming its plugin."""
+    from pioreactor.sdk import call_hook
 
-    for impl in plugin_hook("pioreactor_before_dose").get_hookimpls():
-        try:
-            impl.function(**{name: request for name in impl.argnames})
-        except Exception as err:
-            request.veto(f"plugin {impl.plugin_name!r} raised {type(err).__name__}: {err}")
-        if request.vetoed:
-            request.vetoed_because = f"{request.vetoed_because} (plugin {impl.plugin_name!r})"
-            return
+    blamed: list[str] = []
+
+    def blame(plugin: str) -> bool:
+        if request.vetoed and not blamed:
+            blamed.append(plugin)
+            request.vetoed_because = f"{request.vetoed_because} (plugin {plugin!r})"
+        return request.vetoed
+
+    def raised(plugin: str, err: BaseException) -> None:
+        if not request.vetoed:
+            request.veto(f"plugin {plugin!r} raised {type(err).__name__}: {err}")
+        blame(plugin)
+
+    call_hook("pioreactor_before_dose", {"dose": request}, on_error=raised, until=blame)
 
 
 # -- one process at a time per pump ----------------------------------------------------------

@@ -6,5 +6,10 @@
 from __future__ import annotations
 
 from pioreactor.plugins_core.stirring.job import Stirrer, rpm_from_edges
+from pioreactor.plugins_core.stirring.records import measured_rpm
 
-__all__ = ["Stirrer", "rpm_from_edges"]
+__all__ = [
+    "Stirrer",
+    "measured_rpm",
+    "rpm_from_edges",
+]

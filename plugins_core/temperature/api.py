@@ -10,5 +10,10 @@
 from __future__ import annotations
 
 from pioreactor.plugins_core.temperature.automation import TemperatureAutomationJob, implausibility
+from pioreactor.plugins_core.temperature.records import temperature
 
-__all__ = ["TemperatureAutomationJob", "implausibility"]
+__all__ = [
+    "TemperatureAutomationJob",
+    "implausibility",
+    "temperature",
+]

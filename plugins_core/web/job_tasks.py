@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
 from pioreactor.sdk.plugins import pio_command
-from pioreactor.sdk.web import long_running_job_names, running_jobs
+from pioreactor.sdk.web import long_running_job_names, pio_home, running_jobs
 
 # how long a start is watched for an early failure (a duplicate, a bad option)
 START_WATCH_SECONDS = 3.0
@@ -28,6 +27,14 @@ def _reap(process: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
 
 
+def _output_file(job_name: str) -> Any:
+    """Where a started job's console output goes: ``$PIO_HOME/logs/web_jobs/<job>.out`` (its
+    log records go to the unit's log file and MQTT as always)."""
+    folder = pio_home() / "logs" / "web_jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return open(folder / f"{job_name.replace('/', '_')}.out", "w+b")  # noqa: SIM115 (closed by the caller)
+
+
 def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Start ``pio ARGV`` in a new session; succeed once the job registered itself (or is still
     starting after ``START_WATCH_SECONDS``), fail with its output if it exits with an error first."""
@@ -36,7 +43,9 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
     # whatever $EXPERIMENT the server itself happened to be started with
     environment.pop("EXPERIMENT", None)
     environment.update(env)
-    output = tempfile.TemporaryFile()
+    # only errors on the console: a job running for weeks must not fill the disk with INFO lines
+    argv = ["run", "--config-override", "logging", "console_log_level", "ERROR", *argv[1:]]
+    output = _output_file(job_name)
     started = time.monotonic()
     process = subprocess.Popen(
         pio_command(*argv),

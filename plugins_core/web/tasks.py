@@ -26,6 +26,7 @@ from huey.storage import SqliteStorage
 from pioreactor.plugins_core.web.api import ApiError, new_task_id
 
 POLL_SECONDS = 0.5
+KEEP_RESULTS_SECONDS = 7 * 24 * 3600  # a week: longer than any UI polls, short enough to stay small
 SUBMITTED = "submitted:"
 RUNNING = "running:"
 log = logging.getLogger("pioreactor_web.tasks")
@@ -137,7 +138,22 @@ class TaskQueue:
             self.huey.delete(key)
         return len(interrupted)
 
+    def forget_old(self, now: float | None = None) -> int:
+        """Drop the records of tasks submitted more than ``KEEP_RESULTS_SECONDS`` ago."""
+        cutoff = (now or time.time()) - KEEP_RESULTS_SECONDS
+        old = []
+        for key, raw in self.huey.storage.result_items().items():
+            if str(key).startswith(SUBMITTED):
+                submitted_at = self.huey.serializer.deserialize(raw)
+                if isinstance(submitted_at, int | float) and submitted_at < cutoff:
+                    old.append(str(key)[len(SUBMITTED) :])
+        for task_id in old:
+            self.huey.delete(SUBMITTED + task_id)
+            self.huey.delete(task_id)
+        return len(old)
+
     def start(self) -> None:
+        self.forget_old()
         self.fail_interrupted()
         self._consumer = _QuietConsumer(self.huey, workers=self.workers, worker_type="thread", periodic=False)
         self._consumer.start()
