@@ -233,12 +233,12 @@ def export_a_dataset(page: Any) -> str:
 
 def run_a_profile(page: Any) -> str:
     page.get_by_role("button", name="Run profile").first.click()
-    page.wait_for_timeout(500)
-    confirm = page.get_by_role("button", name="Run", exact=True)
-    if confirm.count():
-        confirm.first.click()
-    page.get_by_text("No profiles are currently running.").wait_for(state="detached", timeout=20_000)
-    return "profile runs: " + " | ".join(page.locator("body").inner_text().split("Profiles running")[1].split("\n")[1:3])
+    page.get_by_text("Profile name").wait_for(timeout=20_000)  # the running-profiles table
+    seen = page.locator("body").inner_text().split("Profile name")[1].split("Recent profile runs")[0]
+    page.get_by_role("button", name="Stop", exact=True).first.click()
+    page.get_by_role("button", name="Stop profile").click()  # the confirmation
+    page.get_by_text("No profiles are currently running.").wait_for(timeout=20_000)
+    return "ran and stopped from the UI; the table showed: " + " ".join(seen.split())
 
 
 def save_a_broken_profile(page: Any) -> str:
