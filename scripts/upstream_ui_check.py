@@ -181,7 +181,9 @@ def main() -> int:
             f"[hardware]\nbackend=simulator\n\n[web]\nport={web_port}\nui_folder={options.static}\n\n"
             f"[cluster.topology]\nleader_hostname={UNIT}\nleader_address=127.0.0.1\n\n"
             f"[ui.overview.charts]\n{charts}\n\n[ui.overview.cards]\ndosings=1\nprofiles=1\nevent_logs=1\n\n"
-            "[ui.overview.settings]\ntime_display_mode=hours\n\n[logging]\nui_log_level=INFO\n"
+            "[ui.overview.settings]\ntime_display_mode=hours\n\n[logging]\nui_log_level=INFO\n\n"
+            # the UI names OD series by angle from this section of the file it parses
+            "[od_config.photodiode_channel]\n1=REF\n2=90\n"
         )
         (home / "experiment_profiles").mkdir()
         (home / "experiment_profiles" / "demo.yaml").write_text(PROFILE)
