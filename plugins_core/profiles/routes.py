@@ -177,3 +177,84 @@ def running_profiles(experiment: str) -> ResponseReturnValue:
             settings["profile_filename"] = Path(str(settings["profile_filename"])).name
         runs.append({"job_name": "experiment_profile", "experiment": job["experiment"], "job_id": job["job_id"], "settings": settings})
     return jsonify(runs)
+
+
+# -- capabilities: what a profile can start, for the profile editor's search panel ------------------
+def _options(interface: Any) -> list[dict[str, Any]]:
+    seen = {}
+    for info in interface.options.values():
+        seen[info.flag] = {
+            "name": info.key,
+            "long_flag": info.flag.lstrip("-"),
+            "help": "",
+            "required": info.required,
+            "multiple": False,
+            "is_flag": info.is_flag,
+            "default": None,
+            "type": "BOOL" if info.is_flag else "TEXT",
+        }
+    return list(seen.values())
+
+
+def _settings(settings: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Published settings as JSON: a struct datatype (a msgspec class) becomes ``json``."""
+    return {
+        name: {key: (value if isinstance(value, str | int | float | bool | None) else "json") for key, value in meta.items()}
+        for name, meta in (settings or {}).items()
+    }
+
+
+def capabilities() -> list[dict[str, Any]]:
+    """Every job (and each automation of each ``<kind>_automation``) a profile can start: its
+    options and its settings."""
+    from pioreactor.plugins_core.profiles.api import automation_interface, job_interface
+    from pioreactor.sdk.plugins import automations_of_kind, registered_jobs
+
+    result: list[dict[str, Any]] = []
+    for name, spec in sorted(registered_jobs().items()):
+        try:
+            interface = job_interface(name)
+        except Exception:  # a job whose module cannot be imported is left out, as in `pio run --help`
+            continue
+        if interface is None:
+            continue
+        if interface.automation_kind:
+            for automation in sorted(automations_of_kind(interface.automation_kind)):
+                try:
+                    detail = automation_interface(interface.automation_kind, automation)
+                except Exception:
+                    continue
+                if detail is not None:
+                    result.append(
+                        {
+                            "job_name": name,
+                            "automation_name": automation,
+                            "help": spec.summary,
+                            "arguments": [],
+                            "options": [o for o in _options(detail) if o["name"] != "automation_name"],
+                            "published_settings": _settings(detail.settings),
+                        }
+                    )
+            continue
+        result.append(
+            {
+                "job_name": name,
+                "help": spec.summary,
+                "arguments": [],
+                "options": _options(interface),
+                "published_settings": _settings(interface.settings),
+            }
+        )
+    return result
+
+
+def unit_capabilities() -> Any:
+    """What this unit can run: jobs and automations with their options and settings."""
+    return capabilities()
+
+
+def api_capabilities(pioreactor_unit: str) -> Any:
+    """What a unit (or ``$broadcast``) can run, as a task."""
+    from pioreactor.plugins_core.web.api import submit_unit_task
+
+    return submit_unit_task(pioreactor_unit, "pioreactor.plugins_core.profiles.routes:capabilities")
