@@ -230,6 +230,8 @@ def test_calibrations_through_unit_api_and_the_leader(web):
         assert archive.namelist() == ["media_pump/cal_a.yaml"]
     broken = web.call("POST", "/unit_api/calibrations/media_pump", {"calibration_data": "calibration_type: nonsense"})
     assert broken.status == 400 and broken.json()["cause"] == "calibration_data"
+    session = web.call("POST", f"/api/workers/{unit}/calibrations/sessions", {"protocol_name": "duration_based"})
+    assert session.status == 501 and "pio calibrations run" in session.json()["remediation"]
     assert web.call("DELETE", "/unit_api/calibrations/media_pump/cal_a").status == 200
     assert web.call("GET", "/unit_api/calibrations/media_pump/cal_a").status == 404
 

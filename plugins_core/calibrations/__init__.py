@@ -78,5 +78,10 @@ def pioreactor_register_web_routes(registry):
         ("/estimators", "api_estimators", "GET"),
         ("/active_estimators", "api_estimators", "GET"),
     ]
+    sessions = ["/calibrations/sessions", "/calibrations/sessions/<session_id>"]
+    sessions += [f"{sessions[1]}/inputs", f"{sessions[1]}/abort"]
+    for rule in sessions:
+        registry.add(rule, f"{ROUTES}:sessions_not_offered", methods=("GET", "POST"), scope="unit_api")
+        api_routes.append((rule, "sessions_not_offered", ("GET", "POST")))
     for rule, view, methods in api_routes:
         registry.add(f"{worker}{rule}", f"{ROUTES}:{view}", methods=methods, scope="api")

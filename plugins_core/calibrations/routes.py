@@ -313,3 +313,13 @@ def get_estimators() -> ResponseReturnValue:
 def api_estimators(pioreactor_unit: str) -> ResponseReturnValue:
     """Estimators (or active estimators) of a unit, as a task: ``{}`` per unit."""
     return _task(pioreactor_unit, "no_estimators")
+
+
+def sessions_not_offered(**_: Any) -> ResponseReturnValue:
+    """Calibration sessions driven from a browser are not offered: run ``pio calibrations run``."""
+    raise ApiError(
+        501,
+        "calibration sessions from the web UI are not offered by this software yet",
+        "the protocols ask their questions in a terminal",
+        "run `pio calibrations run --device <device>` on the unit; the result appears here",
+    )
