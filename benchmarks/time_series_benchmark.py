@@ -93,7 +93,12 @@ def main() -> None:
         from pioreactor.sdk.database import connect
 
         conn = connect(db)
-        figures: dict[str, Any] = {"rows_per_table": rows}
+        figures: dict[str, Any] = {
+            "rows_per_table": rows,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg(),
+        }
         for source in ("growth_rates", "od_readings"):
             cold, result = timed(
                 lambda s=source: query_time_series(conn, EXPERIMENT, s, lookback_hours=24 * DAYS, target_points=720)
@@ -145,6 +150,7 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(10)
+        figures["load_average_at_end"] = os.getloadavg()
         if options.json:
             options.json.write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from pioreactor.plugins_core.web.api import ApiError, json_body, submit_task
 
@@ -48,7 +48,10 @@ def _time_series(experiment: str, data_source: str, column: str | None, unit: st
             )
     except TimeSeriesError as err:
         raise ApiError(err.status, str(err), f"bad {err.field}", err.remediation) from None
-    response = jsonify(result)
+    import msgspec
+
+    # thousands of points: msgspec encodes them several times faster than the json module
+    response = Response(msgspec.json.encode(result), mimetype="application/json")
     response.headers["Cache-Control"] = "max-age=5"
     return response
 
