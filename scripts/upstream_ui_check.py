@@ -175,7 +175,7 @@ def main() -> int:
         )
         home = tmp / "home"
         home.mkdir()
-        charts = "\n".join(f"{key}=1" for key in ("optical_density", "temperature", "stirring_rates", "growth_rate", "normalized_od"))
+        charts = "\n".join(f"{key}=1" for key in ("optical_density", "temperature", "stirring_rates", "implied_growth_rate", "normalized_optical_density"))
         (home / "config.ini").write_text(
             f"[mqtt]\nbroker_address=127.0.0.1\nbroker_port={mqtt_port}\nbroker_ws_port={ws_port}\nws_protocol=ws\n\n"
             f"[hardware]\nbackend=simulator\n\n[web]\nport={web_port}\nui_folder={options.static}\n\n"
