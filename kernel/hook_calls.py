@@ -42,7 +42,8 @@ def call_hook(
     on_error: OnError | None = None,
     until: Callable[[str], bool] | None = None,
 ) -> HookOutcome:
-    """Call every implementation of ``hook`` with the ``kwargs`` it asks for.
+    """Call every implementation of ``hook`` with the ``kwargs`` it asks for (for a
+    ``firstresult`` hook, until one returns something other than None).
 
     :param on_error: called as ``on_error(plugin_name, exception)`` for each implementation that
         raised (default: one line on stderr); the others still run.
@@ -51,6 +52,7 @@ def call_hook(
     """
     report = on_error or report_to_stderr(hook.name)
     outcome = HookOutcome()
+    first_result_only = bool(hook.spec and hook.spec.opts.get("firstresult"))
 
     def fail(impl: pluggy.HookImpl, err: BaseException) -> None:
         outcome.failures.append((impl.plugin_name, err))
@@ -82,6 +84,7 @@ def call_hook(
         else:
             if result is not None:
                 outcome.results.append(result)
+                stopped = first_result_only  # a firstresult hook stops at its first answer
         if until is not None and until(impl.plugin_name):
             stopped = True
     for impl, generator in reversed(entered):  # the innermost wrapper finishes first

@@ -1,7 +1,9 @@
-"""The plugin manager: discovery, registration with pluggy, and the registries the hooks fill.
+"""The plugin host: the plugins that :mod:`~pioreactor.kernel.discovery` found, registered with
+pluggy; the registries their registration hooks fill; and calling runtime hooks.
 
 Registration hooks are called one plugin at a time, so a plugin whose hook raises is
 quarantined (its partial registrations rolled back) while every other plugin still registers.
+Runtime hooks go through :func:`call_hook` (pluggy's order, wrappers, each failure isolated).
 A broken *core* plugin means a broken install: commands that need plugins stop with a
 reinstall hint.
 """
@@ -78,8 +80,8 @@ class PluginHost:
     def fill(self, registry: R, hook_name: str | None = None) -> R:
         """Call every plugin's registration hook on ``registry``, one plugin at a time (core ones
         first), each with the view scoped to it, then add what the plugin's entries in other
-        registries contribute (a time series' table, ...); a plugin that fails leaves none of its
-        entries behind."""
+        registries contribute (a time series' table, ...). A plugin that fails is quarantined and
+        leaves none of its entries behind, in this registry or any built before."""
         hook_name = hook_name or hook_for(type(registry))
         impls = {impl.plugin_name: impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls()}
         sources = [
@@ -99,7 +101,8 @@ class PluginHost:
                         if entry.plugin == info.name and derived is not None:
                             registry.put(derived)
             except Exception as err:
-                registry.rollback(info.name)
+                for built in (registry, *self._registries.values()):  # all it registered anywhere
+                    built.rollback(info.name)
                 if strict():
                     raise
                 info.fail(hook_name, err)

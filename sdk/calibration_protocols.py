@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from pioreactor.sdk.calibrations import Calibration, CalibrationError
+from pioreactor.sdk.plugins import load_config_with_plugins
 
 if TYPE_CHECKING:
     from pioreactor.kernel.registries.targets import CalibrationProtocolRegistry
@@ -107,12 +108,7 @@ def protocol_devices() -> list[str]:
     return sorted({device for device, _ in calibration_protocol_registry().entries})
 
 
-def prepare_config() -> None:
-    """Load this process's config with every plugin's defaults (a command's first step, so
-    ``[stirring.config]`` and the like have their defaults)."""
-    from pioreactor.kernel.plugins import load_config_with_plugins
-
-    load_config_with_plugins()
+prepare_config = load_config_with_plugins  # a command's first step: every plugin's config defaults
 
 
 def release_hardware() -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "normalise_plugin_name",
     "pio_command",
     "profile_actions",
+    "registered",
     "registered_jobs",
     "run_job_from_command",
 ]
@@ -38,11 +39,22 @@ def _host() -> Any:
     return get_plugin_host()
 
 
-def _registry(name: str) -> Any:
-    """The registry class ``name`` of the kernel, filled by every plugin."""
+def _registry(name: str) -> Any:  # a registry class of the kernel, filled by every plugin
     from pioreactor.kernel.registries import targets
 
     return _host().registry(getattr(targets, name))
+
+
+def registered(hook_name: str) -> Any:
+    """The registry that every plugin's ``hook_name`` (``pioreactor_register_...``) filled, e.g.
+    ``registered("pioreactor_register_timeseries").entries``."""
+    from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
+    from pioreactor.kernel.registries import load_target
+
+    if hook_name not in REGISTRATION_HOOKS or hook_name == "pioreactor_register_config_defaults":
+        known = ", ".join(sorted(set(REGISTRATION_HOOKS) - {"pioreactor_register_config_defaults"}))
+        raise ValueError(f"{hook_name!r} is not a registration hook with a registry; known: {known}")
+    return _host().registry(load_target(REGISTRATION_HOOKS[hook_name]))
 
 
 def registered_jobs() -> dict[str, Spec]:

@@ -25,7 +25,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # declares the hook, and keeps the list where the plugins below write down their turn
     (folder / "0_calls.py").write_text(
         "from pioreactor.sdk import hookimpl, hookspec\n\ncalls = []\n\n\n"
-        "class Spec:\n    @hookspec\n    def pioreactor_test_event(self, unit):\n        pass\n\n\n"
+        "class Spec:\n    @hookspec\n    def pioreactor_test_event(self, unit):\n        pass\n\n"
+        "    @hookspec(firstresult=True)\n    def pioreactor_test_pick(self, unit):\n        pass\n\n\n"
         "@hookimpl\ndef pioreactor_addhooks(pluginmanager):\n    pluginmanager.add_hookspecs(Spec)\n"
     )
     (folder / "a_last.py").write_text(
@@ -35,7 +36,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         plugin("@hookimpl\ndef pioreactor_test_event(unit):\n    calls.append('plain ' + unit)\n    return 'plain'\n")
     )
     (folder / "c_first.py").write_text(
-        plugin("@hookimpl(tryfirst=True)\ndef pioreactor_test_event(unit):\n    calls.append('first')\n")
+        plugin(
+            "@hookimpl(tryfirst=True)\ndef pioreactor_test_event(unit):\n    calls.append('first')\n\n\n"
+            "@hookimpl\ndef pioreactor_test_pick(unit):\n    calls.append('pick c')\n    return 'c'\n"
+        )
     )
     (folder / "d_wrapper.py").write_text(
         plugin(
@@ -103,3 +107,14 @@ def test_a_caller_handles_failures_itself_and_can_stop_early(home: Path) -> None
     assert "last" not in calls() and "plain u1" in calls()
     assert calls()[-1] == "old wrapper after ['plain', 'wrapped']"  # wrappers still finish
     assert seen == [] and outcome.failures == []
+
+
+def test_a_firstresult_hook_stops_at_the_first_answer(home: Path) -> None:
+    (home / "f_none.py").write_text(
+        plugin("@hookimpl(tryfirst=True)\ndef pioreactor_test_pick(unit):\n    calls.append('pick f')\n")
+    )
+    (home / "g_last.py").write_text(
+        plugin("@hookimpl(trylast=True)\ndef pioreactor_test_pick(unit):\n    calls.append('pick g')\n    return 'g'\n")
+    )
+    outcome = call_hook("pioreactor_test_pick", {"unit": "u1"})
+    assert outcome.results == ["c"] and calls() == ["pick f", "pick c"]

@@ -90,14 +90,25 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_process_state()
 
 
+def write_plugin(home: Path, name: str, hooks: dict[str, list[str]], extra: str = "") -> None:
+    """``$PIO_HOME/plugins/<name>.py`` implementing each hook (name -> lines of its body)."""
+    source = "from pioreactor.sdk import hookimpl\n"
+    for hook, body in hooks.items():
+        source += f"\n\n@hookimpl\ndef {hook}(registry):\n" + "".join(f"    {line}\n" for line in body)
+    (home / "plugins" / f"{name}.py").write_text(source + extra)
+
+
 def test_a_plugin_whose_hook_raises_leaves_none_of_its_entries_behind(home: Path) -> None:
-    (home / "plugins" / "half_done.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_jobs(registry):\n"
-        "    registry.add('brew', 'somewhere.brew:Brew')\n"
-        "    registry.reserve('brew_events')\n"
-        "    raise RuntimeError('the second half failed')\n"
+    write_plugin(
+        home,
+        "half_done",
+        {
+            "pioreactor_register_jobs": [
+                "registry.add('brew', 'somewhere.brew:Brew')",
+                "registry.reserve('brew_events')",
+                "raise RuntimeError('the second half failed')",
+            ]
+        },
     )
     from pioreactor.kernel.plugins import get_plugin_host
 
@@ -159,15 +170,14 @@ def test_a_hook_nobody_declared_is_still_a_typo(home: Path) -> None:
 
 
 def test_a_time_series_declared_once_gives_its_table_sink_dataset_and_chart(home: Path) -> None:
-    (home / "plugins" / "oxygen.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_timeseries(registry):\n"
-        "    registry.add('dissolved_oxygen', topics='pioreactor/+/+/oxygen_probe/saturation',\n"
-        "                 parser='pioreactor_local_plugin_oxygen:parse', columns={'saturation': 'REAL NOT NULL'},\n"
-        "                 units={'saturation': '%'}, description='Dissolved oxygen. Every minute.',\n"
-        "                 chart={'chart_key': 'oxygen', 'topic': 'oxygen_probe/saturation', 'column': 'saturation'})\n\n"
-        "def parse(topic, payload):\n    return None\n"
+    declaration = (
+        "registry.add('dissolved_oxygen', topics='pioreactor/+/+/oxygen_probe/saturation', "
+        "parser='pioreactor_local_plugin_oxygen:parse', columns={'saturation': 'REAL NOT NULL'}, "
+        "units={'saturation': '%'}, description='Dissolved oxygen. Every minute.', "
+        "chart={'chart_key': 'oxygen', 'topic': 'oxygen_probe/saturation', 'column': 'saturation'})"
+    )
+    write_plugin(
+        home, "oxygen", {"pioreactor_register_timeseries": [declaration]}, "\n\ndef parse(topic, payload):\n    return None\n"
     )
     from pioreactor.kernel.plugins import get_plugin_host
     from pioreactor.kernel.registries.data import (
@@ -193,12 +203,15 @@ def test_a_time_series_declared_once_gives_its_table_sink_dataset_and_chart(home
 
 
 def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(home: Path) -> None:
-    (home / "plugins" / "clash.py").write_text(
-        "from pioreactor.sdk import hookimpl\n\n"
-        "@hookimpl\n"
-        "def pioreactor_register_timeseries(registry):\n"
-        "    registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})\n"
-        "    registry.add('od_readings', topics='pioreactor/+/+/x/z', parser='m:f', columns={'v': 'REAL'})\n"
+    write_plugin(
+        home,
+        "clash",
+        {
+            "pioreactor_register_timeseries": [
+                "registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})",
+                "registry.add('od_readings', topics='pioreactor/+/+/x/z', parser='m:f', columns={'v': 'REAL'})",
+            ]
+        },
     )
     from pioreactor.kernel.plugins import get_plugin_host
     from pioreactor.kernel.registries.data import DatabaseTableRegistry
@@ -208,3 +221,37 @@ def test_a_time_series_that_collides_with_a_table_leaves_nothing_of_its_plugin(h
     assert tables.get("od_readings").plugin == "od_reading" and "mine" not in tables
     failed = host.by_name("clash")
     assert failed is not None and "time series 'od_readings' is registered by both plugin 'od_reading'" in str(failed.error)
+
+
+def test_a_plugin_that_fails_in_a_later_registry_is_taken_out_of_the_earlier_ones(home: Path) -> None:
+    # its time series is fine, but its own table collides with the data plugin's logs table
+    write_plugin(
+        home,
+        "late",
+        {
+            "pioreactor_register_timeseries": [
+                "registry.add('mine', topics='pioreactor/+/+/x/y', parser='m:f', columns={'v': 'REAL'})"
+            ],
+            "pioreactor_register_database_tables": ["registry.add('logs', migrations='CREATE TABLE logs (x)')"],
+        },
+    )
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.data import DatabaseTableRegistry
+    from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
+
+    host = get_plugin_host()
+    assert "mine" in host.registry(TimeseriesRegistry)  # built first: the plugin looks fine
+    tables = host.registry(DatabaseTableRegistry)
+    assert tables.get("logs").plugin == "data" and "mine" not in tables
+    assert "mine" not in host.registry(TimeseriesRegistry)  # and it is gone from there too
+    failed = host.by_name("late")
+    assert failed is not None and not failed.loaded
+
+
+def test_the_sdk_reads_any_registry_by_its_hook_name(home: Path) -> None:
+    from pioreactor.sdk.plugins import registered
+
+    assert registered("pioreactor_register_timeseries").get("od_readings").plugin == "od_reading"
+    assert "stirring" in registered("pioreactor_register_jobs")
+    with pytest.raises(ValueError, match="'pioreactor_register_job' is not a registration hook"):
+        registered("pioreactor_register_job")

@@ -109,12 +109,12 @@ class Registry(Generic[E]):
     # -- checks -----------------------------------------------------------------------------
     def check_name(self, value: Any, what: str = "name", pattern: re.Pattern[str] = NAME_PATTERN) -> str:
         if not isinstance(value, str) or not pattern.match(value):
-            raise RegistrationError(
-                f"plugin {self.plugin!r} registered the {self.kind} {what} {value!r}: "
-                "names are lowercase letters, digits and underscores, starting with a letter"
+            rule = (
+                "lowercase letters, digits and underscores, starting with a letter"
                 if pattern is NAME_PATTERN
-                else f"plugin {self.plugin!r} registered the {self.kind} {what} {value!r}: use letters, digits, _"
+                else "letters, digits and underscores"
             )
+            raise RegistrationError(f"plugin {self.plugin!r} registered the {self.kind} {what} {value!r}: use {rule}")
         return value
 
     def check_target(self, name: str, target: Any, expected: str = "package.module:Attribute") -> str:
@@ -142,6 +142,8 @@ class Registry(Generic[E]):
         return entry
 
     def collision(self, key: Any, first: str, second: str) -> RegistrationError:
+        if first == second:
+            return RegistrationError(f"plugin {first!r} registers {self.describe(key)} twice; keep one")
         return RegistrationError(
             f"{self.describe(key)} is registered by both plugin {first!r} "
             f"and plugin {second!r}; uninstall or disable one of them"

@@ -21,7 +21,8 @@ from pioreactor.plugins_core.data.experiment_store import (
     list_experiments,
     unassign_units,
 )
-from pioreactor.plugins_core.data.records import automation_event, log
+from pioreactor.plugins_core.data.records import log
+from pioreactor.sdk.automations.events import automation_event
 
 __all__ = [
     "Experiment",

@@ -90,17 +90,11 @@ def pioreactor_register_config_defaults(defaults):
 # -- the leader's database: each time series declared once (table, sink, dataset) ---------------
 @hookimpl
 def pioreactor_register_timeseries(registry):
+    from pioreactor.sdk.automations.events import add_automation_events
+
+    add_automation_events(registry, "dosing", "What the dosing automation decided at each run.")
     prefix = "pioreactor/+/+/dosing_automation"
     records = "pioreactor.plugins_core.dosing.records"
-    registry.add(
-        "dosing_automation_events",
-        topics=f"{prefix}/latest_event",
-        parser="pioreactor.plugins_core.data.api:automation_event",
-        columns={"event_name": "TEXT NOT NULL", "message": "TEXT", "data": "TEXT"},
-        key=None,
-        timestamped=False,
-        description="What the dosing automation decided at each run.",
-    )
     registry.add(
         "liquid_volumes",
         topics=f"{prefix}/current_volume_ml",

@@ -41,6 +41,9 @@ def pioreactor_all_jobs_stopped(unit):
 # -- the leader's database: each time series declared once (table, sink, dataset) ---------------
 @hookimpl
 def pioreactor_register_timeseries(registry):
+    from pioreactor.sdk.automations.events import add_automation_events
+
+    add_automation_events(registry, "led", "What the LED automation did at each run.")
     registry.add(
         "led_change_events",
         topics="pioreactor/+/+/led_change_events",
@@ -49,15 +52,6 @@ def pioreactor_register_timeseries(registry):
         key=["channel"],
         units={"intensity": "%"},
         description="Each change of an LED's intensity, and what changed it.",
-    )
-    registry.add(
-        "led_automation_events",
-        topics="pioreactor/+/+/led_automation/latest_event",
-        parser="pioreactor.plugins_core.data.api:automation_event",
-        columns={"event_name": "TEXT NOT NULL", "message": "TEXT", "data": "TEXT"},
-        key=None,
-        timestamped=False,
-        description="What the LED automation did at each run.",
     )
 
 

@@ -59,6 +59,9 @@ def pioreactor_register_config_defaults(defaults):
 # -- the leader's database (tables, what streams into them, what exports offer) ----------------
 @hookimpl
 def pioreactor_register_timeseries(registry):
+    from pioreactor.sdk.automations.events import add_automation_events
+
+    add_automation_events(registry, "temperature", "What the temperature automation did at each run.")
     prefix = "pioreactor/+/+/temperature_automation"
     registry.add(
         "temperature_readings",
@@ -75,15 +78,6 @@ def pioreactor_register_timeseries(registry):
             "y_axis_label": "℃",
             "column": "temperature_c",
         },
-    )
-    registry.add(
-        "temperature_automation_events",
-        topics=f"{prefix}/latest_event",
-        parser="pioreactor.plugins_core.data.api:automation_event",
-        columns={"event_name": "TEXT NOT NULL", "message": "TEXT", "data": "TEXT"},
-        key=None,
-        timestamped=False,
-        description="What the temperature automation did at each run.",
     )
 
 

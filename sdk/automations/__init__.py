@@ -11,6 +11,7 @@ import importlib
 
 from pioreactor.sdk.automations.base import AutomationJob
 from pioreactor.sdk.automations.command import automation_command
+from pioreactor.sdk.automations.events import add_automation_events, automation_event
 from pioreactor.sdk.structs import (
     AutomationEvent,
     ChangedLedIntensity,
@@ -26,7 +27,9 @@ __all__ = [
     "ErrorOccurred",
     "NoEvent",
     "UpdatedHeaterDC",
+    "add_automation_events",
     "automation_command",
+    "automation_event",
 ]
 
 
