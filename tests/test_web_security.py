@@ -53,10 +53,12 @@ def test_cross_site_writes_and_wrong_targets_are_refused(web_server: WebServer, 
     assert marked.status == 403
     assert web_server.get("/api/experiments", headers={"Origin": "http://evil.example"}).status == 200  # reads pass
 
-    other = web_server.post("/api/experiments", json=body, headers={"X-Pioreactor-Target": "another-unit"})
+    other = web_server.post("/unit_api/jobs/stop/all", headers={"X-Pioreactor-Target": "another-unit"})
     assert other.status == 409 and "another-unit" in other.json()["error"]
+    mine = web_server.post("/unit_api/jobs/stop/all", headers={"X-Pioreactor-Target": f"{pio_home.unit}.local"})
+    assert mine.status == 202
 
-    same_origin = {"Origin": web_server.url, "X-Pioreactor-Target": pio_home.unit}
+    same_origin = {"Origin": web_server.url}
     assert web_server.post("/api/experiments", json=body, headers=same_origin).status == 201
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -166,3 +167,43 @@ def test_a_plugin_claiming_a_taken_route_is_quarantined_naming_both(
     server = start_web_server(run_job)
     assert server.get("/unit_api/health").json()["status"] == "ok"  # the core route still answers
     assert server.get("/unit_api/hello").status == 404  # nothing of the quarantined plugin is served
+
+
+def test_a_second_server_is_refused(web_server: WebServer, run_job: Callable[..., JobProcess]) -> None:
+    # the job registry refuses it before it touches the port
+    second = run_job("web_server", "--host", "127.0.0.1", "--port", str(web_server.port))
+    assert second.wait() != 0 and "already running" in second.output()
+
+
+def test_a_port_in_use_is_a_clear_error(pio_home: PioHome, run_job: Callable[..., JobProcess]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        job = run_job("web_server", "--host", "127.0.0.1", "--port", str(taken.getsockname()[1]))
+        assert job.wait() != 0
+    assert "Address already in use. Choose another with --port or [web] port." in job.output()
+
+
+def test_the_browser_can_read_mqtt_over_websockets(mqtt_probe: MqttProbe, pio_home: PioHome) -> None:
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    received = threading.Event()
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, transport="websockets")
+    client.ws_set_options(path="/mqtt")  # the URL the UI connects to: ws://<host>:<broker_ws_port>/mqtt
+    client.on_connect = lambda c, *_: c.subscribe(pio_home.topic("stirring", "$state"))
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.on_message = lambda c, u, msg: received.set() if msg.payload == b"ready" else None
+    assert pio_home.broker.ws_port is not None
+    client.connect(pio_home.broker.host, pio_home.broker.ws_port)
+    client.loop_start()
+    try:
+        assert subscribed.wait(10)
+        mqtt_probe.publish(pio_home.topic("stirring", "$state"), "ready")
+        assert received.wait(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()

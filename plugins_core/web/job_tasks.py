@@ -55,6 +55,7 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
         stderr=subprocess.STDOUT,
         start_new_session=True,  # a restart of the web server does not take its jobs down
     )
+    checks = 0
     while time.monotonic() - started < START_WATCH_SECONDS:
         code = process.poll()
         if code is not None:
@@ -69,7 +70,9 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
                 f"{job_name} did not start (exit code {code})" + (f": {lines[-1]}" if lines else ""),
                 cause="\n".join(lines[-10:]) or None,
             )
-        if any(job["pid"] == process.pid for job in running_jobs(job_name=job_name)):
+        checks += 1
+        # the registry (an SQLite file the starting job writes too) is read every 5th tick only
+        if checks % 5 == 0 and any(job["pid"] == process.pid for job in running_jobs(job_name=job_name)):
             _reap(process)
             output.close()
             return {"ok": True, "job_name": job_name, "pid": process.pid, "state": "started"}

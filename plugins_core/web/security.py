@@ -7,8 +7,8 @@
 * Cross-site writes are refused (upstream 26.11): a POST/PUT/PATCH/DELETE whose ``Origin`` is not
   this server (or one of ``[web] allowed_origins``), or that the browser marks
   ``Sec-Fetch-Site: cross-site``, gets 403. Scripts and ``pios`` send no ``Origin``.
-* ``X-Pioreactor-Target``: a write addressed to another unit gets 409 (a proxy or a stale
-  address sent it to the wrong machine).
+* ``X-Pioreactor-Target``: a ``/unit_api`` write addressed to another unit gets 409 (a proxy or
+  a stale address sent it to the wrong machine).
 * Job starts are rate-limited (a token bucket per server).
 """
 
@@ -136,7 +136,8 @@ class Security:
         if request.method in UNSAFE_METHODS:
             self._check_origin(request)
             target = request.headers.get("X-Pioreactor-Target")
-            if target is not None and target.strip().lower().removesuffix(".local") != self.unit.lower():
+            # on /unit_api only: a leader's /api/workers/<unit>/... write names its unit in the path
+            if path.startswith("/unit_api") and target is not None and target.strip().lower().removesuffix(".local") != self.unit.lower():
                 raise ApiError(
                     409,
                     f"this request is for {target.strip()!r}, but this unit is {self.unit!r}",

@@ -15,6 +15,7 @@ from typing import Any
 from pioreactor.sdk import (
     UNIVERSAL_EXPERIMENT,
     BackgroundJob,
+    PioreactorError,
     am_i_leader,
     get_config,
     local_persistent_storage,
@@ -89,10 +90,17 @@ class WebServer(BackgroundJob):
         import waitress
 
         self.app, self.tasks = build_app(unit)
+        try:
+            self.server = waitress.create_server(
+                self.app, host=host, port=port, threads=threads, ident="pioreactor", clear_untrusted_proxy_headers=True
+            )
+        except OSError as err:
+            hint = " (ports below 1024 need root)" if port and port < 1024 else ""
+            raise PioreactorError(
+                f"cannot listen on {host}:{port}: {err.strerror or err}{hint}. "
+                "Choose another with --port or [web] port."
+            ) from None
         self.tasks.start()
-        self.server = waitress.create_server(
-            self.app, host=host, port=port, threads=threads, ident="pioreactor", clear_untrusted_proxy_headers=True
-        )
         self.port = int(self.server.effective_port)
         self.threads = threads
         self._thread = threading.Thread(target=self._serve, name="web_server", daemon=True)
