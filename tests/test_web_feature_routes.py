@@ -294,3 +294,48 @@ def test_capabilities_for_the_profile_editor(web):
     assert any(c.get("automation_name") == "thermostat" for c in caps)
     task = web.result(web.call("GET", "/api/units/$broadcast/capabilities"))
     assert task["result"][web.home.unit]["ok"] is True
+
+
+GREETER = '''\
+"""A single-file plugin for the tests."""
+from pioreactor.sdk import hookimpl
+
+__plugin_version__ = "0.1.0"
+
+
+@hookimpl
+def pioreactor_register_config_defaults(defaults):
+    defaults.section("greeter.config", {"greeting": "hello"})
+'''
+
+
+def test_a_plugin_listed_and_uninstalled_through_the_api(web):
+    (web.home.path / "plugins").mkdir(exist_ok=True)
+    plugin_file = web.home.path / "plugins" / "greeter.py"
+    plugin_file.write_text(GREETER)
+    names = [row["name"] for row in web.call("GET", "/unit_api/plugins/installed").json()]
+    assert "greeter" in names
+    listed = web.result(web.call("GET", f"/api/units/{web.home.unit}/plugins/installed"))
+    assert "greeter" in [row["name"] for row in listed["result"][web.home.unit]["value"]]
+    task = web.result(web.call("POST", f"/api/units/{web.home.unit}/plugins/uninstall", {"args": ["greeter"]}))
+    assert task["result"][web.home.unit]["ok"] is True, task
+    assert not plugin_file.exists()
+
+
+def test_recent_profile_runs_and_upstream_yaml_descriptors(web):
+    from pioreactor.sdk.database import open_database
+
+    conn = open_database()
+    conn.execute(
+        "INSERT INTO experiment_profile_runs VALUES ('r1', 'exp1', 'unit1', '2026-01-01T00:00:00.000000Z', 'demo')"
+    )
+    conn.close()
+    runs = web.call("GET", "/api/experiments/exp1/experiment_profiles/recent").json()
+    assert [(r["run_id"], r["experiment_profile_name"]) for r in runs] == [("r1", "demo")]
+    # a job descriptor written for upstream, dropped in $PIO_HOME/ui/jobs
+    (web.home.path / "ui" / "jobs").mkdir(parents=True)
+    (web.home.path / "ui" / "jobs" / "pump_x.yaml").write_text(
+        "display_name: Pump X\njob_name: pump_x\ndisplay: true\npublished_settings: []\n"
+    )
+    jobs = {j["job_name"]: j for j in web.call("GET", "/api/jobs/descriptors").json()}
+    assert jobs["pump_x"]["display_name"] == "Pump X" and jobs["pump_x"]["source"] == "user"
