@@ -6,7 +6,8 @@ Usage: ``.venv/bin/python benchmarks/web_benchmarks.py [--runs N] [--rate R] [--
 
 (a) job start through the API -> ``ready``: from sending ``POST /unit_api/jobs/run/job_name/stirring``
     until an MQTT subscriber sees ``ready`` on the job's ``$state``; also the HTTP answer (202)
-    alone. Each run stops the job through the API before the next.
+    alone. Each run stops the job through the API before the next. Alternated with each run, the
+    same job spawned by hand (``pio run stirring``) until ready: what the API adds is the difference.
 (b) ``GET /unit_api/health`` at R requests per second for S seconds (open loop: requests are sent
     on schedule by 4 client threads on keep-alive connections, whatever the answers' pace);
     latency percentiles and the rate achieved.
@@ -149,11 +150,29 @@ class StateWatcher:
         self.client.disconnect()
 
 
+def direct_start(setup: Setup, watcher: StateWatcher) -> float:
+    """``pio run stirring`` spawned by hand until ``ready``: the job's own start-up, for comparison."""
+    watcher.arm()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pioreactor.kernel.cli", "run", "stirring"],
+        env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    if not watcher.event.wait(20):
+        raise TimeoutError("stirring never became ready")
+    assert watcher.ready_at is not None
+    elapsed = (watcher.ready_at - start) * 1000
+    process.terminate()
+    process.wait(20)
+    return elapsed
+
+
 def job_start(setup: Setup, runs: int) -> dict[str, Any]:
     watcher = StateWatcher(setup.mqtt_port)
-    to_ready, http_ms = [], []
+    to_ready, http_ms, direct = [], [], []
     try:
         for _ in range(runs + 1):  # the first start (cold caches) is left out
+            direct.append(direct_start(setup, watcher))  # alternated, so both see the same load
             watcher.arm()
             start = time.perf_counter()
             status, accepted = setup.request("POST", "/unit_api/jobs/run/job_name/stirring", {"env": {"EXPERIMENT": EXPERIMENT}})
@@ -173,6 +192,8 @@ def job_start(setup: Setup, runs: int) -> dict[str, Any]:
         "start_to_ready_ms": {"median": round(statistics.median(to_ready[1:]), 1), "min": round(min(to_ready[1:]), 1),
                               "samples": [round(v, 1) for v in to_ready[1:]]},
         "http_202_ms": {"median": round(statistics.median(http_ms[1:]), 2), "samples": [round(v, 2) for v in http_ms[1:]]},
+        "direct_spawn_to_ready_ms": {"median": round(statistics.median(direct[1:]), 1),
+                                     "samples": [round(v, 1) for v in direct[1:]]},
     }
 
 
@@ -260,7 +281,8 @@ def main() -> None:
     start, health = results["job_start"], results["health"]
     print(f"job start via API -> ready: median {start['start_to_ready_ms']['median']} ms "
           f"(min {start['start_to_ready_ms']['min']}; target <= 300; upstream ~{UPSTREAM['job_start_to_ready_ms']:.0f})")
-    print(f"  HTTP 202 answer: median {start['http_202_ms']['median']} ms (upstream {UPSTREAM['job_start_http_ms']})")
+    print(f"  HTTP 202 answer: median {start['http_202_ms']['median']} ms (upstream {UPSTREAM['job_start_http_ms']}); "
+          f"the same job spawned by hand, alternated: median {start['direct_spawn_to_ready_ms']['median']} ms")
     print(f"/unit_api/health at {args.rate:g} req/s: achieved {health['achieved_rate']}/s, p50 {health['p50_ms']} ms, "
           f"p99 {health['p99_ms']} ms (target <= 20), max {health['max_ms']} ms, errors {health['errors']}")
     print(f"server memory: after start {results['memory_after_start_mb']}, after load {results['memory_after_load_mb']} (MB)")

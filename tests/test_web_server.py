@@ -207,3 +207,15 @@ def test_the_browser_can_read_mqtt_over_websockets(mqtt_probe: MqttProbe, pio_ho
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def test_a_built_ui_is_served_from_ui_folder(pio_home: PioHome, run_job: Callable[..., JobProcess]) -> None:
+    ui = pio_home.path / "ui_build"  # laid out as upstream's wheel ships it: index.html, static/...
+    (ui / "static" / "js").mkdir(parents=True)
+    (ui / "index.html").write_text('<html><script src="/static/static/js/main.js"></script></html>')
+    (ui / "static" / "js" / "main.js").write_text("console.log('ui')")
+    pio_home.write_config(f"[web]\nui_folder = {ui}\n")
+    server = start_web_server(run_job)
+    assert "/static/static/js/main.js" in server.get("/pioreactors/unit1").text
+    script = server.get("/static/static/js/main.js")
+    assert script.status == 200 and script.text == "console.log('ui')"
