@@ -259,7 +259,19 @@ def open_capabilities(page: Any) -> str:
     return "capabilities panel opened"
 
 
+def set_calibration_active(page: Any) -> str:
+    page.get_by_role("button", name="Set active").click()
+    page.wait_for_timeout(500)
+    confirm = page.get_by_role("dialog").get_by_role("button", name=re.compile("Set active|Confirm|Yes"))
+    if confirm.count():
+        confirm.first.click()
+    page.get_by_role("button", name=re.compile("Set inactive|Active")).first.wait_for(timeout=15_000)
+    buttons = page.get_by_role("button").all_inner_texts()
+    return "after Set active, the buttons read: " + ", ".join(b for b in buttons if "ctive" in b)
+
+
 ACTIONS = {
+    f"/calibrations/{UNIT}/media_pump/pump_cal": set_calibration_active,
     f"/export-data?experiment={EXPERIMENT}&datasets=growth_rates": export_a_dataset,
     "/experiment-profiles": run_a_profile,
     "/experiment-profiles/demo.yaml/edit": save_a_broken_profile,
