@@ -160,6 +160,20 @@ for _prefix in ("/workers/<pioreactor_unit>", "/units/<pioreactor_unit>"):
         (f"{_prefix}/experiments/<experiment>/recent_logs", ("GET",), f"{LOGS}:recent_unit_experiment_logs"),
     ]
 
+# chart time series (down-sampled in SQL), media rates, exportable datasets
+ROUTES = f"{PACKAGE}.routes"
+for _prefix, _view in (("", "experiment_time_series"), ("/workers/<pioreactor_unit>", "unit_time_series")):
+    _rule = f"{_prefix}/experiments/<experiment>/time_series/<data_source>"
+    WEB_ROUTES += [(_rule, ("GET",), f"{ROUTES}:{_view}"), (f"{_rule}/<column>", ("GET",), f"{ROUTES}:{_view}_column")]
+WEB_ROUTES.append(("/experiments/<experiment>/media_rates", ("GET",), f"{ROUTES}:media_rates"))
+# 26.11's paths, then 25.11's
+for _base, _export in (("/datasets/exportable", "/export"), ("/contrib/exportable_datasets", "/export_datasets")):
+    WEB_ROUTES += [
+        (_base, ("GET",), f"{ROUTES}:list_datasets"),
+        (f"{_base}/<target_dataset>/preview", ("GET",), f"{ROUTES}:preview_dataset"),
+        (f"{_base}{_export}", ("POST",), f"{ROUTES}:export_datasets"),
+    ]
+
 
 @hookimpl
 def pioreactor_register_web_routes(registry):
@@ -189,3 +203,4 @@ def pioreactor_register_config_defaults(defaults):
             "max_batch_size": 20000,
         },
     )
+

@@ -38,6 +38,7 @@ __all__ = [
     "safe_filename",
     "safe_path",
     "submit_task",
+    "submit_unit_task",
     "task_result_path",
     "unit_name",
 ]
@@ -250,3 +251,12 @@ def exports_folder() -> Path:
     if folder is None:
         raise ApiError(503, "this server has no exports folder")
     return Path(folder)
+
+
+def submit_unit_task(pioreactor_unit: str, target: str, *args: Any, **kwargs: Any) -> Any:
+    """For a leader route on ``/api/workers/<unit>/...`` (or ``$broadcast``): queue ``target``
+    (``"package.module:function"``) and answer ``202``; the task's result is one envelope per
+    unit, as upstream's UI unwraps it: ``{"<unit>": {"ok": true, "unit", "value"}}`` or
+    ``{"<unit>": {"ok": false, "unit", "error": {"kind", "message"}, "status_code", "retryable"}}``.
+    Until the cluster fan-out exists only this unit answers (see ``unit_results``)."""
+    return submit_task("pioreactor.plugins_core.web.unit_results:on_units", pioreactor_unit, target, *args, **kwargs)
