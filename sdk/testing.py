@@ -44,6 +44,8 @@ class Broker:
     port: int
     config_path: Path
     process: subprocess.Popen[bytes] | None = None
+    #: the WebSockets listener the browser UI connects to ([mqtt] broker_ws_port)
+    ws_port: int | None = None
 
     def start(self) -> None:
         executable = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -83,12 +85,17 @@ def _wait_for_port(host: str, port: int, timeout: float) -> None:
 
 
 def start_broker(folder: Path) -> Broker:
-    port = free_port()
+    """Mosquitto on free ports of 127.0.0.1: MQTT, and MQTT over WebSockets for browsers."""
+    port, ws_port = free_port(), free_port()
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    broker = Broker("127.0.0.1", port, config)
+    config.write_text(
+        f"per_listener_settings false\nallow_anonymous true\npersistence false\n"
+        f"listener {port} 127.0.0.1\nlistener {ws_port} 127.0.0.1\nprotocol websockets\n"
+    )
+    broker = Broker("127.0.0.1", port, config, ws_port=ws_port)
     broker.start()
+    _wait_for_port("127.0.0.1", ws_port, timeout=10.0)
     return broker
 
 
@@ -115,7 +122,8 @@ class PioHome:
     def write_config(self, extra: str = "") -> None:
         """Rewrite config.ini: broker, simulator backend, plus ``extra`` INI text."""
         self.config_path.write_text(
-            f"[mqtt]\nbroker_address={self.broker.host}\nbroker_port={self.broker.port}\n\n"
+            f"[mqtt]\nbroker_address={self.broker.host}\nbroker_port={self.broker.port}\n"
+            f"broker_ws_port={self.broker.ws_port or 9001}\n\n"
             "[hardware]\nbackend=simulator\n\n[logging]\nconsole_log_level=DEBUG\n\n" + extra
         )
 
@@ -151,7 +159,46 @@ def pio_home(tmp_path: Path, mosquitto_broker: Broker, monkeypatch: pytest.Monke
     monkeypatch.setenv("EXPERIMENT", home.experiment)
     reset_process_state()
     yield home
+    stop_leftover_jobs(home)
     reset_process_state()
+
+
+def stop_leftover_jobs(home: PioHome, timeout: float = 10.0) -> None:
+    """SIGTERM (then SIGKILL) every job still registered in ``home``: jobs that a test started
+    indirectly (through the web server, a profile...) live in sessions of their own."""
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    path = home.path / "storage" / "jobs.sqlite"
+    if not path.exists():
+        return
+    with RunningJobs(path) as registry:
+        pids = [record.pid for record in registry.running() if record.pid != os.getpid()]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _alive(pid)]
+        time.sleep(0.02)
+    for pid in alive:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] not in ("Z", "X")
+    except OSError:
+        return True
 
 
 # -- watching MQTT ---------------------------------------------------------------------------
@@ -326,3 +373,126 @@ def pio(pio_home: PioHome) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+# -- the web server --------------------------------------------------------------------------
+@dataclass
+class HttpResponse:
+    status: int
+    #: case-insensitive: ``response.headers["content-type"]``
+    headers: Any
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+@dataclass
+class WebServer:
+    """A running ``pio run web_server`` on a free port, with a small HTTP client (real HTTP)."""
+
+    job: JobProcess
+    host: str
+    port: int
+    default_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> HttpResponse:
+        """``method path`` with a JSON body (``json=``) or raw ``data``; never raises on 4xx/5xx."""
+        import http.client
+        import json as json_module
+
+        all_headers = dict(self.default_headers)
+        body: bytes | None = None
+        if json is not None:
+            body = json_module.dumps(json).encode()
+            all_headers["Content-Type"] = "application/json"
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+        all_headers.update(headers or {})
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            return HttpResponse(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    def get(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.request("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def wait_for_task(self, accepted: HttpResponse, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+        """Poll the ``result_url_path`` of a 202 answer until the task is done; its JSON."""
+        assert accepted.status == 202, f"expected 202, got {accepted.status}: {accepted.text}"
+        path = accepted.json()["result_url_path"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.get(path)
+            if response.status == 200:
+                return dict(response.json())
+            assert response.status == 202, f"polling {path}: {response.status} {response.text}"
+            time.sleep(0.02)  # polling is the protocol under test (the UI polls every 100 ms)
+        raise TimeoutError(f"task {path} still pending after {timeout} s")
+
+    def stop(self) -> int:
+        return self.job.stop()
+
+
+def start_web_server(
+    run_job: Callable[..., JobProcess], *args: str, timeout: float = 20.0, env: dict[str, str] | None = None
+) -> WebServer:
+    """``pio run web_server --port <free> ARGS`` and wait until ``/unit_api/health`` answers."""
+    port = free_port()
+    job = run_job("web_server", "--host", "127.0.0.1", "--port", str(port), *args, env=env)
+    server = WebServer(job, "127.0.0.1", port)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if server.get("/unit_api/health", timeout=2.0).status == 200:
+                return server
+        except OSError:
+            pass
+        if job.process.poll() is not None:
+            raise RuntimeError(f"the web server exited with {job.process.returncode}:\n{job.output()}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the web server did not answer within {timeout} s:\n{job.output()}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def web_server(run_job: Callable[..., JobProcess]) -> Iterator[WebServer]:
+    """``pio run web_server`` on a free port of 127.0.0.1 for this test's ``pio_home`` (the
+    leader of its own one-unit cluster): ``web_server.get("/unit_api/health").json()``."""
+    server = start_web_server(run_job)
+    yield server
+    server.stop()
