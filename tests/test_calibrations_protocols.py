@@ -139,7 +139,7 @@ def test_calibrations_on_the_simulator_leave_the_culture_as_it_was(pio_home) -> 
     assert after["volume_ml"] == pytest.approx(15.0) and after["overflowed_ml"] == 0.0
     assert after["media_added_ml"] == before["media_added_ml"] == 0.0
     assert after["pumps"] == {"media": 0.0, "alt_media": 0.0, "waste": 0.0}
-    assert after["growth_rate"] > 0.3 and after["od"] > 0.8  # it went on growing meanwhile
+    assert after["growth_rate"] > 0.05 and after["od"] > 0.8  # it went on growing meanwhile
 
 
 # -- stirring ----------------------------------------------------------------------------------
