@@ -63,6 +63,15 @@ def _extra_options(args: list[str]) -> dict[str, Any]:
     return options
 
 
+def _experiment_of(unit: str) -> str | None:
+    """The experiment the leader assigned ``unit`` to, else this shell's $EXPERIMENT."""
+    import os
+
+    from pioreactor.plugins_core.cluster.inventory import assigned_experiment
+
+    return assigned_experiment(unit) or os.environ.get("EXPERIMENT") or None
+
+
 def _confirm(what: str, targets: dict[str, str], yes: bool) -> None:
     if not yes and sys.stdin.isatty():
         click.confirm(f"{what} on {', '.join(sorted(targets))}?", abort=True)
@@ -85,10 +94,12 @@ def run(ctx: click.Context, job: str, units: tuple[str, ...], yes: bool, experim
     targets = _targets(units)
     _confirm(f"Start {job}", targets, yes)
 
+    experiments = {unit: experiment or _experiment_of(unit) for unit in targets}
+
     def request(unit: str) -> tuple[str, str, Any]:
         body: dict[str, Any] = {"options": options}
-        if experiment:
-            body["env"] = {"EXPERIMENT": experiment}
+        if experiments[unit]:
+            body["env"] = {"EXPERIMENT": experiments[unit]}
         return "POST", f"/unit_api/jobs/run/job_name/{job}", body
 
     _report(fan_out(targets, request), lambda value: f"pid {value['pid']}" if isinstance(value, dict) and "pid" in value else "")
@@ -106,7 +117,7 @@ def kill(all_jobs: bool, job_names: tuple[str, ...], experiment: str | None, uni
         raise click.UsageError("say which jobs: --all-jobs, --job-name NAME or --experiment NAME")
     targets = _targets(units)
     _confirm("Stop jobs", targets, yes)
-    names = list(job_names) or [None]
+    names: list[str | None] = [*job_names] or [None]
 
     def request_for(name: str | None) -> Any:
         def request(unit: str) -> tuple[str, str, Any]:
