@@ -28,6 +28,7 @@ def list_workers(*, active_only: bool = False) -> list[dict[str, Any]]:
 
 
 def get_worker(unit: str) -> dict[str, Any] | None:
+    """One worker's row, or None when it is not in the inventory."""
     rows = _rows(f"SELECT {', '.join(COLUMNS)} FROM workers WHERE pioreactor_unit = ?", (unit,))
     return rows[0] if rows else None
 
@@ -100,6 +101,7 @@ def assigned_experiment(unit: str) -> str | None:
 
 
 def units_in_experiment(experiment: str) -> list[str]:
+    """The units the leader assigned to ``experiment``."""
     conn = open_database(report=False)
     try:
         return [
