@@ -59,7 +59,7 @@ def _runner_for(home: PioHome) -> Callable[..., JobProcess]:
         log_path = home.path / f"{name}.out"
         with open(log_path, "w") as out:
             process = subprocess.Popen(
-                pio_command("run", name, *args), env=home.env(**(env or {})), stdout=out, stderr=subprocess.STDOUT, text=True
+                pio_command("run", name, *args), env={**home.env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT, text=True
             )
         return JobProcess(name, process, home, log_path)
 
@@ -176,3 +176,39 @@ def test_a_dead_worker_is_reported_unreachable_quickly(pio, pios, workers: list[
 
     only_dead = pios("kill", "--all-jobs", "--units", workers[1].unit, "-y")
     assert only_dead.returncode == 1 and "failed" in only_dead.stdout
+
+
+def test_a_worker_learns_its_experiment_from_the_leader_without_asking(
+    pio, workers: list[Worker], mqtt_probe: MqttProbe
+) -> None:
+    worker = workers[0]
+    _add(pio, worker)
+    follower = _runner_for(worker.home)("cluster_follower", env={"EXPERIMENT": ""})
+    try:
+        mqtt_probe.wait_for(f"pioreactor/{worker.unit}/$experiment/cluster_follower/$state", "ready")
+        assert pio("experiments", "create", "exp2").returncode == 0
+        assigned = pio("experiments", "assign", "exp2", worker.unit)
+        assert assigned.returncode == 0, assigned.stderr
+        mqtt_probe.wait_for(f"pioreactor/{worker.unit}/$experiment/cluster_follower/assigned_experiment", "exp2")
+
+        # a job started on the worker without $EXPERIMENT works for exp2: read locally, no HTTP
+        job = _runner_for(worker.home)("stirring", env={"EXPERIMENT": ""})
+        mqtt_probe.wait_for(f"pioreactor/{worker.unit}/exp2/stirring/$state", "ready")
+        job.stop()
+
+        # another leader's assignment is refused
+        mqtt_probe.publish(
+            f"pioreactor/{worker.unit}/$experiment/cluster/assignment", '{"experiment": "hijack", "leader": "intruder"}'
+        )
+        assert pio("experiments", "unassign", worker.unit).returncode == 0
+        mqtt_probe.wait_for(f"pioreactor/{worker.unit}/$experiment/cluster_follower/assigned_experiment", "default")
+        assert "Refused an assignment: it comes from 'intruder'" in follower.output()
+    finally:
+        follower.stop()
+
+
+def test_a_worker_refuses_commands_from_another_leader(pio_home: PioHome, workers: list[Worker]) -> None:
+    worker = workers[0]
+    refused = worker.server.post("/unit_api/jobs/stop/all", headers={"X-Pioreactor-Leader": "intruder"})
+    assert refused.status == 403 and "'intruder' is not this unit's leader" in refused.json()["error"]
+    assert worker.server.post("/unit_api/jobs/stop/all", headers={"X-Pioreactor-Leader": pio_home.unit}).status == 202

@@ -52,6 +52,15 @@ def pioreactor_register_database_tables(registry):
 
 
 @hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add(
+        "cluster_follower",
+        f"{PACKAGE}.follower:ClusterFollower",
+        summary="On a worker: keep the leader's experiment assignment of this unit; refuse other leaders",
+    )
+
+
+@hookimpl
 def pioreactor_register_commands(registry):
     registry.add("workers", f"{PACKAGE}.workers_cli:workers", summary="The leader's inventory of workers.")
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from pioreactor.plugins_core.cluster.assignment import clear_assignment, publish_assignment
 from pioreactor.plugins_core.cluster.fanout import envelope, fan_out
 from pioreactor.plugins_core.cluster.http import Unreachable, call, call_and_wait
 from pioreactor.plugins_core.cluster.inventory import (
@@ -22,10 +23,12 @@ __all__ = [
     "Unreachable",
     "call",
     "call_and_wait",
+    "clear_assignment",
     "envelope",
     "fan_out",
     "get_worker",
     "list_workers",
+    "publish_assignment",
     "units_in_experiment",
     "worker_addresses",
 ]

@@ -41,6 +41,8 @@ def call(address: str, method: str, path: str, body: Any = None, *, timeout: flo
     request = urllib.request.Request(f"http://{host}:{port}{path}", data=data, method=method)
     if data is not None:
         request.add_header("Content-Type", "application/json")
+    for name, value in headers_for_workers().items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Answer(response.status, _decode(response.read()))
@@ -50,6 +52,14 @@ def call(address: str, method: str, path: str, body: Any = None, *, timeout: flo
         raise Unreachable(describe(err.reason, host, port, timeout)) from None
     except (TimeoutError, OSError) as err:
         raise Unreachable(describe(err, host, port, timeout)) from None
+
+
+def headers_for_workers() -> dict[str, str]:
+    """Who sends: a worker refuses writes from a leader that is not its own."""
+    from pioreactor.sdk import get_leader_hostname, get_unit_name
+
+    me = get_unit_name()
+    return {"X-Pioreactor-Leader": me} if get_leader_hostname() == me else {}
 
 
 def _decode(raw: bytes) -> Any:

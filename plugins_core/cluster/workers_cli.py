@@ -31,6 +31,7 @@ def add(name: str, address: str | None, force: bool) -> None:
     if problems and not force:
         raise click.ClickException(f"{name} was not added (fix the above, or add it anyway with --force)")
     inventory.add_worker(name, address)
+    _tell_worker(name, inventory.assigned_experiment(name))
     click.echo(f"{name} added at {address}")
 
 
@@ -44,7 +45,19 @@ def remove(name: str) -> None:
         inventory.remove_worker(name)
     except InventoryError as err:
         raise click.ClickException(str(err)) from None
+    _tell_worker(name, None, removed=True)
     click.echo(f"{name} removed")
+
+
+def _tell_worker(name: str, experiment: str | None, *, removed: bool = False) -> None:
+    """Publish the worker's assignment (retained) for its cluster_follower; a broker that is down
+    only costs a warning: the worker keeps its last known assignment."""
+    from pioreactor.plugins_core.cluster.assignment import clear_assignment, publish_assignment
+
+    try:
+        clear_assignment(name) if removed else publish_assignment(name, experiment)
+    except Exception as err:  # the inventory changed anyway; say what the worker may not know
+        click.echo(f"warning: could not tell {name} over MQTT: {err}", err=True)
 
 
 @workers.command("update-active")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 
 from pioreactor.sdk import (
@@ -159,6 +160,7 @@ def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = 
         )
         if get_unit_name() in units:
             assign_experiment(name)
+        _tell_workers(units, name)
         return units
     finally:
         if owned:
@@ -180,10 +182,25 @@ def unassign_units(units: list[str], conn: sqlite3.Connection | None = None) -> 
                 removed += 1
                 if unit == get_unit_name():
                     _forget_locally(row[0])
+                _tell_workers([unit], None)
         return removed
     finally:
         if owned:
             db.close()
+
+
+def _tell_workers(units: list[str], experiment: str | None) -> None:
+    """Publish the assignment of each worker (retained) so its ``pio run`` needs no HTTP round
+    trip; a failure costs a warning, the database is the truth."""
+    from pioreactor.plugins_core.cluster.api import publish_assignment
+
+    for unit in units:
+        if unit == get_unit_name():
+            continue
+        try:
+            publish_assignment(unit, experiment)
+        except Exception as err:
+            print(f"warning: could not tell {unit} its assignment over MQTT: {err}", file=sys.stderr)
 
 
 def _forget_locally(name: str) -> None:
