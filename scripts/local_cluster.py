@@ -88,6 +88,15 @@ class LocalCluster:
             self.wait_healthy(unit, timeout)
         for unit in self.units[1:]:
             self.pio("workers", "add", unit.name, "--address", unit.address)
+            # keeps the leader's experiment assignment of the worker (docs/cluster.md)
+            follower = open(unit.home / "cluster_follower.out", "w")  # noqa: SIM115 (the process keeps it)
+            subprocess.Popen(
+                [*PIO, "run", "cluster_follower"],
+                env={**unit.env(self.experiment), "EXPERIMENT": ""},
+                stdout=follower,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     @staticmethod
     def wait_healthy(unit: Unit, timeout: float) -> None:
@@ -119,9 +128,10 @@ class LocalCluster:
             unit.process.wait(15)
 
     def stop(self) -> None:
-        """Stop every job of every unit, then the web servers."""
+        """Stop every job of every unit (the followers too), then the web servers."""
         for unit in self.units:
             subprocess.run([*PIO, "kill", "--all-jobs"], env=unit.env(self.experiment), capture_output=True, timeout=30)
+            subprocess.run([*PIO, "kill", "--job-name", "cluster_follower"], env=unit.env(self.experiment), capture_output=True, timeout=30)
         for unit in self.units:
             self.stop_worker_server(unit)
 
