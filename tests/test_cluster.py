@@ -212,3 +212,26 @@ def test_a_worker_refuses_commands_from_another_leader(pio_home: PioHome, worker
     refused = worker.server.post("/unit_api/jobs/stop/all", headers={"X-Pioreactor-Leader": "intruder"})
     assert refused.status == 403 and "'intruder' is not this unit's leader" in refused.json()["error"]
     assert worker.server.post("/unit_api/jobs/stop/all", headers={"X-Pioreactor-Leader": pio_home.unit}).status == 202
+
+
+def test_the_leader_api_runs_and_stops_jobs_on_its_workers(
+    pio, workers: list[Worker], web_server: WebServer, mqtt_probe: MqttProbe
+) -> None:
+    for worker in workers:
+        _add(pio, worker)
+    assert pio("experiments", "create", "exp3").returncode == 0
+    assert pio("experiments", "assign", "exp3", *(w.unit for w in workers)).returncode == 0
+
+    one = workers[0].unit
+    started = web_server.post(f"/api/workers/{one}/jobs/run/job_name/stirring/experiments/exp3", json={"options": {"target_rpm": 250}})
+    result = web_server.wait_for_task(started, timeout=30)["result"]
+    assert result[one]["ok"] is True and "pid" in result[one]["value"], result
+    mqtt_probe.wait_for(f"pioreactor/{one}/exp3/stirring/$state", "ready")
+
+    workers[1].server.stop()  # a dead worker: reported in its envelope, the other one answers
+    stopped = web_server.post("/api/workers/$broadcast/jobs/stop/job_name/stirring/experiments/exp3")
+    envelopes = web_server.wait_for_task(stopped, timeout=30)["result"]
+    assert envelopes[one]["ok"] is True
+    dead = envelopes[workers[1].unit]
+    assert dead["ok"] is False and dead["error"]["kind"] == "unreachable" and dead["retryable"] is True
+    mqtt_probe.wait_for(f"pioreactor/{one}/exp3/stirring/$state", "disconnected")
