@@ -1,10 +1,11 @@
-"""Message structs: one per kind of message, JSON on the wire (msgspec).
+"""Message structs: JSON on the wire (msgspec), and the types their fields use.
 
-Field names and shapes follow upstream Pioreactor, so dashboards, scripts and the database
-parsers that read these topics keep working. Timestamps are timezone-aware UTC datetimes,
-written as ``2026-11-21T09:48:57.496123Z``.
+A plugin defines the structs of the messages it publishes (``ODReadings`` in the od_reading
+plugin's ``api``, ...); here are what every automation publishes, ``encode`` and ``decode``.
+Field names and shapes follow upstream Pioreactor, so dashboards and scripts keep working.
+Timestamps are timezone-aware UTC datetimes, written as ``2026-11-21T09:48:57.496123Z``.
 
-    from pioreactor.sdk.structs import ODReadings, decode
+    from pioreactor.plugins_core.od_reading.api import ODReadings
     readings = decode(message.payload, ODReadings)
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
+from pioreactor.sdk import _forwarder
 
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
@@ -23,59 +25,8 @@ PdAngle = Literal["45", "90", "135", "180"]
 LedChannel = Literal["A", "B", "C", "D"]
 
 T = TypeVar("T")
-
-
-class ODReading(msgspec.Struct):
-    timestamp: Timestamp
-    angle: PdAngle
-    od: float
-    channel: PdChannel
-    ir_led_intensity: float | None = None
-
-
-class ODReadings(msgspec.Struct):
-    timestamp: Timestamp
-    ods: dict[PdChannel, ODReading]
-
-
-class GrowthRate(msgspec.Struct):
-    growth_rate: float
-    timestamp: Timestamp
-
-
-class ODFiltered(msgspec.Struct):
-    od_filtered: float
-    timestamp: Timestamp
-
-
-class KalmanFilterOutput(msgspec.Struct):
-    state: list[float]
-    covariance_matrix: list[list[float]]
-    timestamp: Timestamp
-
-
-class Temperature(msgspec.Struct):
-    temperature: float
-    timestamp: Timestamp
-
-
-class MeasuredRPM(msgspec.Struct):
-    measured_rpm: NonNegative
-    timestamp: Timestamp
-
-
-class LEDsIntensity(msgspec.Struct):
-    A: float = 0.0
-    B: float = 0.0
-    C: float = 0.0
-    D: float = 0.0
-
-
-class LEDChangeEvent(msgspec.Struct):
-    channel: LedChannel
-    intensity: Percent
-    source_of_event: str | None
-    timestamp: Timestamp
+_MOVED_TO = ("od_reading", "growth_rate", "temperature", "stirring", "leds")  # the plugins that publish them
+__getattr__ = _forwarder(__name__, *(f"pioreactor.plugins_core.{p}.api" for p in _MOVED_TO))
 
 
 class DosingEvent(msgspec.Struct):

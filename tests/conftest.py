@@ -30,7 +30,7 @@ def notes_server(pio_home, run_job):  # type: ignore[no-untyped-def]
     """A web server with a third-party single-file plugin adding routes (tests/fixtures/web_notes_plugin.py):
     ``/unit_api/notes/<name>`` reads ``$PIO_HOME/notes/<name>``, ``POST .../wait`` queues a task
     that waits for that file, ``/api/notes`` lists them."""
-    from pioreactor.sdk.testing import start_web_server
+    from pioreactor.plugins_core.web.testing import start_web_server
 
     plugins = pio_home.path / "plugins"
     plugins.mkdir(exist_ok=True)

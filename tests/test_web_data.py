@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome, WebServer
+from pioreactor.plugins_core.web.testing import WebServer
+from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome
 
 
 def test_experiments_lifecycle(web_server: WebServer, pio_home: PioHome) -> None:

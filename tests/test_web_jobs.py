@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pioreactor.sdk.testing import MqttProbe, PioHome, WebServer
+from pioreactor.plugins_core.web.testing import WebServer
+from pioreactor.sdk.testing import MqttProbe, PioHome
 
 
 def test_start_update_and_stop_a_job_through_the_leader_api(

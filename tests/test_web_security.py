@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pytest
 from pioreactor.plugins_core.web.api import ApiError, safe_filename
-from pioreactor.sdk.testing import JobProcess, PioHome, WebServer, start_web_server
+from pioreactor.plugins_core.web.testing import WebServer, start_web_server
+from pioreactor.sdk.testing import JobProcess, PioHome
 
 Pio = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -7,7 +7,8 @@ import subprocess
 import zipfile
 from collections.abc import Callable
 
-from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome, WebServer, start_web_server
+from pioreactor.plugins_core.web.testing import WebServer, start_web_server
+from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome
 
 
 def test_health_versions_and_clock(web_server: WebServer, pio_home: PioHome) -> None:

@@ -30,7 +30,7 @@ def _this_unit(pioreactor_unit: str | None) -> None:
 
 def _yaml_files(*parts: str) -> list[dict[str, Any]]:
     import yaml
-    from pioreactor.sdk.web import pio_home
+    from pioreactor.sdk.unit import pio_home
 
     found = []
     for base in (pio_home() / "ui", pio_home() / "plugins" / "ui"):

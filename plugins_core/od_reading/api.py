@@ -11,11 +11,15 @@ from __future__ import annotations
 from pioreactor.plugins_core.od_reading.dodging import ODDodger
 from pioreactor.plugins_core.od_reading.job import CHANNEL_SECTION, ODReader, channel_angles
 from pioreactor.plugins_core.od_reading.records import od_blank, od_reading, raw_od_reading
+from pioreactor.plugins_core.od_reading.structs import CalibratedODReading, ODReading, ODReadings
 
 __all__ = [
     "CHANNEL_SECTION",
+    "CalibratedODReading",
     "ODDodger",
     "ODReader",
+    "ODReading",
+    "ODReadings",
     "channel_angles",
     "od_blank",
     "od_reading",

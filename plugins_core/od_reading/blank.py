@@ -13,8 +13,9 @@ import statistics
 import threading
 
 import click
+from pioreactor.plugins_core.od_reading.structs import ODReading, ODReadings
 from pioreactor.sdk import get_assigned_experiment, get_bus, get_unit_name, local_persistent_storage
-from pioreactor.sdk.structs import ODReading, ODReadings, encode
+from pioreactor.sdk.structs import encode
 
 STORE = "od_blank"
 

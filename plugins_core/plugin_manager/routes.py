@@ -18,7 +18,7 @@ INSTALL_TIMEOUT_S = 600.0
 
 
 def _refuse_if_disallowed() -> None:
-    from pioreactor.sdk.web import pio_home
+    from pioreactor.sdk.unit import pio_home
 
     if (pio_home() / "DISALLOW_UI_INSTALLS").exists():
         raise ApiError(
@@ -52,7 +52,7 @@ def _name(body: dict[str, Any]) -> str:
 
 
 def _pio(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    from pioreactor.sdk.web import pio_command
+    from pioreactor.sdk.plugins import pio_command
 
     return subprocess.run(pio_command(*args), capture_output=True, text=True, timeout=timeout, check=False)
 

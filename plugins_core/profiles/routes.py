@@ -166,7 +166,7 @@ def running_profiles(experiment: str) -> ResponseReturnValue:
     """Profiles running in an experiment on this unit: ``[{"job_name", "experiment", "job_id",
     "settings": {"experiment_profile_name", "start_time_utc", ...}}]``; stop one with
     ``POST /unit_api/jobs/stop {"job_id": ...}``."""
-    from pioreactor.sdk.web import running_jobs
+    from pioreactor.sdk.unit import running_jobs
 
     runs = []
     for job in running_jobs(experiment=experiment, with_settings=True):

@@ -11,15 +11,20 @@ from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
 from pioreactor.sdk.plugins import pio_command
-from pioreactor.sdk.web import long_running_job_names, pio_home, running_jobs
+from pioreactor.sdk.unit import pio_home, running_jobs
 
 # how long a start is watched for an early failure (a duplicate, a bad option)
 START_WATCH_SECONDS = 3.0
 STOP_TIMEOUT_SECONDS = 15.0
 
 
+# services of the unit; a running job also says so itself (``is_long_running`` in its record)
+KNOWN_LONG_RUNNING = frozenset({"web_server", "monitor", "mqtt_to_db_streaming"})
+
+
 def long_running_names() -> set[str]:
-    return long_running_job_names()
+    """Jobs that ``pio kill --all-jobs`` spares (the web server, the monitor, the streamer)."""
+    return set(KNOWN_LONG_RUNNING)
 
 
 def _reap(process: subprocess.Popen[bytes]) -> None:
@@ -89,7 +94,7 @@ def stop_jobs(filters: dict[str, Any]) -> dict[str, Any]:
     """SIGTERM the running jobs matching ``filters`` (``job_name``, ``experiment``, ``job_source``,
     ``job_id`` or ``all_jobs``) and wait until they are gone. Each job switches its hardware off as
     it ends. This server and the other long-running jobs are spared unless named by job_name."""
-    spared = long_running_job_names()
+    spared = long_running_names()
     matching = []
     for job in running_jobs():
         if job["pid"] == os.getpid():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from pioreactor.sdk.web import web_route_registry
+from pioreactor.sdk.plugins import registered
 
 
 def _summary(spec: Any) -> str:
@@ -21,7 +21,7 @@ def _summary(spec: Any) -> str:
 def route_rows() -> list[dict[str, Any]]:
     """One row per path and view, with its methods (the registry holds one entry per method)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for spec in web_route_registry().routes():
+    for spec in registered("pioreactor_register_web_routes").routes():
         row = rows.get((spec.path, spec.target))
         if row is None:
             rows[(spec.path, spec.target)] = {

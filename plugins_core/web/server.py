@@ -20,7 +20,8 @@ from pioreactor.sdk import (
     get_config,
     local_persistent_storage,
 )
-from pioreactor.sdk.web import pio_home, web_route_registry
+from pioreactor.sdk.plugins import registered
+from pioreactor.sdk.unit import pio_home
 
 SECTION = "web"
 
@@ -56,7 +57,7 @@ def build_app(unit: str, *, leader: bool | None = None) -> tuple[Any, Any]:
     exports = _folder(config.get(SECTION, "exports_folder"), home / "exports")
     exports.mkdir(parents=True, exist_ok=True)
     app = create_app(
-        web_route_registry().routes(),
+        registered("pioreactor_register_web_routes").routes(),
         unit=unit,
         leader=am_i_leader() if leader is None else leader,
         tasks=tasks,

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Response, request, send_file
 from pioreactor.plugins_core.web.api import ApiError, json_body, require_this_unit, unit_name
-from pioreactor.sdk.web import check_config_text, config_file_path, merged_config, pio_home
+from pioreactor.sdk.unit import check_config_text, config_file_path, merged_config, pio_home
 
 MAX_HISTORY = 200
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import send_file
 from pioreactor.plugins_core.web.api import ApiError
-from pioreactor.sdk.web import pio_home
+from pioreactor.sdk.unit import pio_home
 
 SWITCH = "DISALLOW_UI_FILE_SYSTEM"
 

@@ -21,8 +21,8 @@ from pioreactor.plugins_core.web.api import (
     unit_name,
 )
 from pioreactor.sdk.plugins import registered_jobs
-from pioreactor.sdk.web import job_history as _job_history
-from pioreactor.sdk.web import running_jobs as _running
+from pioreactor.sdk.unit import job_history as _job_history
+from pioreactor.sdk.unit import running_jobs as _running
 
 OPTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 SETTING_NAME = re.compile(r"^\$?[a-z][a-z0-9_]*$")

@@ -96,7 +96,7 @@ def disk_space() -> dict[str, Any]:
     """Disk usage of the volume holding ``$PIO_HOME``."""
     import shutil
 
-    from pioreactor.sdk.web import pio_home
+    from pioreactor.sdk.unit import pio_home
 
     usage = shutil.disk_usage(pio_home())
     return {"total": usage.total, "used": usage.used, "free": usage.free, "percent": round(100 * usage.used / usage.total, 1)}
