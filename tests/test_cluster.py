@@ -11,16 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pioreactor.plugins_core.web.testing import WebServer, start_web_server
 from pioreactor.sdk.plugins import pio_command
-from pioreactor.sdk.testing import (
-    JobProcess,
-    MqttProbe,
-    PioHome,
-    WebServer,
-    free_port,
-    start_web_server,
-    stop_leftover_jobs,
-)
+from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome, free_port, stop_leftover_jobs
 
 
 @dataclass
