@@ -19,6 +19,7 @@ def list_units() -> Any:
 
 
 def get_worker(pioreactor_unit: str) -> Any:
+    """One worker of the inventory (404 if it is not in it)."""
     worker = inventory.get_worker(pioreactor_unit)
     if worker is None:
         raise ApiError(404, f"{pioreactor_unit!r} is not in the inventory", remediation="PUT /api/workers to add it.")
@@ -44,6 +45,7 @@ def add_worker() -> Any:
 
 
 def remove_worker(pioreactor_unit: str) -> Any:
+    """Remove a worker from the inventory (and from its experiment)."""
     try:
         inventory.remove_worker(pioreactor_unit)
     except inventory.InventoryError as err:
@@ -52,7 +54,7 @@ def remove_worker(pioreactor_unit: str) -> Any:
 
 
 def set_active(pioreactor_unit: str) -> Any:
-    """``{"is_active": 0 | 1}``."""
+    """Activate or deactivate a worker: ``{"is_active": 0 | 1}``."""
     body = json_body({"is_active": (int, bool)})
     if body["is_active"] not in (0, 1):
         raise ApiError(400, f"field 'is_active' must be 0 or 1, got {body['is_active']!r}")
@@ -64,4 +66,5 @@ def set_active(pioreactor_unit: str) -> Any:
 
 
 def worker_history(pioreactor_unit: str) -> Any:
+    """A worker's inventory events: added, removed, activated, deactivated."""
     return inventory.history(pioreactor_unit)
