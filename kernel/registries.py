@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pioreactor.kernel.errors import JobNotFoundError, RegistrationError
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.config import Config
+    from pioreactor.kernel.config import Config, Limits
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 TARGET_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -251,9 +251,18 @@ class ScopedConfigDefaults:
         self._defaults = defaults
         self.plugin = plugin
 
-    def section(self, section: str, values: Mapping[str, Any]) -> None:
-        """Declare keys of ``section`` with their defaults (their types are enforced on read)."""
+    def section(
+        self, section: str, values: Mapping[str, Any], *, limits: Mapping[str, Limits] | None = None
+    ) -> None:
+        """Declare keys of ``section`` with their defaults (their types are enforced on read).
+
+        ``limits`` maps some of the keys to a :class:`~pioreactor.kernel.config.Limits` (a
+        range, or the words accepted); a value outside is refused naming the file, section and key."""
         config = self._defaults.config
+        limits = dict(limits or {})
+        unknown = set(limits) - set(values)
+        if unknown:
+            raise RegistrationError(f"limits given for undeclared keys of [{section}]: {sorted(unknown)}")
         for key, value in values.items():
             existing = config.declared.get((section, key))
             if existing is not None and existing.plugin not in ("kernel", self.plugin):
@@ -261,7 +270,7 @@ class ScopedConfigDefaults:
                     f"config key [{section}] {key} is declared by both plugin {existing.plugin!r} "
                     f"and plugin {self.plugin!r}"
                 )
-            config.declare(section, key, value, plugin=self.plugin)
+            config.declare(section, key, value, plugin=self.plugin, limits=limits.get(key))
 
 
 # -- the leader's database: tables, MQTT sinks, export datasets ------------------------------

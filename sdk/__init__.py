@@ -23,6 +23,7 @@ _LAZY = {
     "Config": "pioreactor.kernel.config",
     "get_config": "pioreactor.kernel.config",
     "REQUIRED": "pioreactor.kernel.config",
+    "Limits": "pioreactor.kernel.config",
     "get_unit_name": "pioreactor.kernel.identity",
     "get_assigned_experiment": "pioreactor.kernel.identity",
     "am_i_leader": "pioreactor.kernel.identity",
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from msgspec import DecodeError, ValidationError
     from pioreactor.kernel.bus import Message, get_bus
     from pioreactor.kernel.clock import Clock, get_clock
-    from pioreactor.kernel.config import REQUIRED, Config, get_config
+    from pioreactor.kernel.config import REQUIRED, Config, Limits, get_config
     from pioreactor.kernel.errors import (
         ConfigError,
         HardwareNotFoundError,

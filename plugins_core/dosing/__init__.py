@@ -48,6 +48,8 @@ def pioreactor_register_automations(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    from pioreactor.sdk import Limits
+
     defaults.section(
         "dosing_automation.config",
         {
@@ -61,6 +63,12 @@ def pioreactor_register_config_defaults(defaults):
             # no dose may take the tracked volume here (a warning comes at 90 % of it)
             "max_volume_to_stop": 18.0,
         },
+        limits={
+            "max_subdose": Limits(above=0),
+            "pause_between_subdoses_seconds": Limits(minimum=0),
+            "waste_removal_multiplier": Limits(minimum=0),
+            "max_volume_to_stop": Limits(above=0),
+        },
     )
     defaults.section(
         "bioreactor",
@@ -69,6 +77,11 @@ def pioreactor_register_config_defaults(defaults):
             "max_volume_ml": 14.0,
             "initial_volume_ml": 14.0,
             "initial_alt_media_fraction": 0.0,
+        },
+        limits={
+            "max_volume_ml": Limits(above=0),
+            "initial_volume_ml": Limits(minimum=0),
+            "initial_alt_media_fraction": Limits(minimum=0, maximum=1),
         },
     )
     defaults.section(

@@ -15,6 +15,8 @@ def pioreactor_register_jobs(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    from pioreactor.sdk import Limits
+
     # which photodiode channel sits where: REF sees the IR LED directly, the others an angle
     defaults.section("od_config.photodiode_channel", {"1": "REF", "2": "90", "3": "", "4": ""})
     defaults.section(
@@ -32,6 +34,16 @@ def pioreactor_register_config_defaults(defaults):
             "mains_periods": 1.0,
             "warning_voltage": 3.0,
             "saturation_voltage": 3.2,
+        },
+        limits={
+            # a reading takes about a second: more than one a second cannot keep up
+            "samples_per_second": Limits(above=0, maximum=1),
+            "pd_reference_ema": Limits(minimum=0, maximum=1),
+            "samples_per_reading": Limits(minimum=1),
+            "mains_hz": Limits(above=0),
+            "mains_periods": Limits(above=0),
+            "warning_voltage": Limits(above=0),
+            "saturation_voltage": Limits(above=0),
         },
     )
 
