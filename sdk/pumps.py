@@ -49,6 +49,8 @@ CONTINUOUS_EVENT_PERIOD = 10.0
 #: how often (wall-clock seconds) a running pump checks the broker connection
 BROKER_CHECK_SECONDS = 0.25
 DEFAULT_PWM_HZ = 250.0
+#: the 20 ml vial; ``[bioreactor] reactor_capacity_ml`` says otherwise
+DEFAULT_VIAL_CAPACITY_ML = 20.0
 #: why a dose stopped early when its process lost the MQTT broker
 LOST_BROKER = "lost the MQTT broker"
 #: a pump that ran longer than asked by more than both of these (its process was held up, e.g.
@@ -296,7 +298,31 @@ def plan_dose(
             raise DoseRefused(how_to_calibrate(pump))
     else:
         plan.ml = math.inf
+    check_bounds(plan)
     return plan
+
+
+def vial_capacity_ml() -> float:
+    """``[bioreactor] reactor_capacity_ml``: what the vial holds, the most a pump may add at once."""
+    return get_config().getfloat("bioreactor", "reactor_capacity_ml", fallback=DEFAULT_VIAL_CAPACITY_ML)
+
+
+def check_bounds(plan: DosePlan) -> None:
+    """A dose's time is finite, and a pump that adds liquid adds at most the vial's capacity, so
+    a broken calibration (or a typo) cannot run a pump for hours."""
+    if plan.seconds is not None and not (math.isfinite(plan.seconds) and plan.seconds >= 0):
+        raise DoseRefused(
+            f"the {plan.pump} dose works out at {plan.seconds} s, which cannot be pumped: "
+            f"check the calibration of {calibration_device(plan.pump)}"
+        )
+    if plan.continuously or role_of(plan.pump) != "add" or plan.ml is None:
+        return
+    capacity = vial_capacity_ml()
+    if plan.ml > capacity:
+        raise DoseRefused(
+            f"{plan.ml:g} ml is more than the vial holds ([bioreactor] reactor_capacity_ml = {capacity:g} ml): "
+            f"the {plan.pump} pump would overflow it. Dose less, in several steps if need be"
+        )
 
 
 def dose(
@@ -413,6 +439,7 @@ def _ask_plugins(
     log.info("A plugin changed the %s dose from %s to %.3g ml.", plan.pump, plan.ml, new_ml)
     plan.ml, plan.continuously = new_ml, False
     plan.seconds = 0.0 if plan.manually else plan.seconds_for(new_ml)
+    check_bounds(plan)
 
 
 class _Recorder:
@@ -482,6 +509,8 @@ def _run(
     bus = get_bus()
     if stop.is_set():
         return 0.0, "asked to stop"
+    if math.isnan(seconds) or (math.isinf(seconds) and not plan.continuously) or seconds < 0:
+        raise DoseRefused(f"refusing to run the {plan.pump} pump for {seconds} s")
     started = clock.monotonic()
     pwm.set_duty_cycle(plan.duty_cycle if duty_cycle is None else duty_cycle)
     next_event = started + CONTINUOUS_EVENT_PERIOD
