@@ -210,8 +210,9 @@ def pump_lock(pump: str) -> Iterator[None]:
 # -- dosing ------------------------------------------------------------------------------------
 @dataclass
 class DoseResult:
-    """What a dose did. ``ml`` is what the dosing event recorded; ``pumped_ml`` what the pump moved
-    by its calibration (less when stopped early; None if the pump is uncalibrated)."""
+    """What a dose did. ``ml`` is what the dosing events recorded (net of the correction a dose cut
+    short publishes); ``pumped_ml`` what the pump moved by its calibration (less when stopped
+    early; None if the pump is uncalibrated)."""
 
     pump: str
     event: str
@@ -409,6 +410,8 @@ def dose(
         )
         return DoseResult(pump, plan.event, recorder.total, pumped, seconds)
     pumped = plan.ml if not interrupted else plan.ml_for(seconds)
+    if interrupted and pumped is not None and recorder.total - pumped > 1e-6:
+        recorder.publish(pumped - recorder.total)  # the correction: what was not pumped
     if interrupted:
         log.warning(
             "The %s pump stopped early (%s) after %.2f of %.2f s%s.",
@@ -416,7 +419,7 @@ def dose(
             interrupted,
             seconds,
             plan.seconds,
-            f": about {pumped:.3g} of {recorder.total:.3g} ml" if pumped is not None else "",
+            f": about {pumped:.3g} of {plan.ml:.3g} ml" if pumped is not None and plan.ml is not None else "",
         )
     return DoseResult(pump, plan.event, recorder.total, pumped, seconds, interrupted=interrupted)
 

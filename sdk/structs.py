@@ -79,7 +79,11 @@ class LEDChangeEvent(msgspec.Struct):
 
 
 class DosingEvent(msgspec.Struct):
-    volume_change: NonNegative
+    """A dose, published before the pump starts. A dose cut short is followed by a second event
+    of the same kind with a negative ``volume_change`` (what was not pumped), as upstream does,
+    so the sum of the events is what was pumped."""
+
+    volume_change: float
     event: str
     source_of_event: str | None
     timestamp: Timestamp

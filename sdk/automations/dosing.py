@@ -269,20 +269,22 @@ class DosingAutomationJob(AutomationJob):
     def apply_dosing_event(self, event: str, ml: float, source_of_event: str | None = None) -> None:
         """Update the volume, alt-media fraction and throughputs for a dose of ``ml`` (event
         ``add_media``, ``add_alt_media``, ``add_<pump>``, ``remove_waste``, ``circulate_media``...)."""
-        if not (math.isfinite(ml) and ml >= 0):
-            return
         kind, _, pump = event.partition("_")
+        # a negative amount corrects a dose cut short (only liquid added is counted in advance)
+        if not math.isfinite(ml) or (ml < 0 and kind not in ("add", "circulate")):
+            return
         with self._volume_lock:
             volume, fraction = self.current_volume_ml, self.alt_media_fraction
             media, alt = self.media_throughput, self.alt_media_throughput
             if kind in ("add", "circulate"):
-                new_volume = volume + ml
+                new_volume = max(volume + ml, 0.0)
                 alt_added = ml if pump == "alt_media" else 0.0
-                fraction = (fraction * volume + alt_added) / new_volume if new_volume > 0 else fraction
+                if new_volume > 0:
+                    fraction = min(1.0, max(0.0, (fraction * volume + alt_added) / new_volume))
                 if pump == "media":
-                    media += ml
+                    media = max(media + ml, 0.0)
                 elif pump == "alt_media":
-                    alt += ml
+                    alt = max(alt + ml, 0.0)
                 # circulating, the waste pump ran all along: the level ends at the tube at most
                 volume = min(new_volume, self.max_volume_ml) if kind == "circulate" else new_volume
             elif kind == "remove":
@@ -392,7 +394,7 @@ class DosingAutomationJob(AutomationJob):
             "Adding %.3g ml with the %s pump would take the vial to %.2f ml, at or above max_volume_to_stop "
             "(%g ml): dosing stops and %s sleeps. Check the waste pump and its tubing, then set "
             "current_volume_ml to the real volume (`pio jobs set %s current_volume_ml 14`) and resume it "
-            "(`pio jobs set %s state ready`).",
+            "(`pio jobs set %s '$state' ready`).",
             ml,
             pump,
             self.current_volume_ml + ml,
@@ -443,9 +445,10 @@ class DosingAutomationJob(AutomationJob):
                 if not self._may_add(pump, part):
                     break
                 result = self._dose(pump, part)
+                if result is not None:
+                    added += result.ml  # net of the correction of a dose cut short
                 if result is None or result.interrupted:
                     break
-                added += result.ml
                 if not self._pause(self.settings["pause_between_subdoses_seconds"]):
                     break
                 self.mixed_at = self.clock.time()
@@ -505,9 +508,10 @@ class DosingAutomationJob(AutomationJob):
                 if not self._may_add(pump, part):
                     return
                 result = self._dose(pump, part)
+                if result is not None:
+                    moved[f"{pump}_ml"] += result.ml  # net of the correction of a dose cut short
                 if result is None or result.interrupted:
                     return
-                moved[f"{pump}_ml"] += result.ml
                 if not self._pause(pause):
                     return
                 self.mixed_at = self.clock.time()
