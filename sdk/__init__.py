@@ -25,6 +25,9 @@ _LAZY = {
     "REQUIRED": "pioreactor.kernel.config",
     "Limits": "pioreactor.kernel.config",
     "get_unit_name": "pioreactor.kernel.identity",
+    "check_unit_name": "pioreactor.kernel.identity",
+    "check_experiment_name": "pioreactor.kernel.identity",
+    "InvalidNameError": "pioreactor.kernel.errors",
     "get_assigned_experiment": "pioreactor.kernel.identity",
     "am_i_leader": "pioreactor.kernel.identity",
     "UNIVERSAL_UNIT": "pioreactor.kernel.identity",
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
     from pioreactor.kernel.errors import (
         ConfigError,
         HardwareNotFoundError,
+        InvalidNameError,
         JobAlreadyRunningError,
         PioreactorError,
     )
@@ -63,6 +67,8 @@ if TYPE_CHECKING:
         UNIVERSAL_EXPERIMENT,
         UNIVERSAL_UNIT,
         am_i_leader,
+        check_experiment_name,
+        check_unit_name,
         get_assigned_experiment,
         get_unit_name,
     )

@@ -381,6 +381,10 @@ def build_profile(document: Document, action_types: list[str] | tuple[str, ...] 
             if not isinstance(block, dict):
                 continue
             unit = str(unit)
+            bad_name = _unit_name_problem(unit)
+            if bad_name:
+                builder.problem("unit.invalid_name", bad_name, ("pioreactors", unit), key=True)
+                continue
             profile.units[unit] = builder.jobs(block.get("jobs"), ("pioreactors", unit, "jobs"), unit)
             if isinstance(block.get("label"), str):
                 profile.labels[unit] = block["label"]
@@ -393,3 +397,14 @@ def build_profile(document: Document, action_types: list[str] | tuple[str, ...] 
     for step, action in enumerate(ordered, start=1):
         action.step = step
     return profile, builder.problems
+
+
+def _unit_name_problem(unit: str) -> str | None:
+    from pioreactor.sdk import InvalidNameError, check_unit_name
+
+    try:
+        check_unit_name(unit)
+    except InvalidNameError as err:
+        return str(err)
+    return None
+
