@@ -30,7 +30,9 @@ def mqtt(topics: tuple[str, ...], no_retained: bool) -> None:
 
     def show(message: Message) -> None:
         stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
-        click.echo(f"{stamp}  {message.topic}  {message.text()}")
+        from pioreactor.kernel.logs import escape_controls
+
+        click.echo(f"{stamp}  {escape_controls(message.topic)}  {escape_controls(message.text())}")
 
     bus = Bus("pio-mqtt")
     for topic in topics:
