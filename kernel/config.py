@@ -250,7 +250,7 @@ class Config:
             value = convert(text)
         except ValueError:
             raise ConfigError(f"{layer.name}: [{section}] {key} = {text!r} is not {kind}. Fix {_fix(layer)}.") from None
-        self._check_limits(section, key, value, text, layer)
+        self._check_limits(section, key, value, text or "", layer)
         return value
 
     def getfloat(self, section: str, key: str, fallback: Any = REQUIRED) -> float:
@@ -286,6 +286,24 @@ class Config:
             except ConfigError as err:
                 problems.append(err)
         return problems
+
+
+#: sections an experiment profile may not override: where files go, who the broker is, which
+#: pin drives what. A profile is a file anyone may share; these stay with the unit's owner.
+PROTECTED_SECTIONS = frozenset(
+    {"mqtt", "cluster", "storage", "logging", "hardware", "PWM", "rpi.pins", "pumps", "leds", "mqtt_to_db_streaming"}
+)
+#: keys that name files or folders, protected in any section
+PATH_KEY = re.compile(r"(^|_)(file|path|dir|folder|database|directory)(_|$)", re.I)
+
+
+def protected_config_reason(section: str, key: str) -> str | None:
+    """Why an experiment profile may not override ``[section] key``, or None if it may."""
+    if section in PROTECTED_SECTIONS:
+        return f"[{section}] is the unit's own configuration (paths, broker, wiring), which profiles cannot change"
+    if PATH_KEY.search(key):
+        return f"[{section}] {key} names a file or folder, which profiles cannot change"
+    return None
 
 
 def _fix(layer: Layer) -> str:

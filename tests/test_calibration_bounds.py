@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from pioreactor.sdk.testing import PioHome
-
 from test_pumps import calibrate, truth
 
 BROKEN = """\

@@ -39,3 +39,13 @@ def test_a_log_message_cannot_forge_log_lines(pio, mqtt_probe, pio_home: PioHome
         next(line for line in lines if "all good" in line)
     ]
     assert "all good\\n12:00:00 ERROR" in lines[-1]
+
+
+def test_a_job_started_by_a_profile_cannot_redirect_the_log_file(pio, pio_home: PioHome, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "elsewhere.log"
+    result = pio(
+        "run", "--config-override", "logging", "log_file", str(target), "stirring",
+        env={"JOB_SOURCE": "experiment_profile"},
+    )  # fmt: skip
+    assert result.returncode == 1 and "profiles cannot change" in result.stderr
+    assert not target.exists()

@@ -298,6 +298,21 @@ class _Builder:
         action.children = self.actions(raw.get("actions"), (*path, "actions"), BUILTIN_TYPES)
 
     def config_overrides(self, value: Any, path: Path_) -> list[tuple[str, str, Any]]:
+        found = self._config_overrides(value, path)
+        from pioreactor.sdk import protected_config_reason
+
+        allowed = []
+        for section, key, setting in found:
+            reason = protected_config_reason(section, key)
+            if reason:
+                where = (*path, section) if isinstance(value, dict) and section in value else path
+                self.problem("start.config_overrides.protected", f"config override {section}.{key}: {reason}", where,
+                             "set it in the unit's config.ini instead", key=True)
+            else:
+                allowed.append((section, key, setting))
+        return allowed
+
+    def _config_overrides(self, value: Any, path: Path_) -> list[tuple[str, str, Any]]:
         if not isinstance(value, dict):
             return []
         found: list[tuple[str, str, Any]] = []
