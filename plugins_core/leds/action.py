@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from pioreactor.sdk.leds import LED_CHANNELS, set_intensities
+from pioreactor.sdk.leds import DEFAULT_LOCK_WAIT_SECONDS, LED_CHANNELS, set_intensities
 
 
 @click.command()
@@ -22,8 +22,12 @@ def led_intensity(a: float | None, b: float | None, c: float | None, d: float | 
         raise click.UsageError("give at least one of --A, --B, --C, --D")
     setup_command_logging()
     try:
-        if not set_intensities(desired, source_of_event=source_of_event, verbose=not no_log):
-            raise click.ClickException("some LEDs are locked by a running job (e.g. od_reading's IR LED) and were not changed")
+        if not set_intensities(
+            desired, source_of_event=source_of_event, verbose=not no_log, wait_for_locks=DEFAULT_LOCK_WAIT_SECONDS
+        ):
+            raise click.ClickException(
+                f"some LEDs stayed locked by a running job for {DEFAULT_LOCK_WAIT_SECONDS:g} s and were not changed"
+            )
     finally:
         get_bus().close()
 

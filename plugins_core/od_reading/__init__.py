@@ -36,8 +36,7 @@ def pioreactor_register_config_defaults(defaults):
             "saturation_voltage": 3.2,
         },
         limits={
-            # a reading takes about a second: more than one a second cannot keep up
-            "samples_per_second": Limits(above=0, maximum=1),
+            "samples_per_second": Limits(above=0),
             "pd_reference_ema": Limits(minimum=0, maximum=1),
             "samples_per_reading": Limits(minimum=1),
             "mains_hz": Limits(above=0),
