@@ -33,6 +33,9 @@ __all__ = [
     "experiment_created_at",
     "get_assigned_experiment",
     "list_experiments",
+    "publish_latest_experiment",
+    "set_unit_label",
+    "unit_labels",
     "unassign_units",
 ]
 
@@ -55,10 +58,16 @@ class Experiment:
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not name or FORBIDDEN & set(name) or name.startswith("$") or len(name) > 200:
+    if (
+        not name
+        or FORBIDDEN & set(name)
+        or not name.isprintable()
+        or name.startswith("$")
+        or len(name) > 200
+    ):
         raise ExperimentError(
             f"{name!r} cannot name an experiment: it becomes part of MQTT topics, so it must not be empty, "
-            "start with $, or contain / + #"
+            "start with $, or contain / + # or control characters"
         )
     return name
 
@@ -187,3 +196,60 @@ def _forget_locally(name: str) -> None:
     """This unit no longer works for ``name``: back to the default experiment (unless $EXPERIMENT)."""
     if "EXPERIMENT" not in os.environ and get_assigned_experiment() == name:
         assign_experiment(DEFAULT_EXPERIMENT)
+
+
+LATEST_EXPERIMENT_TOPIC = "pioreactor/latest_experiment"
+
+
+def publish_latest_experiment(conn: sqlite3.Connection | None = None, *, timeout: float = 2.0) -> bool:
+    """Publish the newest experiment, retained, on ``pioreactor/latest_experiment/experiment`` and
+    ``.../created_at`` (upstream's topics; cleared when there is none), with a client of its own.
+    False if the broker could not be reached within ``timeout`` seconds."""
+    from pioreactor.kernel.bus import Bus
+
+    found = list_experiments(conn)
+    latest = found[0] if found else None
+    bus = Bus("pio-latest-experiment")
+    try:
+        if not bus.connect(timeout=timeout):
+            return False
+        bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/experiment", latest.experiment if latest else None, qos=1, retain=True)
+        bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/created_at", latest.created_at if latest else None, qos=1, retain=True)
+        return True
+    finally:
+        bus.close(timeout=5.0)  # waits until the broker has them
+
+
+def set_unit_label(experiment: str, unit: str, label: str, conn: sqlite3.Connection | None = None) -> None:
+    """Store ``label`` as ``unit``'s label in ``experiment`` (labels are unique in an experiment)."""
+    label = label.strip()
+    if not label or not label.isprintable() or len(label) > 100:
+        raise ExperimentError(f"{label!r} cannot be a label: give up to 100 printable characters")
+    db, owned = _connect(conn)
+    try:
+        taken = unit_labels(experiment, db)
+        for other, other_label in taken.items():
+            if other != unit and other_label == label:
+                raise ExperimentError(f"{other} is labelled {label!r} in {experiment} already; labels are unique")
+        db.execute(
+            "INSERT INTO pioreactor_unit_labels (experiment, pioreactor_unit, label, created_at) VALUES (?, ?, ?, ?)",
+            (experiment, unit, label, utc_now_timestamp()),
+        )
+    finally:
+        if owned:
+            db.close()
+
+
+def unit_labels(experiment: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
+    """``{unit: label}``: the latest label of each unit in ``experiment``."""
+    db, owned = _connect(conn)
+    try:
+        rows = db.execute(
+            "SELECT pioreactor_unit, label FROM pioreactor_unit_labels WHERE experiment = ? ORDER BY created_at",
+            (experiment,),
+        )
+        return dict(rows.fetchall())
+    finally:
+        if owned:
+            db.close()
+

@@ -30,6 +30,7 @@ from pioreactor.sdk.structs import (
     LEDChangeEvent,
     MeasuredRPM,
     ODFiltered,
+    RelativeIntensityOfIrLed,
     Temperature,
 )
 
@@ -70,6 +71,7 @@ _led_change = msgspec.json.Decoder(LEDChangeEvent)
 _dosing = msgspec.json.Decoder(DosingEvent)
 _log = msgspec.json.Decoder(_LogRecord)
 _automation_event = msgspec.json.Decoder(_AutomationEventRecord)
+_relative_ir = msgspec.json.Decoder(RelativeIntensityOfIrLed)
 
 
 def _start(topic: str, timestamp: datetime | str) -> Row:
@@ -169,6 +171,50 @@ def log(topic: str, payload: bytes) -> Row:
     row = _start(topic, r.timestamp)
     row.update(message=r.message, task=r.task, level=r.level.upper(), source=r.source)
     return row
+
+
+def unit_label(topic: str, payload: bytes) -> Row | None:
+    """``<unit>/<experiment>/unit_label`` -> ``pioreactor_unit_labels``: label, created_at (on receipt)."""
+    unit, experiment = topic_unit_and_experiment(topic)
+    label = payload.decode("utf-8").strip()
+    if not label:
+        return None
+    return {"experiment": experiment, "pioreactor_unit": unit, "label": label, "created_at": utc_now_timestamp()}
+
+
+def ir_led_intensity(topic: str, payload: bytes) -> Row:
+    """``od_reading/relative_intensity_of_ir_led`` -> ``ir_led_intensities``: relative_intensity."""
+    r = _relative_ir.decode(payload)
+    row = _start(topic, r.timestamp)
+    row["relative_intensity"] = r.relative_intensity_of_ir_led
+    return row
+
+
+class _AutomationSettingsRecord(msgspec.Struct):
+    pioreactor_unit: str
+    experiment: str
+    started_at: datetime
+    automation_name: str
+    settings: str
+    ended_at: datetime | None = None
+
+
+_automation_settings = msgspec.json.Decoder(_AutomationSettingsRecord)
+
+
+def automation_settings(topic: str, payload: bytes) -> Row:
+    """``<kind>_automation/<kind>_automation_settings`` -> ``<kind>_automation_settings``: one row per
+    run and settings (started_at, ended_at, automation_name, settings as upstream's base64 JSON)."""
+    r = _automation_settings.decode(payload)
+    unit, experiment = topic_unit_and_experiment(topic)
+    return {
+        "pioreactor_unit": unit,
+        "experiment": experiment,
+        "started_at": canonical_timestamp(r.started_at),
+        "ended_at": canonical_timestamp(r.ended_at) if r.ended_at is not None else None,
+        "automation_name": r.automation_name,
+        "settings": r.settings,
+    }
 
 
 def automation_event(topic: str, payload: bytes) -> Row:

@@ -38,6 +38,14 @@ class ODReadings(msgspec.Struct):
     ods: dict[PdChannel, ODReading]
 
 
+class RelativeIntensityOfIrLed(msgspec.Struct):
+    """od_reading's ``relative_intensity_of_ir_led``: the REF photodiode's smoothed signal
+    relative to its first reading (1.0: the IR LED as bright as at the start)."""
+
+    relative_intensity_of_ir_led: float
+    timestamp: Timestamp
+
+
 class GrowthRate(msgspec.Struct):
     growth_rate: float
     timestamp: Timestamp
@@ -87,6 +95,27 @@ class DosingEvent(msgspec.Struct):
     event: str
     source_of_event: str | None
     timestamp: Timestamp
+
+
+class BioreactorValue(msgspec.Struct):
+    """``bioreactor/<variable>`` (current_volume_ml, alt_media_fraction, ...): upstream 26.11's
+    retained ``{"timestamp", "value"}`` (a bare number before)."""
+
+    timestamp: Timestamp
+    value: float
+
+
+class AutomationSettings(msgspec.Struct):
+    """``<kind>_automation/<kind>_automation_settings``: an automation's settings when it starts,
+    at each change, and when it ends (``ended_at``). ``settings`` holds the JSON of
+    ``{setting: value}``; as bytes it goes on the wire base64-encoded, as upstream's does."""
+
+    pioreactor_unit: str
+    experiment: str
+    started_at: Timestamp
+    ended_at: Timestamp | None
+    automation_name: str
+    settings: bytes
 
 
 class AutomationEvent(msgspec.Struct, tag=True, tag_field="event_name"):

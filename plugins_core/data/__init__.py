@@ -39,6 +39,13 @@ TABLES = {
         "CREATE TABLE IF NOT EXISTS mqtt_receipts (fingerprint BLOB PRIMARY KEY, received_at TEXT NOT NULL) "
         "WITHOUT ROWID",
     ),
+    "pioreactor_unit_labels": (
+        "Each unit's label in an experiment (the latest row is the current one)",
+        "CREATE TABLE IF NOT EXISTS pioreactor_unit_labels (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
+        "label TEXT NOT NULL, created_at TEXT NOT NULL);\n"
+        "CREATE INDEX IF NOT EXISTS pioreactor_unit_labels_by_unit "
+        "ON pioreactor_unit_labels (experiment, pioreactor_unit, created_at)",
+    ),
     # -- held here for the dosing plugins (see the module docstring) --
     "dosing_events": (
         "Every volume a pump moved",
@@ -63,6 +70,17 @@ TABLES = {
         "CREATE INDEX IF NOT EXISTS alt_media_fractions_by_time ON alt_media_fractions (experiment, timestamp)",
     ),
 }
+#: each automation's settings when it starts, at each change and when it ends (upstream's tables)
+AUTOMATION_KINDS = ("dosing", "led", "temperature")
+for _kind in AUTOMATION_KINDS:
+    TABLES[f"{_kind}_automation_settings"] = (
+        f"The {_kind} automation's settings over time",
+        f"CREATE TABLE IF NOT EXISTS {_kind}_automation_settings (pioreactor_unit TEXT NOT NULL, "
+        "experiment TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, automation_name TEXT NOT NULL, "
+        "settings TEXT NOT NULL);\n"
+        f"CREATE INDEX IF NOT EXISTS {_kind}_automation_settings_by_start "
+        f"ON {_kind}_automation_settings (experiment, started_at)",
+    )
 
 
 @hookimpl
@@ -114,6 +132,21 @@ def pioreactor_register_mqtt_sinks(registry):
         parser=f"{RECORDS}:automation_event",
         timestamped=False,
     )
+    registry.add(
+        "pioreactor_unit_labels",
+        topics="pioreactor/+/+/unit_label",
+        parser=f"{RECORDS}:unit_label",
+        timestamped=False,
+        summary="Unit labels (set by profiles or `pio experiments label`)",
+    )
+    for kind in AUTOMATION_KINDS:
+        registry.add(
+            f"{kind}_automation_settings",
+            topics=f"pioreactor/+/+/{kind}_automation/{kind}_automation_settings",
+            parser=f"{RECORDS}:automation_settings",
+            timestamped=False,  # redeliveries are recognised by their fingerprint
+            summary=f"The {kind} automation's settings",
+        )
     registry.add(
         "liquid_volumes",
         topics="pioreactor/+/+/dosing_automation/current_volume_ml",
@@ -173,6 +206,22 @@ def pioreactor_register_export_datasets(registry):
         description="The fraction of alternative media in the vial.",
         **TIMESTAMPED,
     )
+    registry.add(
+        "pioreactor_unit_labels",
+        table="pioreactor_unit_labels",
+        description="The label each unit had in the experiment, and when it was given.",
+        timestamp_columns=["created_at"],
+        default_order_by="created_at",
+    )
+    for kind in AUTOMATION_KINDS:
+        registry.add(
+            f"{kind}_automation_settings",
+            table=f"{kind}_automation_settings",
+            description=f"The {kind} automation's settings: at its start, at each change, and at its end.",
+            timestamp_columns=["started_at", "ended_at"],
+            default_order_by="started_at",
+            column_descriptions={"settings": "the settings as JSON, base64-encoded (upstream's format)"},
+        )
 
 
 @hookimpl

@@ -73,12 +73,15 @@ def pioreactor_register_config_defaults(defaults):
     defaults.section(
         "bioreactor",
         {
-            # the volume the efflux (waste) tube holds the vial at
+            # the volume the efflux (waste) tube holds the vial at (upstream's name since 25.6;
+            # max_volume_ml, the older name, is still read when it is set in a config file)
+            "max_working_volume_ml": 14.0,
             "max_volume_ml": 14.0,
             "initial_volume_ml": 14.0,
             "initial_alt_media_fraction": 0.0,
         },
         limits={
+            "max_working_volume_ml": Limits(above=0),
             "max_volume_ml": Limits(above=0),
             "initial_volume_ml": Limits(minimum=0),
             "initial_alt_media_fraction": Limits(minimum=0, maximum=1),

@@ -61,6 +61,14 @@ def pioreactor_register_database_tables(registry):
     registry.add("od_readings", migrations=[_od_table("od_readings", ", calibrated INTEGER NOT NULL DEFAULT 0")])
     registry.add("raw_od_readings", migrations=[_od_table("raw_od_readings")], summary="OD before calibration")
     registry.add("od_blanks", migrations=[_od_table("od_blanks")], summary="Blank OD of the media, per channel")
+    registry.add(
+        "ir_led_intensities",
+        migrations=[
+            "CREATE TABLE IF NOT EXISTS ir_led_intensities (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
+            "timestamp TEXT NOT NULL, relative_intensity REAL NOT NULL, UNIQUE (experiment, timestamp, pioreactor_unit))"
+        ],
+        summary="The IR LED's brightness relative to the start of od_reading (from the REF photodiode)",
+    )
 
 
 @hookimpl
@@ -71,6 +79,11 @@ def pioreactor_register_mqtt_sinks(registry):
         "raw_od_readings", topics=[f"{readings}/raw_od{n}" for n in range(1, 5)], parser="pioreactor.sdk.records:raw_od_reading"
     )
     registry.add("od_blanks", topics="pioreactor/+/+/od_blank/mean/+", parser="pioreactor.sdk.records:od_blank")
+    registry.add(
+        "ir_led_intensities",
+        topics=f"{readings}/relative_intensity_of_ir_led",
+        parser="pioreactor.sdk.records:ir_led_intensity",
+    )
 
 
 OD_COLUMNS = {
@@ -90,6 +103,13 @@ def pioreactor_register_export_datasets(registry):
         timestamp_columns=["timestamp"],
         default_order_by="timestamp",
         column_descriptions=OD_COLUMNS,
+    )
+    registry.add(
+        "ir_led_intensities",
+        table="ir_led_intensities",
+        description="The IR LED's brightness relative to the start of od_reading, seen by the REF photodiode.",
+        timestamp_columns=["timestamp"],
+        default_order_by="timestamp",
     )
     registry.add(
         "raw_od_readings",

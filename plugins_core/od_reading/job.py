@@ -28,7 +28,7 @@ from pioreactor.sdk.calibrations import (
     load_active_calibration,
 )
 from pioreactor.sdk.leds import locked, set_intensities, temporarily
-from pioreactor.sdk.structs import ODReading, ODReadings, encode
+from pioreactor.sdk.structs import ODReading, ODReadings, RelativeIntensityOfIrLed, encode
 
 SECTION = "od_reading.config"
 CHANNEL_SECTION = "od_config.photodiode_channel"
@@ -104,6 +104,8 @@ class ODReader(BackgroundJob):
         "interval": {"datatype": "float", "settable": True, "unit": "s"},
         "ir_led_intensity": {"datatype": "float", "settable": True, "unit": "%"},
         "ods": {"datatype": "ODReadings", "settable": False},
+        # upstream's topic: a JSON object, published with each reading when a REF photodiode is set
+        "relative_intensity_of_ir_led": {"datatype": "json", "settable": False},
         "od1": {"datatype": "ODReading", "settable": False},
         "od2": {"datatype": "ODReading", "settable": False},
         "od3": {"datatype": "ODReading", "settable": False},
@@ -155,6 +157,9 @@ class ODReader(BackgroundJob):
         self.channels = sorted(self.angles) + ([self.reference_channel] if self.reference_channel else [])
         self.reading_callbacks: list[Callable[[ODReadings], None]] = []
         self._raw: dict[str, ODReading] = {}
+        self._first_reference: float | None = None
+        self._relative_ir: RelativeIntensityOfIrLed | None = None
+        self.relative_intensity_of_ir_led: RelativeIntensityOfIrLed | None = None
         self._reading_lock = threading.Lock()
         self._warned: set[str] = set()
         self._warned_range: set[str] = set()
@@ -229,6 +234,12 @@ class ODReader(BackgroundJob):
             if self.reference_channel is not None:
                 ref = self.reference.update(corrected[self.reference_channel])
                 scale = ref if ref > 0 else 1.0
+                if self._first_reference is None and ref > 0:
+                    self._first_reference = ref
+                if self._first_reference:
+                    self._relative_ir = RelativeIntensityOfIrLed(
+                        relative_intensity_of_ir_led=round(ref / self._first_reference, 6), timestamp=timestamp
+                    )
             ods = {}
             for channel, angle in sorted(self.angles.items()):
                 signal = corrected[channel] / scale
@@ -287,6 +298,8 @@ class ODReader(BackgroundJob):
         if self.first_od_obs_time is None:
             self.first_od_obs_time = self.clock.time()
         self.ods = readings
+        if self._relative_ir is not None:
+            self.relative_intensity_of_ir_led = self._relative_ir
         for channel, reading in readings.ods.items():
             setattr(self, f"od{channel}", reading)
             raw = self._raw.get(channel)
