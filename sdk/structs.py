@@ -156,15 +156,6 @@ class AddAltMediaEvent(AutomationEvent):
     pass
 
 
-class AutomationSettings(msgspec.Struct):
-    pioreactor_unit: str
-    experiment: str
-    started_at: Timestamp
-    ended_at: Timestamp | None
-    automation_name: str
-    settings: dict[str, Any]
-
-
 def encode(value: Any) -> bytes:
     return msgspec.json.encode(value)
 
