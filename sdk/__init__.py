@@ -24,6 +24,7 @@ _LAZY = {
     "get_config": "pioreactor.kernel.config",
     "REQUIRED": "pioreactor.kernel.config",
     "Limits": "pioreactor.kernel.config",
+    "FiniteFloatRange": "pioreactor.kernel.cli.job_command",
     "protected_config_reason": "pioreactor.kernel.config",
     "get_unit_name": "pioreactor.kernel.identity",
     "check_unit_name": "pioreactor.kernel.identity",
@@ -54,6 +55,7 @@ __all__ = ["hookimpl", *_LAZY]
 if TYPE_CHECKING:
     from msgspec import DecodeError, ValidationError
     from pioreactor.kernel.bus import Message, get_bus
+    from pioreactor.kernel.cli.job_command import FiniteFloatRange
     from pioreactor.kernel.clock import Clock, get_clock
     from pioreactor.kernel.config import REQUIRED, Config, Limits, get_config, protected_config_reason
     from pioreactor.kernel.errors import (

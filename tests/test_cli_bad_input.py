@@ -49,3 +49,19 @@ def test_a_job_started_by_a_profile_cannot_redirect_the_log_file(pio, pio_home: 
     )  # fmt: skip
     assert result.returncode == 1 and "profiles cannot change" in result.stderr
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "led_intensity", "--A", "nan"),
+        ("run", "od_reading", "--interval", "nan"),
+        ("run", "stirring", "--target-rpm", "inf"),
+        ("run", "add_media", "--ml", "nan"),
+        ("logs", "-n", "-5"),
+    ],
+)
+def test_non_finite_and_negative_numbers_are_refused_by_the_command_line(pio, pio_home: PioHome, args) -> None:  # type: ignore[no-untyped-def]
+    result = pio(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "Invalid value" in result.stderr

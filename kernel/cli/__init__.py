@@ -87,3 +87,11 @@ def main() -> None:
     except PioreactorError as err:  # raised outside a command (e.g. while listing plugins)
         click.echo(f"Error: {err}", err=True)
         sys.exit(1)
+    except Exception as err:
+        # the last net: a user sees one line, not a traceback; PIO_DEBUG=1 shows where it came from
+        import os
+
+        if os.environ.get("PIO_DEBUG") == "1":
+            raise
+        click.echo(f"Error: {type(err).__name__}: {err} (PIO_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)

@@ -77,7 +77,7 @@ def jobs() -> None:
 @jobs.command("list")
 @click.option("--running", is_flag=True, help="Only jobs that are running now.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the last published settings).")
-@click.option("-n", "--limit", default=50, show_default=True, help="How many past jobs to show.")
+@click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many past jobs to show.")
 def list_jobs(running: bool, as_json: bool, limit: int) -> None:
     """Jobs of this unit, newest first: running ones, and (without --running) past ones."""
     with JobRegistry() as registry:

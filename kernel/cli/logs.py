@@ -38,7 +38,7 @@ def log(message: str, level: str, name: str, local_only: bool) -> None:
 
 
 @click.command()
-@click.option("-n", "--lines", default=100, show_default=True, help="How many of the last lines to show.")
+@click.option("-n", "--lines", default=100, show_default=True, type=click.IntRange(min=0), help="How many of the last lines to show.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines as they are written.")
 @click.option(
     "--from-db",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import click
+from pioreactor.sdk import FiniteFloatRange
 from pioreactor.sdk.leds import DEFAULT_LOCK_WAIT_SECONDS, LED_CHANNELS, set_intensities
 
 
 @click.command()
-@click.option("--A", "a", type=click.FloatRange(0, 100), help="Intensity of LED A, in %.")
-@click.option("--B", "b", type=click.FloatRange(0, 100), help="Intensity of LED B, in %.")
-@click.option("--C", "c", type=click.FloatRange(0, 100), help="Intensity of LED C, in %.")
-@click.option("--D", "d", type=click.FloatRange(0, 100), help="Intensity of LED D, in %.")
+@click.option("--A", "a", type=FiniteFloatRange(0, 100), help="Intensity of LED A, in %.")
+@click.option("--B", "b", type=FiniteFloatRange(0, 100), help="Intensity of LED B, in %.")
+@click.option("--C", "c", type=FiniteFloatRange(0, 100), help="Intensity of LED C, in %.")
+@click.option("--D", "d", type=FiniteFloatRange(0, 100), help="Intensity of LED D, in %.")
 @click.option("--source-of-event", default="CLI", show_default=True, help="Recorded with each change event.")
 @click.option("--no-log", is_flag=True, help="Do not log or publish change events.")
 def led_intensity(a: float | None, b: float | None, c: float | None, d: float | None, source_of_event: str, no_log: bool) -> None:
