@@ -21,6 +21,7 @@ import click
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.registries import JobSpec
 
+
 class FiniteFloatRange(click.FloatRange):
     """click's ``FloatRange`` that also refuses ``nan`` and ``inf`` (which compare as in range)."""
 

@@ -13,8 +13,13 @@ import statistics
 import threading
 
 import click
-from pioreactor.sdk import FiniteFloatRange
-from pioreactor.sdk import get_assigned_experiment, get_bus, get_unit_name, local_persistent_storage
+from pioreactor.sdk import (
+    FiniteFloatRange,
+    get_assigned_experiment,
+    get_bus,
+    get_unit_name,
+    local_persistent_storage,
+)
 from pioreactor.sdk.structs import ODReading, ODReadings, encode
 
 STORE = "od_blank"
