@@ -132,5 +132,8 @@ def _logs_from_database(lines: int, follow: bool, experiment: str | None, unit: 
 
 
 def _format_log_row(row: tuple[object, ...]) -> str:
+    from pioreactor.kernel.logs import escape_controls
+
     _, timestamp, unit, experiment, task, level, message = row
-    return f"{timestamp} {unit} {experiment} [{task}] {level} {message}"
+    # one record, one line: a message from MQTT may hold newlines meant to forge others
+    return escape_controls(f"{timestamp} {unit} {experiment} [{task}] {level} {message}")
