@@ -33,6 +33,11 @@ class FiniteFloatRange(click.FloatRange):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
 
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return ""  # no bounds to show in --help
+        return super()._describe_range()
+
 
 #: what a job's ``float`` option takes
 FINITE_FLOAT = FiniteFloatRange()
