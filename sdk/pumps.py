@@ -672,6 +672,9 @@ def circulate(
             media_pwm.off()
             waste_pwm.off()
     seconds = clock.monotonic() - started
+    pumped = plan.ml_for(media_seconds)
+    if interrupted and not continuously and pumped is not None and recorder.total - pumped > 1e-6:
+        recorder.publish(pumped - recorder.total)  # the correction: what did not go through
     log.info("Circulated %s for %.1f s.", _liquid(pump), seconds)
     return DoseResult(
         pump, event_name_, recorder.total, plan.ml_for(media_seconds), seconds, interrupted=interrupted
