@@ -18,6 +18,7 @@ from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.identity import (
     DEFAULT_EXPERIMENT,
     assign_experiment,
+    check_unit_name,
     get_assigned_experiment,
     get_unit_name,
 )
@@ -150,8 +151,10 @@ def delete_experiment(name: str, conn: sqlite3.Connection | None = None) -> None
 
 def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = None) -> list[str]:
     """Make ``units`` (default: this unit) work for experiment ``name``; returns the units assigned."""
-    db, owned = _connect(conn)
     units = units or [get_unit_name()]
+    for unit in units:
+        check_unit_name(unit)  # a unit name becomes a topic level on that unit
+    db, owned = _connect(conn)
     try:
         if db.execute("SELECT 1 FROM experiments WHERE experiment = ?", (name,)).fetchone() is None:
             raise ExperimentError(

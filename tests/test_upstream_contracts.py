@@ -108,6 +108,8 @@ def test_latest_experiment_and_unit_labels(pio, mqtt_probe: MqttProbe, pio_home:
     taken = pio("experiments", "label", "second", "worker2", "hot")
     assert taken.returncode == 1 and "unique" in taken.stderr
     assert pio("experiments", "label", "second", "a/b", "x").returncode == 1
+    refused = pio("experiments", "assign", "second", "worker#1")
+    assert refused.returncode == 1 and "unit name" in refused.stderr and "Traceback" not in refused.stderr
 
     assert pio("experiments", "delete", "second", "--yes").returncode == 0
     assert mqtt_probe.wait_for("pioreactor/latest_experiment/experiment", "first", timeout=10)
