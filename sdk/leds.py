@@ -139,7 +139,8 @@ def temporarily(desired: Mapping[str, float], *, source_of_event: str) -> Iterat
     channels nobody else changed meanwhile."""
     previous = current_intensities()
     set_intensities(desired, source_of_event=source_of_event, verbose=False)
-    switched = current_intensities()
+    # what this block set (a channel another job held keeps its value, so the check below skips it)
+    switched = {ch: float(value) for ch, value in desired.items()}
     try:
         yield previous
     finally:
