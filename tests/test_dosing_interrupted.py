@@ -38,3 +38,17 @@ def test_an_interrupted_dilution_records_what_was_pumped(run_job, mqtt_probe, pi
     assert abs(volume - (14.0 + pumped)) < 0.1, volume  # the volume counts what went in
     with local_persistent_storage("media_throughput") as store:
         assert abs(store[pio_home.experiment] - pumped) < 0.1
+
+
+def test_the_safety_stop_names_the_command_that_resumes(run_job, pio, mqtt_probe, pio_home) -> None:  # type: ignore[no-untyped-def]
+    pio_home.write_config("[dosing_automation.config]\nmax_subdose=10\n")
+    calibrate("media", "waste")
+    job: JobProcess = run_job(
+        "dosing_automation", "--automation-name", "chemostat", "--exchange-volume-ml", "8", "--duration", "10"
+    )  # 14 + 8 ml would reach max_volume_to_stop (18 ml)
+    job.wait_for_state(mqtt_probe, "sleeping", timeout=20)
+    error = mqtt_probe.wait_for(pio_home.topic("logs", "app", "error"), lambda p: "max_volume_to_stop" in p, timeout=10)
+    assert "`pio jobs set dosing_automation '$state' ready`" in json.loads(error.payload)["message"]
+    resumed = pio("jobs", "set", "dosing_automation", "$state", "ready")  # the command it names works
+    assert resumed.returncode == 0, resumed.stderr
+    assert job.stop() == 0
