@@ -33,8 +33,7 @@ KERNEL_DEFAULTS: dict[str, dict[str, object]] = {
         "file_log_level": "DEBUG",
         "mqtt_log_level": "DEBUG",
     },
-    # which device each PWM channel of the HAT drives (upstream's mapping)
-    "PWM": {"1": "stirring", "2": "media", "3": "alt_media", "4": "waste", "5": "heating"},
+    # [PWM]: which device each PWM channel of the HAT drives; each plugin declares its channels
     "hardware": {
         # auto: the Raspberry Pi backend where its GPIO chip exists, else the simulator
         "backend": "auto",

@@ -146,9 +146,10 @@ def get_hardware() -> HardwareBackend:
     global _backend
     if _backend is None:
         from pioreactor.kernel.plugins import get_plugin_host
+        from pioreactor.kernel.registries.targets import HardwareBackendRegistry
 
         name = chosen_backend_name()
-        registry = get_plugin_host().backends()
+        registry = get_plugin_host().registry(HardwareBackendRegistry)
         if name not in registry:
             raise ConfigError(
                 f"[hardware] backend = {name!r} is not a registered backend "

@@ -7,33 +7,66 @@ is imported just to list what exists.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.asset_registries import (
+    from pioreactor.kernel.registries.data import (
         DatabaseTableRegistry,
         ExportDatasetRegistry,
         MqttSinkRegistry,
-        UiDescriptorRegistry,
     )
-    from pioreactor.kernel.registries import (
+    from pioreactor.kernel.registries.targets import (
         AutomationRegistry,
         CalibrationProtocolRegistry,
         CommandRegistry,
         ConfigDefaults,
         ExpressionFunctionRegistry,
         HardwareBackendRegistry,
-        JobRegistry,
+        JobDefinitions,
         ProfileActionRegistry,
     )
+    from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
+    from pioreactor.kernel.registries.ui import UiDescriptorRegistry
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 hookspec = pluggy.HookspecMarker("pioreactor")
 
+#: registration hook name -> the registry class (``"module:Class"``) its implementations fill
+REGISTRATION_HOOKS: dict[str, str] = {}
 
-@hookspec
-def pioreactor_register_jobs(registry: JobRegistry) -> None:
+
+def registration(registry_class: str) -> Callable[[F], F]:
+    """Declare a registration hook and the registry class it fills (one row of the table)."""
+
+    def declare(spec: F) -> F:
+        REGISTRATION_HOOKS[spec.__name__] = f"pioreactor.kernel.registries.{registry_class}"
+        return hookspec(spec)
+
+    return declare
+
+
+
+
+@hookspec(historic=True)
+def pioreactor_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add hook specifications of your own, so other plugins can implement hooks you call.
+
+    Called as your plugin registers, before any other hook, as pytest's ``pytest_addhooks``
+    is. Declare the specs in a module of your plugin with
+    ``hookspec = pioreactor.sdk.hookspec`` and names that start with ``pioreactor_``; call them
+    with :func:`pioreactor.sdk.call_hook`.
+
+    :param pluginmanager: the pluggy plugin manager. Call
+        ``pluginmanager.add_hookspecs(my_plugin.hookspecs)``.
+    """
+
+
+@registration("targets:JobDefinitions")
+def pioreactor_register_jobs(registry: JobDefinitions) -> None:
     """Register the jobs and actions this plugin provides, so ``pio run NAME`` can start them.
 
     Called once per process, when ``pio run`` (or anything else that lists jobs) builds the job
@@ -47,7 +80,7 @@ def pioreactor_register_jobs(registry: JobRegistry) -> None:
     """
 
 
-@hookspec
+@registration("targets:CommandRegistry")
 def pioreactor_register_commands(registry: CommandRegistry) -> None:
     """Add top-level ``pio`` commands (usually click groups), e.g. ``pio calibrations``.
 
@@ -61,7 +94,7 @@ def pioreactor_register_commands(registry: CommandRegistry) -> None:
     """
 
 
-@hookspec
+@registration("targets:AutomationRegistry")
 def pioreactor_register_automations(registry: AutomationRegistry) -> None:
     """Register automations: the strategies a ``temperature_automation``, ``led_automation`` or
     ``dosing_automation`` job runs (``pio run temperature_automation --automation-name NAME``).
@@ -77,7 +110,7 @@ def pioreactor_register_automations(registry: AutomationRegistry) -> None:
     """
 
 
-@hookspec
+@registration("targets:CalibrationProtocolRegistry")
 def pioreactor_register_calibration_protocols(registry: CalibrationProtocolRegistry) -> None:
     """Register calibration protocols: the interactive assistants behind ``pio calibrations run``.
 
@@ -90,7 +123,7 @@ def pioreactor_register_calibration_protocols(registry: CalibrationProtocolRegis
     """
 
 
-@hookspec
+@registration("targets:ProfileActionRegistry")
 def pioreactor_register_profile_actions(registry: ProfileActionRegistry) -> None:
     """Register experiment-profile action types beyond the built-in ones
     (``start``, ``stop``, ``pause``, ``resume``, ``update``, ``log``, ``repeat``, ``when``).
@@ -103,7 +136,7 @@ def pioreactor_register_profile_actions(registry: ProfileActionRegistry) -> None
     """
 
 
-@hookspec
+@registration("targets:ExpressionFunctionRegistry")
 def pioreactor_register_expression_functions(registry: ExpressionFunctionRegistry) -> None:
     """Add functions to the ``${{ ... }}`` expression language of experiment profiles.
 
@@ -115,7 +148,7 @@ def pioreactor_register_expression_functions(registry: ExpressionFunctionRegistr
     """
 
 
-@hookspec
+@registration("targets:HardwareBackendRegistry")
 def pioreactor_register_hardware_backends(registry: HardwareBackendRegistry) -> None:
     """Register hardware backends: the drivers behind PWM, GPIO, ADC, LEDs and temperature.
 
@@ -129,7 +162,7 @@ def pioreactor_register_hardware_backends(registry: HardwareBackendRegistry) -> 
     """
 
 
-@hookspec
+@registration("targets:ConfigDefaults")
 def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
     """Declare this plugin's config sections, their keys and default values.
 
@@ -145,7 +178,30 @@ def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
     """
 
 
-@hookspec
+@registration("timeseries:TimeseriesRegistry")
+def pioreactor_register_timeseries(registry: TimeseriesRegistry) -> None:
+    """Declare a stream of readings once: its table, its MQTT sink, its export dataset and its
+    chart are derived from the declaration.
+
+    Called when any of those is asked for (the streamer starts, the database opens, datasets or
+    UI descriptors are listed). The table is ``name`` with the columns ``experiment``,
+    ``pioreactor_unit``, ``timestamp`` and then ``columns``; a reading is stored once per
+    experiment, timestamp, unit and ``key``. For tables that are not time series (experiments,
+    logs, runs), use the table, sink and dataset hooks.
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(name, topics="pioreactor/+/+/job/setting", parser="package.module:function",
+        columns={"ph": "REAL NOT NULL"}, units={"ph": "pH"}, description="...",
+        chart={"chart_key": "ph", "topic": "job/setting", "payload_key": "ph", "column": "ph"})``.
+        Optional: ``key`` (columns that make a reading unique besides its time; ``None`` for no
+        uniqueness, rows indexed by time instead), ``descriptions`` (by column),
+        ``timestamped=False`` (the payload carries no time: see the MQTT sinks hook),
+        ``migrations`` (later changes of the table, appended, never edited), ``dataset`` (False for
+        no export dataset, or a dict of dataset fields to override) and ``summary``.
+    """
+
+
+@registration("data:DatabaseTableRegistry")
 def pioreactor_register_database_tables(registry: DatabaseTableRegistry) -> None:
     """Declare the tables (and views) this plugin keeps in the leader's database, with their
     migrations.
@@ -162,7 +218,7 @@ def pioreactor_register_database_tables(registry: DatabaseTableRegistry) -> None
     """
 
 
-@hookspec
+@registration("data:MqttSinkRegistry")
 def pioreactor_register_mqtt_sinks(registry: MqttSinkRegistry) -> None:
     """Route MQTT topics into database tables: what ``mqtt_to_db_streaming`` subscribes to.
 
@@ -180,7 +236,7 @@ def pioreactor_register_mqtt_sinks(registry: MqttSinkRegistry) -> None:
     """
 
 
-@hookspec
+@registration("data:ExportDatasetRegistry")
 def pioreactor_register_export_datasets(registry: ExportDatasetRegistry) -> None:
     """Offer datasets to ``pio run export_experiment_data`` (and later the web UI's export page).
 
@@ -208,20 +264,6 @@ def pioreactor_all_jobs_stopped(unit: str) -> None:
 
 
 @hookspec
-def pioreactor_before_dose(dose: Any) -> None:
-    """Observe, change or veto a dose before the pump runs (a lab's own interlock).
-
-    Called in the pumping process for every dose (each sub-dose of an automation too), after
-    the volume is known and before the dosing event is published. Exceptions veto the dose.
-
-    :param dose: a :class:`pioreactor.sdk.pumps.DoseRequest` with ``unit``, ``experiment``,
-        ``pump`` (``media``, ``alt_media``, ``waste`` or a plugin's pump), ``ml``,
-        ``source_of_event``. Set ``dose.ml`` to change the volume, or call
-        ``dose.veto("reason")`` to refuse it; the pump then does not run and the reason is logged.
-    """
-
-
-@hookspec
 def pioreactor_job_state_changed(job: Any, old_state: str, new_state: str) -> None:
     """Observe a job's state change, in the job's own process.
 
@@ -234,7 +276,7 @@ def pioreactor_job_state_changed(job: Any, old_state: str, new_state: str) -> No
     """
 
 
-@hookspec
+@registration("ui:UiDescriptorRegistry")
 def pioreactor_register_ui_descriptors(registry: UiDescriptorRegistry) -> None:
     """Describe this plugin's jobs, automations and charts for a user interface.
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from pioreactor.kernel import identity
 from pioreactor.kernel.bus import Bus, Message, Will
 from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.job_registry import JobRegistry
+from pioreactor.kernel.job_registry import RunningJobs
 from pioreactor.kernel.logs import PioLogger, get_logger, setup_logging
 from pioreactor.kernel.settings import (
     SettingDecodeError,
@@ -93,7 +93,7 @@ class BackgroundJob(metaclass=_JobMeta):
 
         # refuse a duplicate before touching the broker, so a rejected start never clobbers
         # the running job's retained state or fires a last will
-        self._registry = JobRegistry()
+        self._registry = RunningJobs()
         self._job_id = self._registry.register(
             unit=unit, experiment=experiment, job_name=name, job_source=self.job_source, pid=os.getpid()
         )
@@ -310,10 +310,14 @@ class BackgroundJob(metaclass=_JobMeta):
         host = plugins._host
         if host is None:
             return
-        try:
-            host.pm.hook.pioreactor_job_state_changed(job=self, old_state=old_state, new_state=new_state)
-        except Exception:
-            self.logger.exception("A pioreactor_job_state_changed hook failed")
+        host.call_hook(
+            "pioreactor_job_state_changed",
+            {"job": self, "old_state": old_state, "new_state": new_state},
+            on_error=lambda plugin, err: self.logger.error(
+                "Plugin %r failed in pioreactor_job_state_changed: %s: %s", plugin, type(err).__name__, err,
+                exc_info=err,
+            ),
+        )
 
     # overridable hooks (no-ops) ------------------------------------------------------------
     def on_ready(self) -> None:

@@ -93,7 +93,10 @@ def is_process_alive(pid: int, start_ticks: str | None) -> bool:
     return start_ticks is None or fields[19] == start_ticks
 
 
-class JobRegistry:
+class RunningJobs:
+    """The jobs running on this unit (SQLite, one file per unit): pid, job, experiment, source and
+    their last settings. Not the jobs that can run: see ``registries.targets.JobDefinitions``."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.conn: sqlite3.Connection = connect(path or registry_path())
         self.conn.executescript(SCHEMA)
@@ -101,7 +104,7 @@ class JobRegistry:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> JobRegistry:
+    def __enter__(self) -> RunningJobs:
         return self
 
     def __exit__(self, *exc: object) -> None:

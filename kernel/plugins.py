@@ -1,44 +1,29 @@
-"""The plugin manager: discovery, registration with pluggy, and the registries the hooks fill.
+"""The plugin host: the plugins that :mod:`~pioreactor.kernel.discovery` found, registered with
+pluggy; the registries their registration hooks fill; and calling runtime hooks.
 
 Registration hooks are called one plugin at a time, so a plugin whose hook raises is
 quarantined (its partial registrations rolled back) while every other plugin still registers.
+Runtime hooks go through :func:`call_hook` (pluggy's order, wrappers, each failure isolated).
 A broken *core* plugin means a broken install: commands that need plugins stop with a
 reinstall hint.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
-from pioreactor.kernel import hookspecs, plugin_index
-from pioreactor.kernel.asset_registries import (
-    DatabaseTableRegistry,
-    ExportDatasetRegistry,
-    MqttSinkRegistry,
-    UiDescriptorRegistry,
-)
+from pioreactor.kernel import discovery, hook_calls, hookspecs
 from pioreactor.kernel.config import Config
-from pioreactor.kernel.discovery import (
-    PluginInfo,
-    find_entry_point_plugins,
-    find_file_plugins,
-    import_entry_points,
-    report_failures,
-    strict,
-)
-from pioreactor.kernel.registries import (
-    AutomationRegistry,
-    CalibrationProtocolRegistry,
-    CommandRegistry,
-    ConfigDefaults,
-    ExpressionFunctionRegistry,
-    HardwareBackendRegistry,
-    JobRegistry,
-    ProfileActionRegistry,
-)
+from pioreactor.kernel.discovery import PluginInfo, report_failures, strict
+from pioreactor.kernel.hook_calls import HookOutcome, OnError
+from pioreactor.kernel.hookspecs import REGISTRATION_HOOKS
+from pioreactor.kernel.registries import Registry, load_target
+from pioreactor.kernel.registries.targets import CommandRegistry, ConfigDefaults, JobDefinitions
+
+R = TypeVar("R", bound=Registry[Any])
+REGISTRIES_PACKAGE = "pioreactor.kernel.registries"
 
 PROJECT = "pioreactor"
 
@@ -51,24 +36,33 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.plugins = plugins
         self._registries: dict[str, Any] = {}
-        for info in plugins:
-            if info.loaded and info.module_object is not None:
-                self._register(info)
+        # plugins add hook specs of their own; each is called as it registers (pytest_addhooks)
+        self.pm.hook.pioreactor_addhooks.call_historic(kwargs={"pluginmanager": self.pm})
+        registered = [info for info in plugins if info.loaded and info.module_object is not None]
+        for info in registered:
+            self._guard(info, self._register)
+        # only now are all specs known: a hook no plugin declared is a typo
+        for info in registered:
+            if info.loaded:
+                self._guard(info, self._check_known_hooks)
 
     def _register(self, info: PluginInfo) -> None:
+        self.pm.register(info.module_object, name=info.name)
+
+    def _check_known_hooks(self, info: PluginInfo) -> None:
+        unknown = [
+            caller.name for caller in self.pm.get_hookcallers(info.module_object) or [] if not caller.has_spec()
+        ]
+        if unknown:
+            raise pluggy.PluginValidationError(
+                info.module_object, f"unknown hooks {unknown}; check their spelling against the hook reference"
+            )
+
+    def _guard(self, info: PluginInfo, step: Callable[[PluginInfo], None]) -> None:
+        """Run one registration step of a plugin; if it fails, the plugin is quarantined."""
         try:
-            self.pm.register(info.module_object, name=info.name)
-            unknown = [
-                caller.name
-                for caller in self.pm.get_hookcallers(info.module_object) or []
-                if not caller.has_spec()
-            ]
-            if unknown:
-                raise pluggy.PluginValidationError(
-                    info.module_object,
-                    f"unknown hooks {unknown}; check their spelling against the hook reference",
-                )
-        except (ValueError, pluggy.PluginValidationError) as err:
+            step(info)
+        except Exception as err:
             if self.pm.is_registered(info.module_object):
                 self.pm.unregister(info.module_object)
             if strict():
@@ -83,92 +77,69 @@ class PluginHost:
         return next((info for info in self.plugins if info.name == name), None)
 
     # -- registration hooks ------------------------------------------------------------------
-    def _call_registration(
-        self, hook_name: str, make_arg: Callable[[str], Any], rollback: Callable[[str], None]
-    ) -> None:
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():  # registration order: core plugins first
-            info = self.by_name(impl.plugin_name)
-            if info is None or not info.loaded:
+    def fill(self, registry: R, hook_name: str | None = None) -> R:
+        """Call every plugin's registration hook on ``registry``, one plugin at a time (core ones
+        first), each with the view scoped to it, then add what the plugin's entries in other
+        registries contribute (a time series' table, ...). A plugin that fails is quarantined and
+        leaves none of its entries behind, in this registry or any built before."""
+        hook_name = hook_name or hook_for(type(registry))
+        impls = {impl.plugin_name: impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls()}
+        sources = [
+            (self.registry(load_target(f"{REGISTRIES_PACKAGE}.{target}")), attribute)
+            for target, attribute in registry.contributions
+        ]
+        for info in self.plugins:
+            impl = impls.get(info.name)
+            if not info.loaded or (impl is None and not sources):
                 continue
             try:
-                impl.function(*[make_arg(impl.plugin_name) for _ in impl.argnames])
+                if impl is not None:
+                    impl.function(*[registry.scoped(info.name) for _ in impl.argnames])
+                for source, attribute in sources:
+                    for entry in list(source.entries.values()):
+                        derived = getattr(entry, attribute)
+                        if entry.plugin == info.name and derived is not None:
+                            registry.put(derived)
             except Exception as err:
-                rollback(impl.plugin_name)
+                for built in (registry, *self._registries.values()):  # all it registered anywhere
+                    built.rollback(info.name)
                 if strict():
                     raise
                 info.fail(hook_name, err)
-                if info.source != "core":
-                    self.pm.unregister(name=info.name)
+                if info.source != "core" and self.pm.is_registered(info.module_object):
+                    self.pm.unregister(info.module_object)
+        return registry
 
-    def _registry(self, hook_name: str, registry: Any) -> Any:
-        """``registry`` filled by every plugin's ``hook_name`` (built once per process)."""
+    def registry(self, registry_class: type[R]) -> R:
+        """The registry of ``registry_class`` filled by every plugin (built once per process)."""
+        hook_name = hook_for(registry_class)
         if hook_name not in self._registries:
+            self._registries[hook_name] = self.fill(registry_class(), hook_name)
+        registry: R = self._registries[hook_name]
+        return registry
 
-            def rollback(plugin: str) -> None:
-                for key in [k for k, spec in registry.entries.items() if spec.plugin == plugin]:
-                    del registry.entries[key]
+    def call_hook(
+        self,
+        name: str,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        on_error: OnError | None = None,
+        until: Callable[[str], bool] | None = None,
+    ) -> HookOutcome:
+        """Call runtime hook ``name`` on every plugin in pluggy's order (``tryfirst``, wrappers, ...);
+        a plugin's exception goes to ``on_error`` (default: one line on stderr), not to the caller."""
+        return hook_calls.call_hook(getattr(self.pm.hook, name), kwargs or {}, on_error=on_error, until=until)
 
-            self._call_registration(hook_name, registry.scoped, rollback)
-            self._registries[hook_name] = registry
-        return self._registries[hook_name]
-
-    def jobs(self) -> JobRegistry:
-        return self._registry("pioreactor_register_jobs", JobRegistry())
-
-    def commands(self) -> CommandRegistry:
-        from pioreactor.kernel.cli import SUBCOMMANDS
-
-        registry = CommandRegistry()
-        registry.reserved = frozenset(SUBCOMMANDS)
-        return self._registry("pioreactor_register_commands", registry)
-
-    def backends(self) -> HardwareBackendRegistry:
-        return self._registry("pioreactor_register_hardware_backends", HardwareBackendRegistry())
-
-    def automations(self) -> AutomationRegistry:
-        return self._registry("pioreactor_register_automations", AutomationRegistry())
-
-    def calibration_protocols(self) -> CalibrationProtocolRegistry:
-        return self._registry("pioreactor_register_calibration_protocols", CalibrationProtocolRegistry())
-
-    def profile_actions(self) -> ProfileActionRegistry:
-        return self._registry("pioreactor_register_profile_actions", ProfileActionRegistry())
-
-    def expression_functions(self) -> ExpressionFunctionRegistry:
-        return self._registry("pioreactor_register_expression_functions", ExpressionFunctionRegistry())
-
-    def database_tables(self) -> DatabaseTableRegistry:
-        return self._registry("pioreactor_register_database_tables", DatabaseTableRegistry())
-
-    def mqtt_sinks(self) -> MqttSinkRegistry:
-        return self._registry("pioreactor_register_mqtt_sinks", MqttSinkRegistry())
-
-    def export_datasets(self) -> ExportDatasetRegistry:
-        return self._registry("pioreactor_register_export_datasets", ExportDatasetRegistry())
-
-    def ui_descriptors(self) -> UiDescriptorRegistry:
-        return self._registry("pioreactor_register_ui_descriptors", UiDescriptorRegistry())
-
-    def call_runtime_hook(self, name: str, **kwargs: Any) -> None:
-        """Call a runtime hook on every plugin; one plugin's exception is reported, not fatal."""
-        for impl in getattr(self.pm.hook, name).get_hookimpls():
-            try:
-                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception as err:
-                print(
-                    f"pio: plugin {impl.plugin_name!r} failed in {name}: {type(err).__name__}: {err}",
-                    file=sys.stderr,
-                )
+    def all_registries(self) -> list[Registry[Any]]:
+        """Every registry that a registration hook fills (config defaults aside: they fill a config)."""
+        return [
+            self.registry(load_target(target))
+            for target in REGISTRATION_HOOKS.values()
+            if not target.endswith(":ConfigDefaults")
+        ]
 
     def apply_config_defaults(self, config: Config) -> None:
-        defaults = ConfigDefaults(config)
-
-        def rollback(plugin: str) -> None:
-            for key in [k for k, d in config.declared.items() if d.plugin == plugin]:
-                del config.declared[key]
-
-        self._call_registration("pioreactor_register_config_defaults", defaults.scoped, rollback)
+        self.fill(ConfigDefaults(config))
 
     def report_failures(self) -> None:
         report_failures(self.failed)
@@ -182,6 +153,15 @@ class PluginHost:
         return files
 
 
+def hook_for(registry_class: type[Registry[Any]]) -> str:
+    """The registration hook that fills ``registry_class`` (from the table beside the hookspecs)."""
+    target = f"{registry_class.__module__}:{registry_class.__qualname__}"
+    for hook_name, registry_target in REGISTRATION_HOOKS.items():
+        if registry_target == target:
+            return hook_name
+    raise LookupError(f"no registration hook fills {target}; declare one in kernel/hookspecs.py")
+
+
 _host: PluginHost | None = None
 
 
@@ -189,28 +169,37 @@ def get_plugin_host() -> PluginHost:
     """Discover, import and register every plugin of this process (once)."""
     global _host
     if _host is None:
-        index = plugin_index.load()
-        if index is not None:
-            entry_points = [(name, value) for name, value in index["entry_points"]]
-            _host = PluginHost(import_entry_points(entry_points) + find_file_plugins())
-        else:
-            plugins, entry_points = find_entry_point_plugins()
-            _host = PluginHost(plugins + find_file_plugins())
-            _save_index(_host, entry_points)
+        found = discovery.discover()
+        _host = PluginHost(discovery.import_plugins(found.candidates))
+        if found.index is None:
+            _save_index(_host, found.entry_points)
     return _host
 
 
 def _save_index(host: PluginHost, entry_points: list[tuple[str, str]]) -> None:
-    jobs = host.jobs()
-    plugin_index.save(
+    def rows(registry: Registry[Any]) -> list[list[str]]:
+        return [[s.name, s.target, s.plugin, s.summary] for s in registry.entries.values()]
+
+    discovery.save_index(
         {
             "entry_points": entry_points,
-            "jobs": [[s.name, s.target, s.plugin, s.summary] for s in jobs.entries.values()],
-            "commands": [[s.name, s.target, s.plugin, s.summary] for s in host.commands().entries.values()],
+            "jobs": rows(host.registry(JobDefinitions)),
+            "commands": rows(host.registry(CommandRegistry)),
             "failures": [[i.name, i.source, i.module, i.error, i.path] for i in host.failed],
         },
         host.module_files(),
     )
+
+
+def call_hook(
+    name: str,
+    kwargs: dict[str, Any] | None = None,
+    *,
+    on_error: OnError | None = None,
+    until: Callable[[str], bool] | None = None,
+) -> HookOutcome:
+    """Call runtime hook ``name`` on every plugin of this process (see :meth:`PluginHost.call_hook`)."""
+    return get_plugin_host().call_hook(name, kwargs, on_error=on_error, until=until)
 
 
 def reset_plugin_host() -> None:

@@ -6,34 +6,16 @@ import json
 import math
 from typing import Any, NotRequired, TypedDict
 
-DATATYPES = frozenset(
-    {
-        "string",
-        "float",
-        "integer",
-        "boolean",
-        "json",
-        # structured values (published as JSON, read-only from MQTT)
-        "Automation",
-        "GrowthRate",
-        "ODFiltered",
-        "Temperature",
-        "MeasuredRPM",
-        "AutomationEvent",
-        "Voltage",
-        "KalmanFilterOutput",
-        "ODReadings",
-        "ODReading",
-    }
-)
-SETTABLE_DATATYPES = frozenset({"string", "float", "integer", "boolean", "json"})
+# values a /set message can carry; a setting may also publish a msgspec Struct (read-only)
+DATATYPES = frozenset({"string", "float", "integer", "boolean", "json"})
+SETTABLE_DATATYPES = DATATYPES
 ALLOWED_KEYS = frozenset({"datatype", "settable", "unit", "persist"})
 TRUE_WORDS = frozenset({"true", "1", "y", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "n", "no", "off"})
 
 
 class PublishedSetting(TypedDict):
-    datatype: str
+    datatype: str | type  # one of DATATYPES, or a msgspec Struct class
     settable: bool
     unit: NotRequired[str]
     persist: NotRequired[bool]
@@ -56,10 +38,23 @@ def check_published_settings(job_name: str, settings: dict[str, Any]) -> None:
             raise ValueError(f"{where}: unknown keys {sorted(extra)}; allowed: {sorted(ALLOWED_KEYS)}")
         if "datatype" not in spec or "settable" not in spec:
             raise ValueError(f"{where}: 'datatype' and 'settable' are required")
-        if spec["datatype"] not in DATATYPES:
-            raise ValueError(f"{where}: datatype {spec['datatype']!r} is not one of {sorted(DATATYPES)}")
-        if spec["settable"] and spec["datatype"] not in SETTABLE_DATATYPES:
-            raise ValueError(f"{where}: datatype {spec['datatype']!r} cannot be settable")
+        datatype = spec["datatype"]
+        if not is_struct_class(datatype) and datatype not in DATATYPES:
+            raise ValueError(
+                f"{where}: datatype {datatype!r} is neither one of {sorted(DATATYPES)} nor a msgspec Struct class"
+            )
+        if spec["settable"] and datatype not in SETTABLE_DATATYPES:
+            raise ValueError(f"{where}: datatype {datatype_name(datatype)} cannot be settable (structs are read-only)")
+
+
+def is_struct_class(datatype: Any) -> bool:
+    """A msgspec Struct class (any plugin's own), checked without importing msgspec."""
+    return isinstance(datatype, type) and hasattr(datatype, "__struct_fields__")
+
+
+def datatype_name(datatype: Any) -> str:
+    """``float``, or a struct's class name: how messages and listings show a datatype."""
+    return datatype.__name__ if is_struct_class(datatype) else str(datatype)
 
 
 def encode_value(value: Any) -> str | bytes | None:

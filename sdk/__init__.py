@@ -7,12 +7,16 @@ heavier names below (``BackgroundJob``, the clock, config, hardware) are importe
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 hookimpl = pluggy.HookimplMarker("pioreactor")
 """Marks a function as a hook implementation, e.g. ``@hookimpl def pioreactor_register_jobs(registry)``."""
+
+hookspec = pluggy.HookspecMarker("pioreactor")
+"""Marks a hook specification a plugin adds through ``pioreactor_addhooks(pluginmanager)``."""
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
@@ -31,6 +35,8 @@ _LAZY = {
     "check_experiment_name": "pioreactor.kernel.identity",
     "InvalidNameError": "pioreactor.kernel.errors",
     "get_assigned_experiment": "pioreactor.kernel.identity",
+    "assign_experiment": "pioreactor.kernel.identity",
+    "DEFAULT_EXPERIMENT": "pioreactor.kernel.identity",
     "am_i_leader": "pioreactor.kernel.identity",
     "UNIVERSAL_UNIT": "pioreactor.kernel.identity",
     "UNIVERSAL_EXPERIMENT": "pioreactor.kernel.identity",
@@ -48,9 +54,14 @@ _LAZY = {
     "JobAlreadyRunningError": "pioreactor.kernel.errors",
     "Message": "pioreactor.kernel.bus",
     "get_bus": "pioreactor.kernel.bus",
+    "call_hook": "pioreactor.kernel.plugins",
+    "HookOutcome": "pioreactor.kernel.hook_calls",
+    "PioLogger": "pioreactor.kernel.logs",
+    "is_process_alive": "pioreactor.kernel.job_registry",
+    "pio_home": "pioreactor.kernel.paths",
 }
 
-__all__ = ["hookimpl", *_LAZY]
+__all__ = ["hookimpl", "hookspec", *_LAZY]
 
 if TYPE_CHECKING:
     from msgspec import DecodeError, ValidationError
@@ -66,17 +77,23 @@ if TYPE_CHECKING:
         PioreactorError,
     )
     from pioreactor.kernel.hardware import get_hardware
+    from pioreactor.kernel.hook_calls import HookOutcome
     from pioreactor.kernel.identity import (
+        DEFAULT_EXPERIMENT,
         UNIVERSAL_EXPERIMENT,
         UNIVERSAL_UNIT,
         am_i_leader,
+        assign_experiment,
         check_experiment_name,
         check_unit_name,
         get_assigned_experiment,
         get_unit_name,
     )
     from pioreactor.kernel.job import BackgroundJob
-    from pioreactor.kernel.logs import NOTICE, get_logger, setup_command_logging
+    from pioreactor.kernel.job_registry import is_process_alive
+    from pioreactor.kernel.logs import NOTICE, PioLogger, get_logger, setup_command_logging
+    from pioreactor.kernel.paths import pio_home
+    from pioreactor.kernel.plugins import call_hook
     from pioreactor.kernel.storage import local_intermittent_storage, local_persistent_storage
     from pioreactor.kernel.timers import RepeatedTimer
 
@@ -88,6 +105,21 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _forwarder(module: str, *targets: str) -> Callable[[str], Any]:
+    """The ``__getattr__`` of an old SDK module whose names moved to plugins' ``api`` modules (or
+    another SDK module): each name is looked up in ``targets`` on first use, so the old path
+    costs nothing until used."""
+
+    def forward(name: str) -> Any:
+        for target in targets:
+            found = importlib.import_module(target)
+            if name in getattr(found, "__all__", ()):
+                return getattr(found, name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r} (see {' and '.join(targets)})")
+
+    return forward
 
 
 def __dir__() -> list[str]:

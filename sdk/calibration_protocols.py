@@ -27,9 +27,10 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from pioreactor.sdk.calibrations import Calibration, CalibrationError
+from pioreactor.sdk.plugins import load_config_with_plugins
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.registries import CalibrationProtocolRegistry
+    from pioreactor.kernel.registries.targets import CalibrationProtocolRegistry
 
 T = TypeVar("T")
 
@@ -97,8 +98,9 @@ def calibration_protocol_registry() -> CalibrationProtocolRegistry:
     """Every registered protocol: ``.of_kind(device)`` maps protocol names to specs for a
     device, ``.get(device, name)`` finds one (``spec.load()`` imports its class)."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.targets import CalibrationProtocolRegistry
 
-    return get_plugin_host().calibration_protocols()
+    return get_plugin_host().registry(CalibrationProtocolRegistry)
 
 
 def protocol_devices() -> list[str]:
@@ -106,12 +108,7 @@ def protocol_devices() -> list[str]:
     return sorted({device for device, _ in calibration_protocol_registry().entries})
 
 
-def prepare_config() -> None:
-    """Load this process's config with every plugin's defaults (a command's first step, so
-    ``[stirring.config]`` and the like have their defaults)."""
-    from pioreactor.kernel.plugins import load_config_with_plugins
-
-    load_config_with_plugins()
+prepare_config = load_config_with_plugins  # a command's first step: every plugin's config defaults
 
 
 def release_hardware() -> None:
@@ -130,9 +127,9 @@ def on_simulator() -> bool:
 
 def is_job_running(job_name: str) -> bool:
     """True if ``job_name`` runs on this unit (any experiment)."""
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         return bool(registry.running(job_name=job_name))
 
 

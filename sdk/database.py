@@ -24,18 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pioreactor.kernel import paths
-from pioreactor.kernel.asset_registries import DatasetSpec, make_dataset
 from pioreactor.kernel.config import Config, get_config
 from pioreactor.kernel.errors import PioreactorError
+from pioreactor.kernel.registries.data import (
+    DatabaseTableRegistry,
+    DatasetSpec,
+    ExportDatasetRegistry,
+    MqttSinkRegistry,
+    make_dataset,
+)
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.asset_registries import (
-        DatabaseTableRegistry,
-        ExportDatasetRegistry,
-        MqttSinkRegistry,
-        TableSpec,
-    )
     from pioreactor.kernel.bus import Delivery, DurableSubscriber
+    from pioreactor.kernel.registries.data import TableSpec
 
 __all__ = [
     "Delivery",
@@ -50,6 +51,7 @@ __all__ = [
     "exportable_datasets_dir",
     "make_dataset",
     "open_database",
+    "reading_row",
     "registered_datasets",
     "registered_sinks",
     "registered_tables",
@@ -137,20 +139,20 @@ def exportable_datasets_dir() -> Path:
 def registered_tables() -> DatabaseTableRegistry:
     from pioreactor.kernel.plugins import get_plugin_host
 
-    return get_plugin_host().database_tables()
+    return get_plugin_host().registry(DatabaseTableRegistry)
 
 
 def registered_sinks() -> MqttSinkRegistry:
     from pioreactor.kernel.plugins import get_plugin_host
 
-    return get_plugin_host().mqtt_sinks()
+    return get_plugin_host().registry(MqttSinkRegistry)
 
 
 def registered_datasets() -> ExportDatasetRegistry:
     """Datasets from plugins only; the data plugin adds the YAML files of ``exportable_datasets/``."""
     from pioreactor.kernel.plugins import get_plugin_host
 
-    return get_plugin_host().export_datasets()
+    return get_plugin_host().registry(ExportDatasetRegistry)
 
 
 # -- migrations ----------------------------------------------------------------------------------
@@ -250,6 +252,14 @@ def canonical_timestamp(value: datetime | str) -> str:
     if value.utcoffset():
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def reading_row(topic: str, timestamp: datetime | str | None, **columns: Any) -> dict[str, Any]:
+    """A time series row: ``experiment`` and ``pioreactor_unit`` from ``topic``, the canonical
+    ``timestamp`` (None: the time of receipt), then ``columns``."""
+    unit, experiment = topic_unit_and_experiment(topic)
+    stamp = utc_now_timestamp() if timestamp is None else canonical_timestamp(timestamp)
+    return {"experiment": experiment, "pioreactor_unit": unit, "timestamp": stamp, **columns}
 
 
 def utc_now_timestamp() -> str:

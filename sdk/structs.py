@@ -129,31 +129,31 @@ class AutomationEvent(msgspec.Struct, tag=True, tag_field="event_name"):
 
 
 class NoEvent(AutomationEvent):
-    pass
+    """Nothing was done this run."""
 
 
 class ChangedLedIntensity(AutomationEvent):
-    pass
+    """An LED automation changed LED intensities."""
 
 
 class UpdatedHeaterDC(AutomationEvent):
-    pass
+    """A temperature automation changed the heater's duty cycle."""
 
 
 class ErrorOccurred(AutomationEvent):
-    pass
+    """The run failed; ``message`` says why."""
 
 
 class DilutionEvent(AutomationEvent):
-    pass
+    """A dosing automation exchanged media (or alt-media) for waste."""
 
 
 class AddMediaEvent(AutomationEvent):
-    pass
+    """A dosing automation added media."""
 
 
 class AddAltMediaEvent(AutomationEvent):
-    pass
+    """A dosing automation added alt-media."""
 
 
 def encode(value: Any) -> bytes:

@@ -21,7 +21,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pioreactor.sdk.plugins import pio_command
 
 DEFAULT_TIMEOUT = 10.0
 _unit_numbers = count(1)
@@ -289,10 +289,6 @@ class JobProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.wait(timeout)
-
-
-def pio_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pioreactor.kernel.cli", *args]
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def fill(conn: sqlite3.Connection) -> None:
-    from pioreactor.sdk.experiments import create_experiment
+    from pioreactor.plugins_core.data.api import create_experiment
 
     create_experiment("exp1", description="two units", created_at="2026-03-01T10:00:00.000000Z", conn=conn)
     rows = [

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pioreactor.kernel.asset_registries import (
+from pioreactor.kernel.errors import RegistrationError
+from pioreactor.kernel.registries.data import (
     DatabaseTableRegistry,
     ExportDatasetRegistry,
     MqttSinkRegistry,
     TableSpec,
 )
-from pioreactor.kernel.errors import RegistrationError
 from pioreactor.plugins_core.data.writer import DatabaseWriter, Sink
 from pioreactor.sdk.database import Delivery, apply_migrations, canonical_timestamp, open_database, split_sql
 from pioreactor.sdk.testing import reset_process_state

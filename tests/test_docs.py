@@ -6,10 +6,12 @@ Fast on purpose: no subprocess, no broker.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from pioreactor.kernel import hookspecs
@@ -23,17 +25,29 @@ FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^`\n]*)$")
 LINK = re.compile(r"\[[^\]]*\]\((?P<target>[^)\s]+)\)")
 
 
+def spec_modules() -> list[ModuleType]:
+    """The kernel's hook specs and those core plugins add with ``pioreactor_addhooks``."""
+    core = Path(__file__).resolve().parent.parent / "plugins_core"
+    plugins = sorted(path.parent.name for path in core.glob("*/hookspecs.py"))
+    return [hookspecs, *(importlib.import_module(f"pioreactor.plugins_core.{p}.hookspecs") for p in plugins)]
+
+
+def spec(name: str) -> object:
+    return next(getattr(module, name) for module in spec_modules() if hasattr(module, name))
+
+
 def hook_names() -> list[str]:
     return sorted(
         name
-        for name, value in vars(hookspecs).items()
+        for module in spec_modules()
+        for name, value in vars(module).items()
         if name.startswith("pioreactor_") and inspect.isfunction(value)
     )
 
 
 def signature_text(name: str) -> str:
     """``name(arg1, arg2)``: the form the hook reference must show."""
-    parameters = inspect.signature(getattr(hookspecs, name)).parameters
+    parameters = inspect.signature(spec(name)).parameters  # type: ignore[arg-type]
     return f"{name}({', '.join(parameters)})"
 
 
@@ -97,8 +111,8 @@ def test_hook_is_documented_with_its_signature(name: str) -> None:
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_spec_has_a_docstring(name: str) -> None:
-    doc = inspect.getdoc(getattr(hookspecs, name))
-    assert doc and doc.strip(), f"hook spec {name} in kernel/hookspecs.py needs a docstring"
+    doc = inspect.getdoc(spec(name))
+    assert doc and doc.strip(), f"hook spec {name} (kernel/hookspecs.py or a plugin's hookspecs.py) needs a docstring"
 
 
 def test_docs_have_python_examples() -> None:

@@ -169,3 +169,53 @@ def test_a_job_that_fails_while_starting_leaves_its_hardware_off(run_job, mqtt_p
     assert simulated_duty_cycle(pio_home, "heating") == 80.0
     assert second.stop() == 0
     assert simulated_duty_cycle(pio_home, "heating") == 0.0
+
+
+PH_PLUGIN = '''
+import msgspec
+from pioreactor.sdk import BackgroundJob, hookimpl
+
+
+class PhReading(msgspec.Struct):
+    ph: float
+    probe: str
+
+
+class PhMeter(BackgroundJob):
+    job_name = "ph_meter"
+    published_settings = {"ph": {"datatype": PhReading, "settable": False, "unit": "pH"}}
+
+    def __init__(self, unit: str, experiment: str) -> None:
+        super().__init__(unit, experiment)
+        self.ph = PhReading(ph=6.8, probe="glass")
+
+
+@hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add("ph_meter", "pioreactor_local_plugin_ph:PhMeter")
+'''
+
+
+def test_a_plugins_own_struct_is_a_setting_datatype(run_job, mqtt_probe, pio_home) -> None:  # type: ignore[no-untyped-def]
+    (pio_home.path / "plugins").mkdir()
+    (pio_home.path / "plugins" / "ph.py").write_text(PH_PLUGIN)
+    job = run_job("ph_meter")
+    job.wait_for_state(mqtt_probe, "ready")
+    reading = mqtt_probe.wait_for(pio_home.topic("ph_meter", "ph")).payload
+    assert json.loads(reading) == {"ph": 6.8, "probe": "glass"}
+    assert job.stop() == 0
+    assert "Traceback" not in job.output()
+
+
+def test_a_setting_datatype_that_is_neither_a_primitive_nor_a_struct_is_refused() -> None:
+    import pytest
+    from pioreactor.kernel.settings import check_published_settings
+
+    with pytest.raises(ValueError, match=r"meter.published_settings\['ph'\]: datatype 'PhReading' is neither"):
+        check_published_settings("meter", {"ph": {"datatype": "PhReading", "settable": False}})
+
+    class NotAStruct:
+        pass
+
+    with pytest.raises(ValueError, match="neither one of"):
+        check_published_settings("meter", {"ph": {"datatype": NotAStruct, "settable": False}})

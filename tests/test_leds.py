@@ -19,7 +19,7 @@ def leds_in_vial() -> dict[str, float]:
 
 
 def remembered() -> dict[str, float]:
-    from pioreactor.sdk.leds import current_intensities
+    from pioreactor.plugins_core.leds.api import current_intensities
 
     return current_intensities()
 

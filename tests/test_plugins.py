@@ -113,3 +113,23 @@ def test_unknown_job_suggests_a_name(pio) -> None:  # type: ignore[no-untyped-de
     result = pio("run", "stiring")
     assert result.returncode == 2
     assert "no job named 'stiring'" in result.stderr and "Did you mean: stirring" in result.stderr
+
+
+def test_allow_list_loads_only_the_named_plugins_and_the_essential_ones(pio, with_packages) -> None:  # type: ignore[no-untyped-def]
+    result = pio("plugins", "list", "--json", env=with_packages | {"PIO_LOAD_PLUGINS": "stirring,hello"})
+    assert result.returncode == 0, result.stderr
+    names = {row["name"] for row in json.loads(result.stdout)}
+    assert names == {"stirring", "hello", "simulator", "hardware_rpi"}  # broken is not even imported
+    jobs = pio("run", "--help", env=with_packages | {"PIO_LOAD_PLUGINS": "stirring,hello"})
+    assert "stirring" in jobs.stdout and "hello" in jobs.stdout and "od_reading" not in jobs.stdout
+    assert jobs.stderr == ""
+
+
+def test_non_essential_core_plugins_can_be_disabled_and_essential_ones_cannot(pio) -> None:  # type: ignore[no-untyped-def]
+    result = pio("run", "--help", env={"PIO_DISABLED_PLUGINS": "od_reading,simulator"})
+    assert result.returncode == 0
+    assert "od_reading" not in result.stdout and "stirring" in result.stdout
+    assert "plugin 'simulator' is essential" in result.stderr
+    listed = pio("plugins", "list", "--json", env={"PIO_DISABLED_PLUGINS": "od_reading,simulator"})
+    names = {row["name"] for row in json.loads(listed.stdout)}
+    assert "od_reading" not in names and "simulator" in names

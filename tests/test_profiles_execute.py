@@ -93,9 +93,9 @@ def test_every_action_type_and_expression_over_48_hours(pio, pio_home, mqtt_prob
     assert not any(mqtt_probe.payloads(run_prefix + "/percent_progress"))  # a when makes the end unknowable
 
     # the jobs it started are attributed to experiment profiles
-    from pioreactor.kernel.job_registry import JobRegistry
+    from pioreactor.kernel.job_registry import RunningJobs
 
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         sources = {(r.job_name, r.job_source, r.experiment) for r in registry.history()}
     assert ("stirring", "experiment_profile", experiment) in sources
     assert ("led_automation", "experiment_profile", experiment) in sources

@@ -189,11 +189,12 @@ def test_the_published_schema_is_the_one_in_the_package() -> None:
 
 def test_runs_are_recorded_through_the_data_plane(catalog: Catalog) -> None:
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.data import DatabaseTableRegistry, MqttSinkRegistry
     from pioreactor.plugins_core.profiles.records import profile_run
 
     host = get_plugin_host()
-    assert host.database_tables().entries["experiment_profile_runs"].plugin == "profiles"
-    assert host.mqtt_sinks().entries["experiment_profile_runs"].topics == ("pioreactor/+/+/experiment_profile/+/experiment_profile_name",)
+    assert host.registry(DatabaseTableRegistry).entries["experiment_profile_runs"].plugin == "profiles"
+    assert host.registry(MqttSinkRegistry).entries["experiment_profile_runs"].topics == ("pioreactor/+/+/experiment_profile/+/experiment_profile_name",)
     row = profile_run("pioreactor/unit1/exp1/experiment_profile/ab12cd/experiment_profile_name", b"demo")
     assert row is not None and row.pop("started_at").endswith("Z")
     assert row == {"run_id": "ab12cd", "experiment": "exp1", "pioreactor_unit": "unit1", "experiment_profile_name": "demo"}

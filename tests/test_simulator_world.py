@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from pioreactor.kernel.clock import Clock, get_clock, set_clock
 from pioreactor.kernel.config import get_config
+from pioreactor.kernel.plugins import load_config_with_plugins
 from pioreactor.plugins_core.simulator.backend import SimulatedUnit
 from pioreactor.plugins_core.simulator.faults import set_fault
 from pioreactor.plugins_core.simulator.sensors import photodiode_signal
@@ -55,6 +56,7 @@ class Sim:
         (self.home / "config.ini").write_text(base + textwrap.dedent(text))
         reset_process_state()
         set_clock(self.clock)
+        load_config_with_plugins()  # as a job's process does: [PWM] comes from the plugins that own the channels
 
     def unit(self) -> SimulatedUnit:
         return SimulatedUnit(get_config(), self.clock)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pioreactor.kernel import storage
 from pioreactor.kernel.errors import JobAlreadyRunningError
-from pioreactor.kernel.job_registry import JobRegistry
+from pioreactor.kernel.job_registry import RunningJobs
 from pioreactor.sdk import local_intermittent_storage, local_persistent_storage
 
 
@@ -58,7 +58,7 @@ def test_many_processes_write_at_once(home: Path) -> None:
 def test_registry_refuses_a_duplicate_and_forgets_dead_processes(home: Path) -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        with JobRegistry() as registry:
+        with RunningJobs() as registry:
             registry.register(unit="u", experiment="e", job_name="stirring", job_source="user", pid=sleeper.pid)
             with pytest.raises(JobAlreadyRunningError, match="stirring is already running on u"):
                 registry.register(unit="u", experiment="e", job_name="stirring", job_source="user", pid=sleeper.pid + 1)
@@ -66,6 +66,6 @@ def test_registry_refuses_a_duplicate_and_forgets_dead_processes(home: Path) -> 
     finally:
         sleeper.kill()
         sleeper.wait()
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         assert registry.running() == []  # its pid is gone: the entry is stale
         registry.register(unit="u", experiment="e", job_name="stirring", job_source="user", pid=sleeper.pid + 2)

@@ -37,7 +37,7 @@ class LazyGroup(click.Group):
     def plugin_commands(self) -> dict[str, Any]:
         if not self.with_plugins:
             return {}
-        from pioreactor.kernel.plugin_listing import command_listing
+        from pioreactor.kernel.discovery import command_listing
 
         return dict(command_listing().entries)
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import click
 from pioreactor.kernel import identity
-from pioreactor.kernel.job_registry import JobRecord, JobRegistry, is_process_alive
+from pioreactor.kernel.job_registry import JobRecord, RunningJobs, is_process_alive
 
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -41,7 +41,7 @@ def kill(job_name: str | None, experiment: str | None, job_source: str | None, a
         _check_experiment_option(experiment)
     if not (job_name or experiment or job_source or all_jobs):
         raise click.UsageError("say which jobs to stop: --job-name, --experiment, --job-source or --all-jobs")
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = registry.running(job_name=job_name, experiment=experiment, job_source=job_source)
     records = [r for r in records if r.pid != os.getpid()]
     for record in records:
@@ -56,7 +56,7 @@ def kill(job_name: str | None, experiment: str | None, job_source: str | None, a
         from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
 
         load_config_with_plugins()
-        get_plugin_host().call_runtime_hook("pioreactor_all_jobs_stopped", unit=identity.get_unit_name())
+        get_plugin_host().call_hook("pioreactor_all_jobs_stopped", {"unit": identity.get_unit_name()})
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
 
 
@@ -80,7 +80,7 @@ def jobs() -> None:
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many past jobs to show.")
 def list_jobs(running: bool, as_json: bool, limit: int) -> None:
     """Jobs of this unit, newest first: running ones, and (without --running) past ones."""
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         records = list(reversed(registry.running())) if running else registry.history(limit)
         settings = {r.job_id: registry.settings(r.job_id) for r in records} if as_json else {}
     if as_json:
@@ -155,7 +155,7 @@ def set_setting(
         _check_experiment_option(experiment)
     unit = identity.get_unit_name()
     current: str | None = None
-    with JobRegistry() as registry:
+    with RunningJobs() as registry:
         running = [r for r in registry.running(job_name=job_name) if experiment in (None, r.experiment)]
         if running:
             current = registry.settings(running[0].job_id).get(setting)

@@ -12,20 +12,9 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-# PluginHost methods that fill a registry, in the order a check calls them
-REGISTRY_METHODS = (
-    "jobs",
-    "commands",
-    "automations",
-    "calibration_protocols",
-    "profile_actions",
-    "expression_functions",
-    "backends",
-    "database_tables",
-    "mqtt_sinks",
-    "export_datasets",
-    "ui_descriptors",
-)
+from pioreactor.kernel.registries.data import DatabaseTableRegistry, ExportDatasetRegistry
+from pioreactor.kernel.registries.targets import AutomationRegistry, JobDefinitions
+from pioreactor.kernel.registries.ui import UiDescriptorRegistry
 
 
 def register_everything(host: Any) -> None:
@@ -33,68 +22,25 @@ def register_everything(host: Any) -> None:
     from pioreactor.kernel.config import Config
     from pioreactor.kernel.config_defaults import declare_kernel_defaults
 
-    for method in REGISTRY_METHODS:
-        accessor = getattr(host, method, None)
-        if accessor is not None:
-            accessor()
+    host.all_registries()
     config = Config()  # the declared defaults only: a broken config.ini must not break listings
     declare_kernel_defaults(config)
     host.apply_config_defaults(config)
 
 
-def registrations(host: Any, plugin: str) -> Iterator[tuple[str, Any]]:
-    """(registry method, entry) for everything ``plugin`` registered."""
-    for method in REGISTRY_METHODS:
-        accessor = getattr(host, method, None)
-        if accessor is None:
-            continue
-        for entry in accessor().entries.values():
+def registrations(host: Any, plugin: str) -> Iterator[tuple[Any, Any]]:
+    """(registry, entry) for everything ``plugin`` registered."""
+    for registry in host.all_registries():
+        for entry in registry.entries.values():
             if getattr(entry, "plugin", None) == plugin:
-                yield method, entry
-
-
-def _check_settings(target: Any) -> None:
-    """A job or automation class declares its published settings well (checked at start otherwise)."""
-    import inspect
-
-    if inspect.isclass(target) and hasattr(target, "all_published_settings"):
-        from pioreactor.kernel.settings import check_published_settings
-
-        check_published_settings(getattr(target, "job_name", "") or target.__name__, target.all_published_settings())
-
-
-def _load_target(method: str, entry: Any) -> None:
-    import click
-
-    if method == "jobs":
-        from pioreactor.kernel.cli.job_command import command_for
-
-        command_for(entry)  # imports the target and turns its __init__ into options
-        _check_settings(entry.load())
-    elif method == "automations":
-        _check_settings(entry.load())
-    elif method == "commands":
-        if not isinstance(entry.load(), click.Command):
-            raise TypeError(f"{entry.target} is not a click command")
-    elif method == "mqtt_sinks":
-        if not callable(entry.load_parser()):
-            raise TypeError(f"parser {entry.parser} is not callable")
-    elif hasattr(entry, "load"):
-        if not callable(entry.load()):
-            raise TypeError(f"{entry.target} is not callable")
-
-
-def _describe(method: str, entry: Any) -> str:
-    kind = method.rstrip("s").replace("_", " ")
-    name = entry.name if not getattr(entry, "kind", "") else f"{entry.kind} {entry.name}"
-    return f"{kind} {name!r}"
+                yield registry, entry
 
 
 def _schema(host: Any) -> tuple[sqlite3.Connection, dict[str, str]]:
     """An in-memory database with every registered table's migrations applied; failures by table."""
     conn = sqlite3.connect(":memory:")
     failures = {}
-    for spec in host.database_tables().entries.values():
+    for spec in host.registry(DatabaseTableRegistry).entries.values():
         for number, script in enumerate(spec.migrations, start=1):
             try:
                 conn.executescript(script)
@@ -102,12 +48,6 @@ def _schema(host: Any) -> tuple[sqlite3.Connection, dict[str, str]]:
                 failures[spec.name] = f"migration {number} fails on an empty database: {err}"
                 break
     return conn, failures
-
-
-def _target_of(method: str, entry: Any) -> str | None:
-    if method == "mqtt_sinks":
-        return str(entry.parser)
-    return getattr(entry, "target", None)
 
 
 def check_plugin(host: Any, plugin: str, loadable: Callable[[str], bool] | None = None) -> list[str]:
@@ -125,19 +65,19 @@ def check_plugin(host: Any, plugin: str, loadable: Callable[[str], bool] | None 
     problems = []
     conn, failed_tables = _schema(host)
     try:
-        for method, entry in registrations(host, plugin):
+        for registry, entry in registrations(host, plugin):
             try:
-                if method == "database_tables":
+                if isinstance(registry, DatabaseTableRegistry):
                     if entry.name in failed_tables:
                         problems.append(f"table {entry.name!r}: {failed_tables[entry.name]}")
-                elif method == "export_datasets":
+                elif isinstance(registry, ExportDatasetRegistry):
                     conn.execute(f"EXPLAIN SELECT * FROM ({entry.source_sql})")
-                elif method == "ui_descriptors":
+                elif isinstance(registry, UiDescriptorRegistry):
                     problems.extend(_ui_problems(host, entry, conn, loadable))
-                elif loadable(_target_of(method, entry) or ""):
-                    _load_target(method, entry)
+                elif loadable(registry.target_of(entry) or ""):
+                    registry.check_entry(entry)
             except Exception as err:
-                problems.append(f"{_describe(method, entry)}: {type(err).__name__}: {err}")
+                problems.append(f"{registry.describe(registry.key_of(entry))}: {type(err).__name__}: {err}")
     finally:
         conn.close()
     return problems
@@ -154,15 +94,15 @@ def _ui_problems(
         if data.get("column") and data["column"] not in columns:
             return [f"chart {data['chart_key']!r} reads column {data['column']!r}, not in table {data['table']!r}"]
     if descriptor.category == "job":
-        if data["job_name"] not in host.jobs():
+        if data["job_name"] not in host.registry(JobDefinitions):
             return [f"the UI form of job {data['job_name']!r} names a job no plugin registers"]
-        job = host.jobs().get(data["job_name"])
+        job = host.registry(JobDefinitions).get(data["job_name"])
         return _unknown_fields(descriptor, job.load()) if loadable(job.target) else []
     if descriptor.category == "automation":
         key = (data["kind"], data["automation_name"])
-        if key not in host.automations().entries:
+        if key not in host.registry(AutomationRegistry).entries:
             return [f"the UI form of {data['kind']} automation {data['automation_name']!r} names no registered automation"]
-        automation = host.automations().entries[key]
+        automation = host.registry(AutomationRegistry).entries[key]
         return _unknown_fields(descriptor, automation.load()) if loadable(automation.target) else []
     return []
 

@@ -73,9 +73,10 @@ def check(names: tuple[str, ...], as_json: bool) -> None:
 def ui(as_json: bool) -> None:
     """The job forms, automation forms and charts that plugins describe for a user interface."""
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.ui import UiDescriptorRegistry
 
     host = get_plugin_host()
-    registry = host.ui_descriptors()
+    registry = host.registry(UiDescriptorRegistry)
     host.report_failures()
     if as_json:
         click.echo(json.dumps(registry.as_dict(), indent=2))

@@ -10,7 +10,7 @@ from pioreactor.kernel.errors import JobNotFoundError, PioreactorError
 
 class RunGroup(click.Group):
     def _jobs(self) -> Any:
-        from pioreactor.kernel.plugin_listing import job_listing
+        from pioreactor.kernel.discovery import job_listing
 
         return job_listing()
 

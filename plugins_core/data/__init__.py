@@ -1,14 +1,12 @@
 """Data on the leader: ``mqtt_to_db_streaming``, ``pio experiments``, ``export_experiment_data``,
-``backup_database``, and the tables they need (experiments, logs, dead letters).
-
-Until the pumps and dosing plugins take them over, this plugin also declares the dosing tables
-(dosing_events, dosing_automation_events, liquid_volumes, alt_media_fractions) and their sinks.
+``backup_database``, and the tables they need (experiments, logs, dead letters). The other
+plugins declare their own time series (``pioreactor_register_timeseries``).
 """
 
 from pioreactor.sdk import hookimpl
 
 PACKAGE = "pioreactor.plugins_core.data"
-RECORDS = "pioreactor.sdk.records"
+RECORDS = "pioreactor.plugins_core.data.records"
 UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
 
 TABLES = {
@@ -46,31 +44,9 @@ TABLES = {
         "CREATE INDEX IF NOT EXISTS pioreactor_unit_labels_by_unit "
         "ON pioreactor_unit_labels (experiment, pioreactor_unit, created_at)",
     ),
-    # -- held here for the dosing plugins (see the module docstring) --
-    "dosing_events": (
-        "Every volume a pump moved",
-        f"CREATE TABLE IF NOT EXISTS dosing_events ({UNIT_EXPERIMENT}, volume_change_ml REAL NOT NULL, "
-        "event TEXT NOT NULL, source_of_event TEXT, UNIQUE (experiment, timestamp, pioreactor_unit, event))",
-    ),
-    "dosing_automation_events": (
-        "What the dosing automation did at each run",
-        f"CREATE TABLE IF NOT EXISTS dosing_automation_events ({UNIT_EXPERIMENT}, event_name TEXT NOT NULL, "
-        "message TEXT, data TEXT);\n"
-        "CREATE INDEX IF NOT EXISTS dosing_automation_events_by_time "
-        "ON dosing_automation_events (experiment, timestamp)",
-    ),
-    "liquid_volumes": (
-        "The liquid volume in the vial, as the dosing automation tracks it",
-        f"CREATE TABLE IF NOT EXISTS liquid_volumes ({UNIT_EXPERIMENT}, liquid_volume REAL NOT NULL);\n"
-        "CREATE INDEX IF NOT EXISTS liquid_volumes_by_time ON liquid_volumes (experiment, timestamp)",
-    ),
-    "alt_media_fractions": (
-        "The fraction of alternative media in the vial",
-        f"CREATE TABLE IF NOT EXISTS alt_media_fractions ({UNIT_EXPERIMENT}, alt_media_fraction REAL NOT NULL);\n"
-        "CREATE INDEX IF NOT EXISTS alt_media_fractions_by_time ON alt_media_fractions (experiment, timestamp)",
-    ),
 }
-#: each automation's settings when it starts, at each change and when it ends (upstream's tables)
+#: each automation's settings when it starts, at each change and when it ends (upstream's tables;
+#: not time series: their rows have a start and an end rather than a timestamp)
 AUTOMATION_KINDS = ("dosing", "led", "temperature")
 for _kind in AUTOMATION_KINDS:
     TABLES[f"{_kind}_automation_settings"] = (
@@ -121,18 +97,6 @@ def pioreactor_register_database_tables(registry):
 def pioreactor_register_mqtt_sinks(registry):
     registry.add("logs", topics="pioreactor/+/+/logs/#", parser=f"{RECORDS}:log", summary="Log records")
     registry.add(
-        "dosing_events",
-        topics="pioreactor/+/+/dosing_events",
-        parser=f"{RECORDS}:dosing_event",
-        summary="Pump volumes",
-    )
-    registry.add(
-        "dosing_automation_events",
-        topics="pioreactor/+/+/dosing_automation/latest_event",
-        parser=f"{RECORDS}:automation_event",
-        timestamped=False,
-    )
-    registry.add(
         "pioreactor_unit_labels",
         topics="pioreactor/+/+/unit_label",
         parser=f"{RECORDS}:unit_label",
@@ -147,21 +111,6 @@ def pioreactor_register_mqtt_sinks(registry):
             timestamped=False,  # redeliveries are recognised by their fingerprint
             summary=f"The {kind} automation's settings",
         )
-    registry.add(
-        "liquid_volumes",
-        topics="pioreactor/+/+/dosing_automation/current_volume_ml",
-        parser=f"{RECORDS}:liquid_volume",
-        timestamped=False,
-    )
-    registry.add(
-        "alt_media_fractions",
-        topics="pioreactor/+/+/dosing_automation/alt_media_fraction",
-        parser=f"{RECORDS}:alt_media_fraction",
-        timestamped=False,
-    )
-
-
-TIMESTAMPED = {"timestamp_columns": ["timestamp"], "default_order_by": "timestamp"}
 
 
 @hookimpl
@@ -178,33 +127,8 @@ def pioreactor_register_export_datasets(registry):
         "logs",
         table="logs",
         description="Log records of every unit and job: what happened, with its level and source.",
-        **TIMESTAMPED,
-    )
-    registry.add(
-        "dosing_events",
-        table="dosing_events",
-        description="Each volume a pump added or removed, and what asked for it.",
-        column_units={"volume_change_ml": "mL"},
-        **TIMESTAMPED,
-    )
-    registry.add(
-        "dosing_automation_events",
-        table="dosing_automation_events",
-        description="What the dosing automation decided at each run.",
-        **TIMESTAMPED,
-    )
-    registry.add(
-        "liquid_volumes",
-        table="liquid_volumes",
-        description="The liquid volume in the vial, as the dosing automation tracks it.",
-        column_units={"liquid_volume": "mL"},
-        **TIMESTAMPED,
-    )
-    registry.add(
-        "alt_media_fractions",
-        table="alt_media_fractions",
-        description="The fraction of alternative media in the vial.",
-        **TIMESTAMPED,
+        timestamp_columns=["timestamp"],
+        default_order_by="timestamp",
     )
     registry.add(
         "pioreactor_unit_labels",

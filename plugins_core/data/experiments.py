@@ -37,7 +37,7 @@ def create(
     assign_units: tuple[str, ...],
 ) -> None:
     """Create experiment NAME."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     try:
@@ -58,7 +58,7 @@ def create(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """List experiments, newest first, with their units."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     found = api.list_experiments()
@@ -82,7 +82,7 @@ def list_(as_json: bool) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def delete(name: str, yes: bool) -> None:
     """Delete experiment NAME and its assignments (its data stays in the database)."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     if not yes:
@@ -100,7 +100,7 @@ def delete(name: str, yes: bool) -> None:
 @click.argument("units", nargs=-1)
 def assign(name: str, units: tuple[str, ...]) -> None:
     """Assign UNITS (default: this unit) to experiment NAME."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     try:
@@ -114,7 +114,7 @@ def assign(name: str, units: tuple[str, ...]) -> None:
 @click.argument("units", nargs=-1)
 def unassign(units: tuple[str, ...]) -> None:
     """Take UNITS (default: this unit) off their experiment."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import experiment_store as api
 
     _leader_only()
     removed = api.unassign_units(list(units))
@@ -128,8 +128,8 @@ def unassign(units: tuple[str, ...]) -> None:
 def label(name: str, unit: str, label: str | None) -> None:
     """Give UNIT the label LABEL in experiment NAME (stored, and published on .../unit_label);
     without LABEL, print the unit's label."""
+    from pioreactor.plugins_core.data import api
     from pioreactor.sdk import check_unit_name, get_bus
-    from pioreactor.sdk import experiments as api
 
     _leader_only()
     try:
@@ -148,7 +148,11 @@ def label(name: str, unit: str, label: str | None) -> None:
 
 def _announce_latest() -> None:
     """``pioreactor/latest_experiment/*`` for dashboards; the database already holds the truth."""
-    from pioreactor.sdk import experiments as api
+    from pioreactor.plugins_core.data import api
+    from pioreactor.sdk import get_bus
 
-    if not api.publish_latest_experiment():
-        click.echo("Warning: cannot reach the MQTT broker, so pioreactor/latest_experiment is not updated.", err=True)
+    try:
+        if not api.publish_latest_experiment():
+            click.echo("Warning: cannot reach the MQTT broker, so pioreactor/latest_experiment is not updated.", err=True)
+    finally:
+        get_bus().close(timeout=5.0)  # waits until the broker has the retained values

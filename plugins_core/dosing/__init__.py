@@ -101,3 +101,32 @@ def pioreactor_register_config_defaults(defaults):
         "dosing_automation.pid_morbidostat",
         {"Kp": 5.0, "Ki": 0.0, "Kd": 0.0, "minimum_dosing_volume_ml": 0.1},
     )
+
+
+# -- the leader's database: each time series declared once (table, sink, dataset) ---------------
+@hookimpl
+def pioreactor_register_timeseries(registry):
+    from pioreactor.sdk.automations.events import add_automation_events
+
+    add_automation_events(registry, "dosing", "What the dosing automation decided at each run.")
+    prefix = "pioreactor/+/+/dosing_automation"
+    records = "pioreactor.plugins_core.dosing.records"
+    registry.add(
+        "liquid_volumes",
+        topics=f"{prefix}/current_volume_ml",
+        parser=f"{records}:liquid_volume",
+        columns={"liquid_volume": "REAL NOT NULL"},
+        key=None,
+        timestamped=False,
+        units={"liquid_volume": "mL"},
+        description="The liquid volume in the vial, as the dosing automation tracks it.",
+    )
+    registry.add(
+        "alt_media_fractions",
+        topics=f"{prefix}/alt_media_fraction",
+        parser=f"{records}:alt_media_fraction",
+        columns={"alt_media_fraction": "REAL NOT NULL"},
+        key=None,
+        timestamped=False,
+        description="The fraction of alternative media in the vial.",
+    )

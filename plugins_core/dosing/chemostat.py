@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pioreactor.sdk.automations.dosing import DilutionEvent, DosingAutomationJob
+from pioreactor.plugins_core.dosing.automation import DilutionEvent, DosingAutomationJob
 
 
 class Chemostat(DosingAutomationJob):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pioreactor.sdk.automations.dosing import AddMediaEvent, DosingAutomationJob
+from pioreactor.plugins_core.dosing.automation import AddMediaEvent, DosingAutomationJob
 
 
 class FedBatch(DosingAutomationJob):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pioreactor.plugins_core.dosing.automation import AddAltMediaEvent, DosingAutomationJob
 from pioreactor.sdk import get_config
-from pioreactor.sdk.automations.dosing import AddAltMediaEvent, DosingAutomationJob
 from pioreactor.sdk.control import PID
 
 SECTION = "dosing_automation.pid_morbidostat"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pioreactor.sdk.automations.dosing import DosingAutomationJob
+from pioreactor.plugins_core.dosing.automation import DosingAutomationJob
 
 
 class Silent(DosingAutomationJob):

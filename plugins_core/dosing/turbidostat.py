@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pioreactor.plugins_core.dosing.automation import DilutionEvent, DosingAutomationJob, JobRequiredError
 from pioreactor.sdk import get_config
-from pioreactor.sdk.automations.dosing import DilutionEvent, DosingAutomationJob, JobRequiredError
 
 SECTION = "dosing_automation.turbidostat"
 

@@ -45,59 +45,33 @@ def pioreactor_register_config_defaults(defaults):
     )
 
 
-# -- the leader's database (tables, what streams into them, what exports offer) ----------------
-UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
-UNIQUE = "UNIQUE (experiment, timestamp, pioreactor_unit)"
-
-
+# -- the leader's database: each time series declared once (table, sink, dataset) ---------------
 @hookimpl
-def pioreactor_register_database_tables(registry):
+def pioreactor_register_timeseries(registry):
+    prefix = "pioreactor/+/+/growth_rate_calculating"
+    records = "pioreactor.plugins_core.growth_rate.records"
     registry.add(
         "growth_rates",
-        migrations=[f"CREATE TABLE IF NOT EXISTS growth_rates ({UNIT_EXPERIMENT}, rate REAL NOT NULL, {UNIQUE})"],
+        topics=f"{prefix}/growth_rate",
+        parser=f"{records}:growth_rate",
+        columns={"rate": "REAL NOT NULL"},
+        descriptions={"rate": "specific growth rate"},
+        units={"rate": "1/h"},
+        description="Growth rate estimated by the Kalman filter of growth_rate_calculating.",
     )
     registry.add(
         "od_readings_filtered",
-        migrations=[
-            "CREATE TABLE IF NOT EXISTS od_readings_filtered "
-            f"({UNIT_EXPERIMENT}, normalized_od_reading REAL NOT NULL, {UNIQUE})"
-        ],
+        topics=f"{prefix}/od_filtered",
+        parser=f"{records}:od_filtered",
+        columns={"normalized_od_reading": "REAL NOT NULL"},
+        descriptions={"normalized_od_reading": "filtered OD divided by the initial OD"},
+        description="OD filtered by growth_rate_calculating, relative to the OD at the start.",
     )
-    covariance = ", ".join(f"cov_{i}{j} REAL" for i in range(3) for j in range(i, 3))
     registry.add(
         "kalman_filter_outputs",
-        migrations=[
-            "CREATE TABLE IF NOT EXISTS kalman_filter_outputs "
-            f"({UNIT_EXPERIMENT}, state_0 REAL, state_1 REAL, state_2 REAL, {covariance}, {UNIQUE})"
-        ],
-    )
-
-
-@hookimpl
-def pioreactor_register_mqtt_sinks(registry):
-    prefix = "pioreactor/+/+/growth_rate_calculating"
-    records = "pioreactor.sdk.records"
-    registry.add("growth_rates", topics=f"{prefix}/growth_rate", parser=f"{records}:growth_rate")
-    registry.add("od_readings_filtered", topics=f"{prefix}/od_filtered", parser=f"{records}:od_filtered")
-    registry.add("kalman_filter_outputs", topics=f"{prefix}/kalman_filter_outputs", parser=f"{records}:kalman_filter_output")
-
-
-@hookimpl
-def pioreactor_register_export_datasets(registry):
-    registry.add(
-        "growth_rates",
-        table="growth_rates",
-        description="Growth rate estimated by the Kalman filter of growth_rate_calculating.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
-        column_descriptions={"rate": "specific growth rate"},
-        column_units={"rate": "1/h"},
-    )
-    registry.add(
-        "od_readings_filtered",
-        table="od_readings_filtered",
-        description="OD filtered by growth_rate_calculating, relative to the OD at the start.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
-        column_descriptions={"normalized_od_reading": "filtered OD divided by the initial OD"},
+        topics=f"{prefix}/kalman_filter_outputs",
+        parser=f"{records}:kalman_filter_output",
+        columns={f"state_{i}": "REAL" for i in range(3)} | {f"cov_{i}{j}": "REAL" for i in range(3) for j in range(i, 3)},
+        summary="The Kalman filter's state and covariance",
+        dataset=False,
     )

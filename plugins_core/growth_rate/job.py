@@ -103,9 +103,9 @@ class GrowthRateCalculator(BackgroundJob):
 
     job_name = "growth_rate_calculating"
     published_settings = {
-        "growth_rate": {"datatype": "GrowthRate", "settable": False, "unit": "h⁻¹", "persist": True},
-        "od_filtered": {"datatype": "ODFiltered", "settable": False, "persist": True},
-        "kalman_filter_outputs": {"datatype": "KalmanFilterOutput", "settable": False},
+        "growth_rate": {"datatype": GrowthRate, "settable": False, "unit": "h⁻¹", "persist": True},
+        "od_filtered": {"datatype": ODFiltered, "settable": False, "persist": True},
+        "kalman_filter_outputs": {"datatype": KalmanFilterOutput, "settable": False},
     }
     # assigned (and so published) from the first filtered reading on
     growth_rate: GrowthRate

@@ -5,6 +5,7 @@ from pioreactor.sdk import hookimpl
 
 @hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("leds", "led_change_events")  # the LEDs' state and change topics, as upstream
     registry.add("led_intensity", "pioreactor.plugins_core.leds.action:led_intensity", summary="Set LED intensities (A-D)")
     registry.add(
         "led_automation",
@@ -37,56 +38,20 @@ def pioreactor_all_jobs_stopped(unit):
     all_leds_off()
 
 
-# -- the leader's database (tables, what streams into them, what exports offer) ----------------
-UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
-
-
+# -- the leader's database: each time series declared once (table, sink, dataset) ---------------
 @hookimpl
-def pioreactor_register_database_tables(registry):
+def pioreactor_register_timeseries(registry):
+    from pioreactor.sdk.automations.events import add_automation_events
+
+    add_automation_events(registry, "led", "What the LED automation did at each run.")
     registry.add(
         "led_change_events",
-        migrations=[
-            f"CREATE TABLE IF NOT EXISTS led_change_events ({UNIT_EXPERIMENT}, channel TEXT NOT NULL, "
-            "intensity REAL NOT NULL, source_of_event TEXT, UNIQUE (experiment, timestamp, pioreactor_unit, channel))"
-        ],
-    )
-    registry.add(
-        "led_automation_events",
-        migrations=[
-            f"CREATE TABLE IF NOT EXISTS led_automation_events ({UNIT_EXPERIMENT}, event_name TEXT NOT NULL, "
-            "message TEXT, data TEXT);\n"
-            "CREATE INDEX IF NOT EXISTS led_automation_events_by_time ON led_automation_events (experiment, timestamp)"
-        ],
-    )
-
-
-@hookimpl
-def pioreactor_register_mqtt_sinks(registry):
-    registry.add("led_change_events", topics="pioreactor/+/+/led_change_events", parser="pioreactor.sdk.records:led_change_event")
-    registry.add(
-        "led_automation_events",
-        topics="pioreactor/+/+/led_automation/latest_event",
-        parser="pioreactor.sdk.records:automation_event",
-        timestamped=False,
-    )
-
-
-@hookimpl
-def pioreactor_register_export_datasets(registry):
-    registry.add(
-        "led_change_events",
-        table="led_change_events",
+        topics="pioreactor/+/+/led_change_events",
+        parser="pioreactor.plugins_core.leds.records:led_change_event",
+        columns={"channel": "TEXT NOT NULL", "intensity": "REAL NOT NULL", "source_of_event": "TEXT"},
+        key=["channel"],
+        units={"intensity": "%"},
         description="Each change of an LED's intensity, and what changed it.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
-        column_units={"intensity": "%"},
-    )
-    registry.add(
-        "led_automation_events",
-        table="led_automation_events",
-        description="What the LED automation did at each run.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
+from pioreactor.plugins_core.leds.intensities import DEFAULT_LOCK_WAIT_SECONDS, LED_CHANNELS, set_intensities
 from pioreactor.sdk import FiniteFloatRange
-from pioreactor.sdk.leds import DEFAULT_LOCK_WAIT_SECONDS, LED_CHANNELS, set_intensities
 
 
 @click.command()

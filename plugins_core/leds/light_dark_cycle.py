@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from pioreactor.plugins_core.leds.automation import LEDAutomationJob
 from pioreactor.sdk.automations import ChangedLedIntensity
-from pioreactor.sdk.automations.led import LEDAutomationJob
 
 CHANNELS = ("D", "C")
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from pioreactor.plugins_core.leds.automation import LEDAutomationJob
 from pioreactor.sdk.automations import NoEvent
-from pioreactor.sdk.automations.led import LEDAutomationJob
 
 
 class Silent(LEDAutomationJob):

@@ -47,46 +47,10 @@ def pioreactor_register_config_defaults(defaults):
     )
 
 
-# -- the leader's database (tables, what streams into them, what exports offer) ----------------
-def _od_table(name, extra=""):
-    return (
-        f"CREATE TABLE IF NOT EXISTS {name} (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
-        f"timestamp TEXT NOT NULL, od_reading REAL NOT NULL, angle INTEGER NOT NULL, channel INTEGER NOT NULL{extra}, "
-        "UNIQUE (experiment, timestamp, pioreactor_unit, channel))"
-    )
-
-
-@hookimpl
-def pioreactor_register_database_tables(registry):
-    registry.add("od_readings", migrations=[_od_table("od_readings", ", calibrated INTEGER NOT NULL DEFAULT 0")])
-    registry.add("raw_od_readings", migrations=[_od_table("raw_od_readings")], summary="OD before calibration")
-    registry.add("od_blanks", migrations=[_od_table("od_blanks")], summary="Blank OD of the media, per channel")
-    registry.add(
-        "ir_led_intensities",
-        migrations=[
-            "CREATE TABLE IF NOT EXISTS ir_led_intensities (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
-            "timestamp TEXT NOT NULL, relative_intensity REAL NOT NULL, UNIQUE (experiment, timestamp, pioreactor_unit))"
-        ],
-        summary="The IR LED's brightness relative to the start of od_reading (from the REF photodiode)",
-    )
-
-
-@hookimpl
-def pioreactor_register_mqtt_sinks(registry):
-    readings = "pioreactor/+/+/od_reading"
-    registry.add("od_readings", topics=[f"{readings}/od{n}" for n in range(1, 5)], parser="pioreactor.sdk.records:od_reading")
-    registry.add(
-        "raw_od_readings", topics=[f"{readings}/raw_od{n}" for n in range(1, 5)], parser="pioreactor.sdk.records:raw_od_reading"
-    )
-    registry.add("od_blanks", topics="pioreactor/+/+/od_blank/mean/+", parser="pioreactor.sdk.records:od_blank")
-    registry.add(
-        "ir_led_intensities",
-        topics=f"{readings}/relative_intensity_of_ir_led",
-        parser="pioreactor.sdk.records:ir_led_intensity",
-    )
-
-
-OD_COLUMNS = {
+# -- the leader's database: each time series declared once (table, sink, dataset, chart) ---------
+RECORDS = "pioreactor.plugins_core.od_reading.records"
+OD_COLUMNS = {"od_reading": "REAL NOT NULL", "angle": "INTEGER NOT NULL", "channel": "INTEGER NOT NULL"}
+OD_DESCRIPTIONS = {
     "od_reading": "OD: OD600 if calibrated is 1, else the photodiode signal relative to the REF photodiode",
     "angle": "angle of the photodiode to the IR LED, in degrees",
     "channel": "photodiode channel of the HAT",
@@ -95,28 +59,50 @@ OD_COLUMNS = {
 
 
 @hookimpl
-def pioreactor_register_export_datasets(registry):
+def pioreactor_register_timeseries(registry):
+    readings = "pioreactor/+/+/od_reading"
     registry.add(
         "od_readings",
-        table="od_readings",
+        topics=[f"{readings}/od{n}" for n in range(1, 5)],
+        parser=f"{RECORDS}:od_reading",
+        columns=OD_COLUMNS | {"calibrated": "INTEGER NOT NULL DEFAULT 0"},
+        key=["channel"],
+        descriptions=OD_DESCRIPTIONS,
         description="Optical density readings of each photodiode channel.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
-        column_descriptions=OD_COLUMNS,
-    )
-    registry.add(
-        "ir_led_intensities",
-        table="ir_led_intensities",
-        description="The IR LED's brightness relative to the start of od_reading, seen by the REF photodiode.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
+        chart={
+            "chart_key": "optical_density",
+            "title": "Optical density",
+            "topic": "od_reading/ods",
+            "payload_key": "ods",
+            "y_axis_label": "OD",
+            "column": "od_reading",
+        },
     )
     registry.add(
         "raw_od_readings",
-        table="raw_od_readings",
+        topics=[f"{readings}/raw_od{n}" for n in range(1, 5)],
+        parser=f"{RECORDS}:raw_od_reading",
+        columns=OD_COLUMNS,
+        key=["channel"],
         description="Optical density signals before OD calibration (recorded where a calibration is active).",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
+        summary="OD before calibration",
+    )
+    registry.add(
+        "od_blanks",
+        topics="pioreactor/+/+/od_blank/mean/+",
+        parser=f"{RECORDS}:od_blank",
+        columns=OD_COLUMNS,
+        key=["channel"],
+        summary="Blank OD of the media, per channel",
+        dataset=False,
+    )
+    registry.add(
+        "ir_led_intensities",
+        topics=f"{readings}/relative_intensity_of_ir_led",
+        parser=f"{RECORDS}:ir_led_intensity",
+        columns={"relative_intensity": "REAL NOT NULL"},
+        description="The IR LED's brightness relative to the start of od_reading, seen by the REF photodiode.",
+        summary="The IR LED's brightness relative to the start of od_reading",
     )
 
 
@@ -133,16 +119,5 @@ def pioreactor_register_ui_descriptors(registry):
                 {"key": "ir_led_intensity", "label": "IR LED intensity", "type": "string", "default": "auto", "unit": "%"},
                 {"key": "use_calibration", "label": "Use the active OD calibration", "type": "boolean", "default": True},
             ],
-        }
-    )
-    registry.add_chart(
-        {
-            "chart_key": "optical_density",
-            "title": "Optical density",
-            "topic": "od_reading/ods",
-            "payload_key": "ods",
-            "y_axis_label": "OD",
-            "table": "od_readings",
-            "column": "od_reading",
         }
     )

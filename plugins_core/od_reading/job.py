@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pioreactor.plugins_core.leds.api import locked, set_intensities, temporarily
 from pioreactor.plugins_core.od_reading.processing import ReferenceTracker, remove_mains_hum
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
 from pioreactor.sdk.calibrations import (
@@ -27,7 +28,6 @@ from pioreactor.sdk.calibrations import (
     ODCalibration,
     load_active_calibration,
 )
-from pioreactor.sdk.leds import locked, set_intensities, temporarily
 from pioreactor.sdk.structs import ODReading, ODReadings, RelativeIntensityOfIrLed, encode
 
 SECTION = "od_reading.config"
@@ -103,17 +103,17 @@ class ODReader(BackgroundJob):
         "first_od_obs_time": {"datatype": "float", "settable": False},
         "interval": {"datatype": "float", "settable": True, "unit": "s"},
         "ir_led_intensity": {"datatype": "float", "settable": True, "unit": "%"},
-        "ods": {"datatype": "ODReadings", "settable": False},
+        "ods": {"datatype": ODReadings, "settable": False},
         # upstream's topic: a JSON object, published with each reading when a REF photodiode is set
-        "relative_intensity_of_ir_led": {"datatype": "json", "settable": False},
-        "od1": {"datatype": "ODReading", "settable": False},
-        "od2": {"datatype": "ODReading", "settable": False},
-        "od3": {"datatype": "ODReading", "settable": False},
-        "od4": {"datatype": "ODReading", "settable": False},
-        "raw_od1": {"datatype": "ODReading", "settable": False},
-        "raw_od2": {"datatype": "ODReading", "settable": False},
-        "raw_od3": {"datatype": "ODReading", "settable": False},
-        "raw_od4": {"datatype": "ODReading", "settable": False},
+        "relative_intensity_of_ir_led": {"datatype": RelativeIntensityOfIrLed, "settable": False},
+        "od1": {"datatype": ODReading, "settable": False},
+        "od2": {"datatype": ODReading, "settable": False},
+        "od3": {"datatype": ODReading, "settable": False},
+        "od4": {"datatype": ODReading, "settable": False},
+        "raw_od1": {"datatype": ODReading, "settable": False},
+        "raw_od2": {"datatype": ODReading, "settable": False},
+        "raw_od3": {"datatype": ODReading, "settable": False},
+        "raw_od4": {"datatype": ODReading, "settable": False},
     }
 
     def __init__(

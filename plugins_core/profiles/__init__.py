@@ -10,6 +10,7 @@ from pioreactor.sdk import hookimpl
 
 @hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("unit_label")  # the label topic that profiles publish
     registry.add(
         "experiment_profile",
         "pioreactor.plugins_core.profiles.cli:experiment_profile",

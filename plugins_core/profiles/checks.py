@@ -11,13 +11,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from pioreactor.plugins_core.profiles import interfaces
 from pioreactor.plugins_core.profiles.durations import format_duration
 from pioreactor.plugins_core.profiles.evaluate import BUILTIN_FUNCTIONS, Template
 from pioreactor.plugins_core.profiles.expressions import Call, Name, walk
+from pioreactor.plugins_core.profiles.interfaces import JobInterface
 from pioreactor.plugins_core.profiles.model import Action, JobBlock, Profile
 from pioreactor.plugins_core.profiles.problems import Problem
-from pioreactor.sdk import profiles_support as support
-from pioreactor.sdk.profiles_support import JobInterface
+from pioreactor.sdk import plugins as sdk_plugins
 
 #: the one-shot LED action takes channel intensities; pause/stop/update map onto it (as upstream)
 LED_INTENSITY = "led_intensity"
@@ -35,12 +36,12 @@ class Catalog:
         self._load_errors: dict[str, str] = {}
 
     def job_names(self) -> list[str]:
-        return sorted(support.registered_jobs())
+        return sorted(sdk_plugins.registered_jobs())
 
     def job(self, name: str) -> JobInterface | None:
         if name not in self._interfaces:
             try:
-                self._interfaces[name] = support.job_interface(name)
+                self._interfaces[name] = interfaces.job_interface(name)
             except Exception as err:  # a plugin whose job cannot even be imported
                 self._load_errors[name] = f"{type(err).__name__}: {err}"
                 self._interfaces[name] = None
@@ -50,25 +51,25 @@ class Catalog:
         return self._load_errors.get(name)
 
     def automation_names(self, kind: str) -> list[str]:
-        return sorted(support.automations_of_kind(kind))
+        return sorted(sdk_plugins.automations_of_kind(kind))
 
     def automation(self, kind: str, name: str) -> JobInterface | None:
         key = (kind, name)
         if key not in self._automations:
             try:
-                self._automations[key] = support.automation_interface(kind, name)
+                self._automations[key] = interfaces.automation_interface(kind, name)
             except Exception:
                 self._automations[key] = None
         return self._automations[key]
 
     def action_types(self) -> list[str]:
-        return sorted(support.profile_actions())
+        return sorted(sdk_plugins.profile_actions())
 
     def functions(self) -> list[str]:
-        return sorted(support.expression_functions())
+        return sorted(sdk_plugins.expression_functions())
 
     def plugin_versions(self) -> dict[str, str | None]:
-        return support.installed_plugin_versions()
+        return sdk_plugins.installed_plugin_versions()
 
 
 def _close(word: str, choices: list[str]) -> str:
@@ -98,7 +99,7 @@ class _Checker:
             except ValueError as err:
                 self.add("plugin.version.invalid", f"plugin {name}: {err}", (*path, "version"), 'write 1.2.3, ">=1.2.3", "<2" or ">=1.0,<2"')
                 continue
-            key = support.normalise_plugin_name(name)
+            key = sdk_plugins.normalise_plugin_name(name)
             if key not in installed:
                 close = _close(key, list(installed))
                 self.add(

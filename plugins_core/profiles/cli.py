@@ -10,7 +10,7 @@ import click
 
 def _resolve(filename: str) -> Path:
     """A path, or the name of a file in ``$PIO_HOME/experiment_profiles`` (with or without .yaml)."""
-    from pioreactor.sdk.profiles_support import experiment_profiles_dir
+    from pioreactor.plugins_core.profiles.interfaces import experiment_profiles_dir
 
     path = Path(filename).expanduser()
     if path.exists():
@@ -88,8 +88,9 @@ def execute(filename: str, experiment_argument: str | None, experiment: str | No
     for warning in warnings:
         click.echo(warning.format(profile.document), err=True)
     if dry_run:
+        from pioreactor.plugins_core.profiles.interfaces import job_interface
         from pioreactor.plugins_core.profiles.timeline import render
-        from pioreactor.sdk.profiles_support import is_unit_active, job_interface
+        from pioreactor.sdk.plugins import is_unit_active
 
         unit = get_unit_name()
         click.echo(render(profile, str(path), experiment, [unit] if is_unit_active() else [], unit, _interfaces(job_interface)))
@@ -100,7 +101,7 @@ def execute(filename: str, experiment_argument: str | None, experiment: str | No
 
 
 def _interfaces(job_interface: object) -> object:
-    from pioreactor.sdk.profiles_support import automation_interface
+    from pioreactor.plugins_core.profiles.interfaces import automation_interface
 
     def lookup(job: str, options: dict) -> object:
         interface = job_interface(job)  # type: ignore[operator]

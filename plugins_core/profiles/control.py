@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pioreactor.plugins_core.profiles.evaluate import format_value
-from pioreactor.sdk import profiles_support as support
-from pioreactor.sdk.profiles_support import JobInterface
+from pioreactor.plugins_core.profiles.interfaces import JobInterface
+from pioreactor.sdk import plugins as sdk_plugins
 
 JOB_SOURCE = "experiment_profile"
 READY_STATES = ("ready", "sleeping")
@@ -127,7 +127,7 @@ class LocalJobControl:
 
     # -- where ---------------------------------------------------------------------------
     def units(self) -> list[str]:
-        return [self.unit] if support.is_unit_active() else []
+        return [self.unit] if sdk_plugins.is_unit_active() else []
 
     def reachable(self, unit: str) -> bool:
         return unit == self.unit
@@ -141,7 +141,7 @@ class LocalJobControl:
         overrides: list[str] = []
         for section, key, value in config_overrides:
             overrides += ["--config-override", section, key, format_value(value)]
-        argv = support.pio_command("run", *overrides, job, *cli_arguments(self.interfaces(job, options), options), *map(str, args))
+        argv = sdk_plugins.pio_command("run", *overrides, job, *cli_arguments(self.interfaces(job, options), options), *map(str, args))
         env = dict(os.environ, JOB_SOURCE=JOB_SOURCE, EXPERIMENT=self.experiment, PIO_UNIT=unit)
         self._watch_state(unit, job)
         with self._lock:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pioreactor.plugins_core.profiles import interfaces
 from pioreactor.plugins_core.profiles.checks import LED_CHANNELS, LED_INTENSITY
 from pioreactor.plugins_core.profiles.control import ControlError, JobControl, LocalJobControl
 from pioreactor.plugins_core.profiles.durations import format_duration
@@ -36,7 +37,7 @@ from pioreactor.plugins_core.profiles.evaluate import (
 from pioreactor.plugins_core.profiles.live_values import LiveValues
 from pioreactor.plugins_core.profiles.model import Action, JobBlock, Profile
 from pioreactor.sdk import BackgroundJob, get_unit_name
-from pioreactor.sdk import profiles_support as support
+from pioreactor.sdk import plugins as sdk_plugins
 
 #: at equal times: starts, then changes, then stops; logs last
 PRIORITY = {"start": 0, "resume": 1, "update": 2, "pause": 3, "stop": 4, "repeat": 5, "when": 5, "log": 7}
@@ -153,7 +154,7 @@ class ProfileRun(BackgroundJob):
         self.control: JobControl = LocalJobControl(self.bus, unit, experiment, self.logger, self.interface)
         self._interfaces: dict[tuple[str, str | None], Any] = {}
         self._functions = self._load_functions()
-        self._action_types = support.profile_actions()
+        self._action_types = sdk_plugins.profile_actions()
         # the kernel reads the setting of a /set topic from the segment after a one-segment job
         # name; this job's name has two, so it listens to its own $state/set
         self.bus.subscribe(f"{self.topic_prefix}/$state/set", self._on_state_set, qos=1, allow_retained=False)
@@ -172,15 +173,15 @@ class ProfileRun(BackgroundJob):
         name = options.get("automation_name")
         key = (job, str(name) if name is not None else None)
         if key not in self._interfaces:
-            interface = support.job_interface(job)
+            interface = interfaces.job_interface(job)
             if interface is not None and interface.automation_kind and name is not None:
-                interface = support.automation_interface(interface.automation_kind, str(name)) or interface
+                interface = interfaces.automation_interface(interface.automation_kind, str(name)) or interface
             self._interfaces[key] = interface
         return self._interfaces[key]
 
     def _load_functions(self) -> dict[str, Callable[..., Any]]:
         functions = {}
-        for name, spec in support.expression_functions().items():
+        for name, spec in sdk_plugins.expression_functions().items():
             try:
                 functions[name] = spec.load()
             except Exception as err:
@@ -417,7 +418,7 @@ class ProfileRun(BackgroundJob):
 
 @dataclass
 class ActionContext:
-    """What a plugin's action type gets (see :class:`pioreactor.sdk.profiles.ProfileActionContext`)."""
+    """What a plugin's action type gets (see :class:`~pioreactor.plugins_core.profiles.api.ProfileActionContext`)."""
 
     run: ProfileRun
     unit: str

@@ -7,7 +7,15 @@ ACTIONS = "pioreactor.plugins_core.pumps.actions"
 
 
 @hookimpl
+def pioreactor_addhooks(pluginmanager):
+    from pioreactor.plugins_core.pumps import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)  # pioreactor_before_dose
+
+
+@hookimpl
 def pioreactor_register_jobs(registry):
+    registry.reserve("dosing_events")  # the topic of every dose, as upstream
     registry.add(
         "add_media",
         f"{ACTIONS}:AddMedia",
@@ -44,3 +52,19 @@ def pioreactor_register_config_defaults(defaults):
 
     # what the vial holds: no single dose of a pump that adds liquid may be larger
     defaults.section("bioreactor", {"reactor_capacity_ml": 20.0}, limits={"reactor_capacity_ml": Limits(above=0)})
+    defaults.section("PWM", {"2": "media", "3": "alt_media", "4": "waste"})  # the HAT's channels, as upstream
+
+
+# -- the leader's database: the time series declared once (table, sink, dataset) -----------------
+@hookimpl
+def pioreactor_register_timeseries(registry):
+    registry.add(
+        "dosing_events",
+        topics="pioreactor/+/+/dosing_events",
+        parser="pioreactor.plugins_core.pumps.records:dosing_event",
+        columns={"volume_change_ml": "REAL NOT NULL", "event": "TEXT NOT NULL", "source_of_event": "TEXT"},
+        key=["event"],
+        units={"volume_change_ml": "mL"},
+        description="Each volume a pump added or removed, and what asked for it.",
+        summary="Every volume a pump moved",
+    )

@@ -13,8 +13,8 @@ import math
 import threading
 from typing import Any, ClassVar
 
+from pioreactor.plugins_core.pumps.dose import LOST_BROKER, DosePlan, DoseResult, circulate, dose, plan_dose
 from pioreactor.sdk import BackgroundJob, PioreactorError
-from pioreactor.sdk.pumps import LOST_BROKER, DosePlan, DoseResult, circulate, dose, plan_dose
 
 #: how long (wall-clock seconds) stopping waits for a running dose to switch its pump off
 STOP_PATIENCE_SECONDS = 5.0

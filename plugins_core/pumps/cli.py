@@ -72,7 +72,7 @@ class OrderedPumps(click.Command):
         extra = ctx.meta.get(EXTRA_KEY)
         if extra is None:
             try:
-                from pioreactor.sdk.pumps import pump_roles_with_plugin_defaults
+                from pioreactor.plugins_core.pumps.dose import pump_roles_with_plugin_defaults
 
                 extra = [
                     pump
@@ -135,7 +135,7 @@ def pumps(source_of_event: str, **_: Any) -> None:
     1 ml again. Every pump must be calibrated: nothing runs if one is not.
     """
     from pioreactor.plugins_core.pumps.actions import Pumps
-    from pioreactor.sdk.pumps import run_job_from_command
+    from pioreactor.sdk.plugins import run_job_from_command
 
     doses = click.get_current_context().meta["pumps.doses"]
     run_job_from_command("pumps", Pumps, {"doses": doses, "source_of_event": source_of_event})

@@ -14,6 +14,7 @@ def pioreactor_register_jobs(registry):
 def pioreactor_register_config_defaults(defaults):
     from pioreactor.sdk import Limits
 
+    defaults.section("PWM", {"1": "stirring"})  # the HAT's channel for the stirrer, as upstream
     defaults.section(
         "stirring.config",
         {
@@ -48,32 +49,24 @@ def pioreactor_register_config_defaults(defaults):
     defaults.section("stirring.pid", {"Kp": 0.01, "Ki": 0.0, "Kd": 0.0})
 
 
-# -- the leader's database (tables, what streams into them, what exports offer) ----------------
+# -- the leader's database: the time series declared once (table, sink, dataset, chart) ---------
 @hookimpl
-def pioreactor_register_database_tables(registry):
+def pioreactor_register_timeseries(registry):
     registry.add(
         "stirring_rates",
-        migrations=[
-            "CREATE TABLE IF NOT EXISTS stirring_rates (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
-            "timestamp TEXT NOT NULL, measured_rpm REAL NOT NULL, UNIQUE (experiment, timestamp, pioreactor_unit))"
-        ],
-    )
-
-
-@hookimpl
-def pioreactor_register_mqtt_sinks(registry):
-    registry.add("stirring_rates", topics="pioreactor/+/+/stirring/measured_rpm", parser="pioreactor.sdk.records:measured_rpm")
-
-
-@hookimpl
-def pioreactor_register_export_datasets(registry):
-    registry.add(
-        "stirring_rates",
-        table="stirring_rates",
+        topics="pioreactor/+/+/stirring/measured_rpm",
+        parser="pioreactor.plugins_core.stirring.records:measured_rpm",
+        columns={"measured_rpm": "REAL NOT NULL"},
+        units={"measured_rpm": "RPM"},
         description="Stirring speed measured by the hall sensor.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
-        column_units={"measured_rpm": "RPM"},
+        chart={
+            "chart_key": "stirring_rates",
+            "title": "Stirring speed",
+            "topic": "stirring/measured_rpm",
+            "payload_key": "measured_rpm",
+            "y_axis_label": "RPM",
+            "column": "measured_rpm",
+        },
     )
 
 
@@ -90,16 +83,5 @@ def pioreactor_register_ui_descriptors(registry):
                 {"key": "duty_cycle", "label": "Duty cycle", "type": "float", "unit": "%", "settable": True},
                 {"key": "use_rpm", "label": "Closed loop on RPM", "type": "boolean", "default": True},
             ],
-        }
-    )
-    registry.add_chart(
-        {
-            "chart_key": "stirring_rates",
-            "title": "Stirring speed",
-            "topic": "stirring/measured_rpm",
-            "payload_key": "measured_rpm",
-            "y_axis_label": "RPM",
-            "table": "stirring_rates",
-            "column": "measured_rpm",
         }
     )

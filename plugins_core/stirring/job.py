@@ -15,10 +15,11 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from pioreactor.plugins_core.od_reading.api import ODDodger
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware, local_persistent_storage
 from pioreactor.sdk.control import PID
-from pioreactor.sdk.dodging import ODDodger
 from pioreactor.sdk.hardware import pwm_channel_for
+from pioreactor.sdk.structs import MeasuredRPM
 
 if TYPE_CHECKING:
     from pioreactor.sdk.calibrations import StirringCalibration
@@ -52,7 +53,7 @@ class Stirrer(BackgroundJob):
     job_name = "stirring"
     published_settings = {
         "target_rpm": {"datatype": "float", "settable": True, "unit": "RPM"},
-        "measured_rpm": {"datatype": "MeasuredRPM", "settable": False, "unit": "RPM"},
+        "measured_rpm": {"datatype": MeasuredRPM, "settable": False, "unit": "RPM"},
         "duty_cycle": {"datatype": "float", "settable": True, "unit": "%"},
         "enable_dodging_od": {"datatype": "boolean", "settable": True},
         "currently_dodging_od": {"datatype": "boolean", "settable": False},

@@ -32,6 +32,7 @@ def pioreactor_register_automations(registry):
 def pioreactor_register_config_defaults(defaults):
     from pioreactor.sdk import Limits
 
+    defaults.section("PWM", {"5": "heating"})  # the HAT's channel for the heater, as upstream
     defaults.section(
         "temperature_automation.config",
         {
@@ -64,57 +65,27 @@ def pioreactor_register_config_defaults(defaults):
 
 
 # -- the leader's database (tables, what streams into them, what exports offer) ----------------
-UNIT_EXPERIMENT = "experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL"
-
-
 @hookimpl
-def pioreactor_register_database_tables(registry):
-    registry.add(
-        "temperature_readings",
-        migrations=[
-            f"CREATE TABLE IF NOT EXISTS temperature_readings ({UNIT_EXPERIMENT}, temperature_c REAL NOT NULL, "
-            "UNIQUE (experiment, timestamp, pioreactor_unit))"
-        ],
-    )
-    registry.add(
-        "temperature_automation_events",
-        migrations=[
-            f"CREATE TABLE IF NOT EXISTS temperature_automation_events ({UNIT_EXPERIMENT}, event_name TEXT NOT NULL, "
-            "message TEXT, data TEXT);\n"
-            "CREATE INDEX IF NOT EXISTS temperature_automation_events_by_time "
-            "ON temperature_automation_events (experiment, timestamp)"
-        ],
-    )
+def pioreactor_register_timeseries(registry):
+    from pioreactor.sdk.automations.events import add_automation_events
 
-
-@hookimpl
-def pioreactor_register_mqtt_sinks(registry):
+    add_automation_events(registry, "temperature", "What the temperature automation did at each run.")
     prefix = "pioreactor/+/+/temperature_automation"
-    registry.add("temperature_readings", topics=f"{prefix}/temperature", parser="pioreactor.sdk.records:temperature")
-    registry.add(
-        "temperature_automation_events",
-        topics=f"{prefix}/latest_event",
-        parser="pioreactor.sdk.records:automation_event",
-        timestamped=False,
-    )
-
-
-@hookimpl
-def pioreactor_register_export_datasets(registry):
     registry.add(
         "temperature_readings",
-        table="temperature_readings",
+        topics=f"{prefix}/temperature",
+        parser="pioreactor.plugins_core.temperature.records:temperature",
+        columns={"temperature_c": "REAL NOT NULL"},
+        units={"temperature_c": "°C"},
         description="Temperature of the vial, read by the temperature automation.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
-        column_units={"temperature_c": "°C"},
-    )
-    registry.add(
-        "temperature_automation_events",
-        table="temperature_automation_events",
-        description="What the temperature automation did at each run.",
-        timestamp_columns=["timestamp"],
-        default_order_by="timestamp",
+        chart={
+            "chart_key": "temperature",
+            "title": "Temperature",
+            "topic": "temperature_automation/temperature",
+            "payload_key": "temperature",
+            "y_axis_label": "℃",
+            "column": "temperature_c",
+        },
     )
 
 
@@ -130,16 +101,5 @@ def pioreactor_register_ui_descriptors(registry):
             "fields": [
                 {"key": "target_temperature", "label": "Target temperature", "type": "float", "default": 30.0, "unit": "℃", "settable": True}
             ],
-        }
-    )
-    registry.add_chart(
-        {
-            "chart_key": "temperature",
-            "title": "Temperature",
-            "topic": "temperature_automation/temperature",
-            "payload_key": "temperature",
-            "y_axis_label": "℃",
-            "table": "temperature_readings",
-            "column": "temperature_c",
         }
     )

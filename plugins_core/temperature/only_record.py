@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pioreactor.plugins_core.temperature.automation import TemperatureAutomationJob
 from pioreactor.sdk.automations import NoEvent
-from pioreactor.sdk.automations.temperature import TemperatureAutomationJob
 
 
 class OnlyRecordTemperature(TemperatureAutomationJob):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pioreactor.plugins_core.temperature.automation import TemperatureAutomationJob
 from pioreactor.sdk import get_config
 from pioreactor.sdk.automations import UpdatedHeaterDC
-from pioreactor.sdk.automations.temperature import TemperatureAutomationJob
 from pioreactor.sdk.control import PID
 
 MAX_TARGET = 50.0

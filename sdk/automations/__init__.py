@@ -7,8 +7,11 @@
         ...
 """
 
+import importlib
+
 from pioreactor.sdk.automations.base import AutomationJob
 from pioreactor.sdk.automations.command import automation_command
+from pioreactor.sdk.automations.events import add_automation_events, automation_event
 from pioreactor.sdk.structs import (
     AutomationEvent,
     ChangedLedIntensity,
@@ -24,22 +27,21 @@ __all__ = [
     "ErrorOccurred",
     "NoEvent",
     "UpdatedHeaterDC",
+    "add_automation_events",
     "automation_command",
+    "automation_event",
 ]
 
 
+_KIND_BASES = {
+    "TemperatureAutomationJob": "pioreactor.plugins_core.temperature.api",
+    "LEDAutomationJob": "pioreactor.plugins_core.leds.api",
+    "DosingAutomationJob": "pioreactor.plugins_core.dosing.api",
+}
+
+
 def __getattr__(name: str) -> object:
-    # the kind bases pull in hardware and config: load them only when asked for
-    if name == "TemperatureAutomationJob":
-        from pioreactor.sdk.automations.temperature import TemperatureAutomationJob
-
-        return TemperatureAutomationJob
-    if name == "LEDAutomationJob":
-        from pioreactor.sdk.automations.led import LEDAutomationJob
-
-        return LEDAutomationJob
-    if name == "DosingAutomationJob":
-        from pioreactor.sdk.automations.dosing import DosingAutomationJob
-
-        return DosingAutomationJob
+    # the kind bases live in their plugins and pull in hardware and config: load them when asked
+    if name in _KIND_BASES:
+        return getattr(importlib.import_module(_KIND_BASES[name]), name)
     raise AttributeError(f"module 'pioreactor.sdk.automations' has no attribute {name!r}")

@@ -26,7 +26,7 @@ class AutomationJob(BackgroundJob):
     automation_name: ClassVar[str] = ""
     published_settings = {
         "automation_name": {"datatype": "string", "settable": False},
-        "latest_event": {"datatype": "AutomationEvent", "settable": False},
+        "latest_event": {"datatype": AutomationEvent, "settable": False},
     }
     #: settable settings that are state, not settings, and so stay out of ``<kind>_automation_settings``
     settings_not_recorded: ClassVar[frozenset[str]] = frozenset()

@@ -16,8 +16,9 @@ import click
 
 def _registry() -> Any:
     from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.targets import AutomationRegistry
 
-    return get_plugin_host().automations()
+    return get_plugin_host().registry(AutomationRegistry)
 
 
 def automation_command(kind: str) -> click.Command:

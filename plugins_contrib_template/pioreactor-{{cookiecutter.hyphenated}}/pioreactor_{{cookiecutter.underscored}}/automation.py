@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pioreactor.plugins_core.leds.api import LEDAutomationJob
 from pioreactor.sdk.automations import ChangedLedIntensity
-from pioreactor.sdk.automations.led import LEDAutomationJob
 
 
 class Pulse(LEDAutomationJob):

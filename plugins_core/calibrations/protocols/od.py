@@ -31,7 +31,7 @@ KEPT_STATE = ("temperature", "volume_ml", "alt_media_fraction", "heater_duty_cyc
 
 def photodiode_channel(angle: str) -> str:
     """The ADC channel of the photodiode at ``angle``, from ``[od_config.photodiode_channel]``."""
-    from pioreactor.plugins_core.od_reading.job import CHANNEL_SECTION, channel_angles
+    from pioreactor.plugins_core.od_reading.api import CHANNEL_SECTION, channel_angles
 
     angles, _ = channel_angles(get_config())
     channels = sorted(channel for channel, a in angles.items() if a == angle)
@@ -45,7 +45,7 @@ def photodiode_channel(angle: str) -> str:
 
 def simulate_vial(od600: float) -> None:
     """Stand in for swapping vials: the simulated vial now holds a culture at ``od600``."""
-    from pioreactor.plugins_core.simulator.world import ground_truth, reset_world
+    from pioreactor.plugins_core.simulator.api import ground_truth, reset_world
 
     now = ground_truth()
     reset_world(od=od600, **{key: now[key] for key in KEPT_STATE})
@@ -96,10 +96,10 @@ class ODStandardsProtocol(CalibrationProtocol):
         signals: list[float] = []
         try:
             if not is_job_running("stirring") and assistant.confirm("Stir the vials while reading them?", default=True):
-                from pioreactor.plugins_core.stirring.job import Stirrer
+                from pioreactor.plugins_core.stirring.api import Stirrer
 
                 jobs.append(Stirrer(unit, experiment))
-            from pioreactor.plugins_core.od_reading.job import ODReader
+            from pioreactor.plugins_core.od_reading.api import ODReader
 
             # no timer of its own to speak of: the readings are taken below, one by one
             reader = ODReader(unit, experiment, interval=86_400.0, use_calibration=False)

@@ -49,7 +49,7 @@ class SimulatedScale:
     COUNTERS = {"media": "media_added_ml", "alt_media": "alt_media_added_ml", "waste": "waste_removed_ml"}
 
     def __init__(self, pump: str) -> None:
-        from pioreactor.plugins_core.simulator.world import ground_truth
+        from pioreactor.plugins_core.simulator.api import ground_truth
 
         self.pump = pump
         self.counter = self.COUNTERS[pump]
@@ -58,7 +58,7 @@ class SimulatedScale:
 
     def tare(self) -> None:
         if self.pump == "waste":
-            from pioreactor.plugins_core.simulator.world import get_world
+            from pioreactor.plugins_core.simulator.api import get_world
 
             config = get_config()
             brim = config.getfloat("simulation", "overflow_volume_ml", fallback=20.0)

@@ -21,23 +21,28 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pioreactor.kernel.bus import get_bus
-from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.config import get_config
-from pioreactor.kernel.errors import ConfigError, PioreactorError
-from pioreactor.kernel.hardware import get_hardware, pwm_channel_for
-from pioreactor.kernel.identity import get_assigned_experiment, get_unit_name
-from pioreactor.kernel.job_registry import is_process_alive
-from pioreactor.kernel.logs import PioLogger, get_logger
-from pioreactor.kernel.storage import local_intermittent_storage
+from pioreactor.sdk import (
+    ConfigError,
+    PioLogger,
+    PioreactorError,
+    get_assigned_experiment,
+    get_bus,
+    get_clock,
+    get_config,
+    get_hardware,
+    get_logger,
+    get_unit_name,
+    is_process_alive,
+    local_intermittent_storage,
+)
 from pioreactor.sdk.calibrations import CalibrationError, PumpCalibration, load_active_calibration
+from pioreactor.sdk.hardware import pwm_channel_for
 from pioreactor.sdk.structs import DosingEvent, encode
 
 Role = Literal["add", "remove"]
@@ -96,13 +101,14 @@ def pump_roles_with_plugin_defaults() -> dict[str, Role]:
     """:func:`pump_roles`, with the pumps that plugins declare even before a job loaded them
     (for command-line options; this imports every plugin)."""
     if (PUMPS_SECTION, "media") not in get_config().declared:
-        from pioreactor.kernel.plugins import load_config_with_plugins
+        from pioreactor.sdk.plugins import load_config_with_plugins
 
         load_config_with_plugins()
     return pump_roles()
 
 
 def role_of(pump: str) -> Role:
+    """``add`` or ``remove``: what ``pump`` does; ``DoseRefused`` naming the known pumps if none."""
     roles = pump_roles()
     try:
         return roles[pump]
@@ -124,6 +130,7 @@ def calibration_device(pump: str) -> str:
 
 
 def how_to_calibrate(pump: str) -> str:
+    """The message that tells a user how to calibrate ``pump`` (or run it for a duration)."""
     device = calibration_device(pump)
     return (
         f"the {pump} pump has no active calibration, so a volume cannot become a pumping time. "
@@ -134,6 +141,7 @@ def how_to_calibrate(pump: str) -> str:
 
 
 def active_pump_calibration(pump: str) -> PumpCalibration | None:
+    """The active calibration of ``pump``, or None; ``CalibrationError`` if it is not a pump's."""
     calibration = load_active_calibration(calibration_device(pump))
     if calibration is not None and not isinstance(calibration, PumpCalibration):
         raise CalibrationError(
@@ -168,25 +176,29 @@ class DoseRequest:
 
     @property
     def vetoed(self) -> bool:
+        """True once an implementation called :meth:`veto`."""
         return self.vetoed_because is not None
 
 
-def _plugin_host() -> Any:
-    from pioreactor.kernel.plugins import get_plugin_host
-
-    return get_plugin_host()
-
-
 def call_before_dose_hooks(request: DoseRequest) -> None:
-    """Run every ``pioreactor_before_dose`` in registration order until one vetoes; an exception vetoes."""
-    for impl in _plugin_host().pm.hook.pioreactor_before_dose.get_hookimpls():
-        try:
-            impl.function(**{name: request for name in impl.argnames})
-        except Exception as err:
-            request.veto(f"plugin {impl.plugin_name!r} raised {type(err).__name__}: {err}")
-        if request.vetoed:
-            request.vetoed_because = f"{request.vetoed_because} (plugin {impl.plugin_name!r})"
-            return
+    """Run every ``pioreactor_before_dose`` in pluggy's order (``tryfirst`` first, wrappers
+    around) until one vetoes; an exception vetoes, naming its plugin."""
+    from pioreactor.sdk import call_hook
+
+    blamed: list[str] = []
+
+    def blame(plugin: str) -> bool:
+        if request.vetoed and not blamed:
+            blamed.append(plugin)
+            request.vetoed_because = f"{request.vetoed_because} (plugin {plugin!r})"
+        return request.vetoed
+
+    def raised(plugin: str, err: BaseException) -> None:
+        if not request.vetoed:
+            request.veto(f"plugin {plugin!r} raised {type(err).__name__}: {err}")
+        blame(plugin)
+
+    call_hook("pioreactor_before_dose", {"dose": request}, on_error=raised, until=blame)
 
 
 # -- one process at a time per pump ----------------------------------------------------------
@@ -224,6 +236,7 @@ class DoseResult:
 
     @property
     def completed(self) -> bool:
+        """True if the dose ran to its end (not stopped, not cut short)."""
         return self.interrupted is None
 
 
@@ -253,18 +266,22 @@ class DosePlan:
 
     @property
     def duty_cycle(self) -> float:
+        """The PWM duty cycle the pump runs at (its calibration's, else 100)."""
         return self.calibration.dc if self.calibration is not None else 100.0
 
     @property
     def hz(self) -> float:
+        """The PWM frequency the pump runs at."""
         return self.calibration.hz if self.calibration is not None else DEFAULT_PWM_HZ
 
     def ml_for(self, seconds: float) -> float | None:
+        """Millilitres moved in ``seconds`` by the calibration (None if uncalibrated)."""
         if self.calibration is None:
             return None
         return max(0.0, self.calibration.duration_to_ml(seconds)) if seconds > 0 else 0.0
 
     def seconds_for(self, ml: float) -> float:
+        """Seconds to pump ``ml`` by the calibration; ``DoseRefused`` if uncalibrated."""
         if self.calibration is None:
             raise DoseRefused(how_to_calibrate(self.pump))
         return self.calibration.ml_to_duration(ml)
@@ -685,15 +702,3 @@ def _on_time(total: float, ratio: float) -> float:
     """Seconds the circulated pump runs in ``total`` seconds of cycles."""
     cycles, rest = divmod(total, CIRCULATION_CYCLE_SECONDS)
     return cycles * ratio * CIRCULATION_CYCLE_SECONDS + min(rest, ratio * CIRCULATION_CYCLE_SECONDS)
-
-
-# -- for click commands that run a pump job ----------------------------------------------------
-def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]) -> None:
-    """Run ``job_class`` (registered as ``job_name``) from a click command's callback, like
-    ``pio run`` runs a job, and exit with its code."""
-    import click
-    from pioreactor.kernel.runner import run_job
-
-    spec = _plugin_host().jobs().get(job_name)
-    overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
-    sys.exit(run_job(spec, job_class, options, overrides))

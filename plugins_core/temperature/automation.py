@@ -22,11 +22,9 @@ import math
 import threading
 from typing import Any
 
-from pioreactor.kernel.config import get_config
-from pioreactor.kernel.errors import ConfigError
-from pioreactor.kernel.hardware import get_hardware, pwm_channel_for
-from pioreactor.kernel.timers import RepeatedTimer
-from pioreactor.sdk.automations.base import AutomationJob
+from pioreactor.sdk import ConfigError, RepeatedTimer, get_config, get_hardware
+from pioreactor.sdk.automations import AutomationJob
+from pioreactor.sdk.hardware import pwm_channel_for
 from pioreactor.sdk.structs import Temperature
 
 MAX_TEMP_TO_REDUCE_HEATING = 63.0
@@ -61,7 +59,7 @@ class TemperatureAutomationJob(AutomationJob):
     automation_kind = "temperature"
     job_name = "temperature_automation"
     published_settings = {
-        "temperature": {"datatype": "Temperature", "settable": False, "unit": "℃"},
+        "temperature": {"datatype": Temperature, "settable": False, "unit": "℃"},
         "heater_duty_cycle": {"datatype": "float", "settable": False, "unit": "%"},
     }
 

@@ -12,20 +12,25 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
-from pioreactor.kernel.bus import get_bus
-from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.hardware import get_hardware
-from pioreactor.kernel.identity import get_assigned_experiment, get_unit_name
-from pioreactor.kernel.job_registry import is_process_alive
-from pioreactor.kernel.logs import get_logger
-from pioreactor.kernel.storage import KeyValueStore, local_intermittent_storage
+from pioreactor.sdk import (
+    get_assigned_experiment,
+    get_bus,
+    get_clock,
+    get_hardware,
+    get_logger,
+    get_unit_name,
+    is_process_alive,
+    local_intermittent_storage,
+)
 from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
 
 
 def current_intensities() -> dict[str, float]:
+    """The intensity (percent) of each channel now, as every process of the unit sees it."""
     with local_intermittent_storage("leds") as store:
         return {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}
 
@@ -54,7 +59,7 @@ DEFAULT_LOCK_WAIT_SECONDS = 6.0
 LOCK_POLL_SECONDS = 0.05
 
 
-def _held_by_others(locks: KeyValueStore) -> set[str]:
+def _held_by_others(locks: Any) -> set[str]:
     me = os.getpid()
     return {channel for channel, pid in locks.items() if int(pid) != me and is_process_alive(int(pid), None)}
 

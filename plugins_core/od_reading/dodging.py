@@ -16,10 +16,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pioreactor.kernel.bus import Message
+from pioreactor.sdk import Message
 
 
 class ODDodger:
+    """Calls ``before()`` ahead of each OD reading of ``job``'s unit and ``after()`` once it is done."""
+
     def __init__(
         self,
         job: Any,
@@ -46,9 +48,11 @@ class ODDodger:
 
     @property
     def window(self) -> float:
+        """Seconds around each reading that the output is paused."""
         return self.pre + self.reading + self.post
 
     def enable(self) -> None:
+        """Start following od_reading's schedule (idempotent)."""
         if self._subscriptions:
             return
         prefix = f"pioreactor/{self.job.unit}/{self.job.experiment}/od_reading"

@@ -4,7 +4,7 @@ The ``experiments`` and ``experiment_worker_assignments`` tables are declared by
 plugin. Assigning this unit also sets its own experiment (what ``pio run`` uses when
 ``$EXPERIMENT`` is not set); other units learn theirs through the cluster layer.
 
-    from pioreactor.sdk.experiments import create_experiment, list_experiments
+    from pioreactor.plugins_core.data.api import create_experiment, list_experiments
     create_experiment("yeast-2026-03", description="YPD, 30 °C")
 """
 
@@ -14,9 +14,9 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 
-from pioreactor.kernel.errors import PioreactorError
-from pioreactor.kernel.identity import (
+from pioreactor.sdk import (
     DEFAULT_EXPERIMENT,
+    PioreactorError,
     assign_experiment,
     check_unit_name,
     get_assigned_experiment,
@@ -86,6 +86,7 @@ def create_experiment(
     created_at: str | None = None,
     conn: sqlite3.Connection | None = None,
 ) -> Experiment:
+    """Add experiment ``name`` to the database; an ``ExperimentError`` if the name is taken or invalid."""
     name = check_name(name)
     db, owned = _connect(conn)
     try:
@@ -127,6 +128,7 @@ def list_experiments(conn: sqlite3.Connection | None = None) -> list[Experiment]
 
 
 def experiment_created_at(name: str, conn: sqlite3.Connection | None = None) -> str | None:
+    """When experiment ``name`` was created (canonical UTC timestamp), or None if it does not exist."""
     db, owned = _connect(conn)
     try:
         row = db.execute("SELECT created_at FROM experiments WHERE experiment = ?", (name,)).fetchone()
@@ -176,6 +178,7 @@ def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = 
 
 
 def unassign_units(units: list[str], conn: sqlite3.Connection | None = None) -> int:
+    """Free ``units`` (this unit if empty) from their experiment; returns how many were assigned."""
     db, owned = _connect(conn)
     units = units or [get_unit_name()]
     try:
@@ -204,23 +207,20 @@ def _forget_locally(name: str) -> None:
 LATEST_EXPERIMENT_TOPIC = "pioreactor/latest_experiment"
 
 
-def publish_latest_experiment(conn: sqlite3.Connection | None = None, *, timeout: float = 2.0) -> bool:
+def publish_latest_experiment(conn: sqlite3.Connection | None = None) -> bool:
     """Publish the newest experiment, retained, on ``pioreactor/latest_experiment/experiment`` and
-    ``.../created_at`` (upstream's topics; cleared when there is none), with a client of its own.
-    False if the broker could not be reached within ``timeout`` seconds."""
-    from pioreactor.kernel.bus import Bus
+    ``.../created_at`` (upstream's topics; cleared when there is none), through this process's
+    connection. False if the broker could not be reached."""
+    from pioreactor.sdk import get_bus
 
     found = list_experiments(conn)
     latest = found[0] if found else None
-    bus = Bus("pio-latest-experiment")
-    try:
-        if not bus.connect(timeout=timeout):
-            return False
-        bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/experiment", latest.experiment if latest else None, qos=1, retain=True)
-        bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/created_at", latest.created_at if latest else None, qos=1, retain=True)
-        return True
-    finally:
-        bus.close(timeout=5.0)  # waits until the broker has them
+    bus = get_bus()
+    if not bus.connected.is_set():
+        return False
+    bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/experiment", latest.experiment if latest else None, qos=1, retain=True)
+    bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/created_at", latest.created_at if latest else None, qos=1, retain=True)
+    return True
 
 
 def set_unit_label(experiment: str, unit: str, label: str, conn: sqlite3.Connection | None = None) -> None:

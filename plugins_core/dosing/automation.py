@@ -36,12 +36,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
-from pioreactor.kernel.bus import Message
-from pioreactor.kernel.config import get_config
-from pioreactor.kernel.errors import ConfigError, PioreactorError
-from pioreactor.kernel.storage import local_persistent_storage
-from pioreactor.sdk.automations.base import AutomationJob
-from pioreactor.sdk.pumps import DoseResult, dose, plan_dose, pump_roles
+from pioreactor.plugins_core.pumps.api import DoseResult, dose, plan_dose, pump_roles
+from pioreactor.sdk import ConfigError, Message, PioreactorError, get_config, local_persistent_storage
+from pioreactor.sdk.automations import AutomationJob
 from pioreactor.sdk.structs import (
     AddAltMediaEvent,
     AddMediaEvent,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pioreactor.sdk.automations.base import AutomationJob
-from pioreactor.sdk.leds import DEFAULT_LOCK_WAIT_SECONDS, set_intensities
+from pioreactor.plugins_core.leds.intensities import DEFAULT_LOCK_WAIT_SECONDS, set_intensities
+from pioreactor.sdk.automations import AutomationJob
 
 
 class LEDAutomationJob(AutomationJob):

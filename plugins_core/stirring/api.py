@@ -1,0 +1,15 @@
+"""The stirring plugin's public API: the stirring job and how an RPM is measured.
+
+    from pioreactor.plugins_core.stirring.api import Stirrer, rpm_from_edges
+"""
+
+from __future__ import annotations
+
+from pioreactor.plugins_core.stirring.job import Stirrer, rpm_from_edges
+from pioreactor.plugins_core.stirring.records import measured_rpm
+
+__all__ = [
+    "Stirrer",
+    "measured_rpm",
+    "rpm_from_edges",
+]

@@ -1,0 +1,4 @@
+"""Old home of dodging OD readings: its names now live in :mod:`pioreactor.plugins_core.od_reading.api`, and still import from here."""
+from pioreactor.sdk import _forwarder
+
+__getattr__ = _forwarder(__name__, "pioreactor.plugins_core.od_reading.api")

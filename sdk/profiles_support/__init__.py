@@ -1,0 +1,4 @@
+"""Old home of what experiment profiles read: its names now live in :mod:`pioreactor.plugins_core.profiles.api` and :mod:`pioreactor.sdk.plugins`, and still import from here."""
+from pioreactor.sdk import _forwarder
+
+__getattr__ = _forwarder(__name__, "pioreactor.plugins_core.profiles.api", "pioreactor.sdk.plugins")
