@@ -69,6 +69,33 @@ class TemperatureSensor(Protocol):
 
 
 @runtime_checkable
+class Board(Protocol):
+    """What a unit knows about its own health, and its status LED and button. A backend offers
+    it through an optional ``board()`` method; a method answers None where the hardware has no
+    such thing (no HAT button, no voltage sense)."""
+
+    def hat_present(self) -> bool | None:
+        """The HAT answers (on a Pioreactor: its Pico on I2C)."""
+
+    def heating_pcb_present(self) -> bool | None:
+        """The heating PCB's temperature sensor answers."""
+
+    def pwm_rail_volts(self) -> float | None:
+        """Volts on the rail that powers the PWM outputs (about 5 V from the Pi, or AUX)."""
+
+    def cpu_temperature_celsius(self) -> float | None: ...
+
+    def power_problems(self) -> list[str] | None:
+        """What the computer reports now, e.g. ``["under-voltage", "throttled"]``; [] when fine."""
+
+    def set_status_led(self, on: bool) -> None:
+        """The PCB's status LED (the monitor blinks error codes on it)."""
+
+    def button_pressed(self) -> bool | None:
+        """Whether the HAT's button is held down now."""
+
+
+@runtime_checkable
 class HardwareBackend(Protocol):
     """What a backend plugin's factory returns."""
 
@@ -156,7 +183,10 @@ def get_hardware() -> HardwareBackend:
                 f"(registered: {', '.join(registry.names()) or 'none'}). Fix [hardware] backend in config.ini."
             )
         factory = registry.get(name).load()
-        _backend = factory(get_config(), get_clock())
+        from pioreactor.kernel.supervised_hardware import SupervisedBackend
+
+        # every output change is recorded with the job that made it (see outputs.py)
+        _backend = SupervisedBackend(factory(get_config(), get_clock()))
     return _backend
 
 

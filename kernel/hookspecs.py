@@ -290,3 +290,43 @@ def pioreactor_register_ui_descriptors(registry: UiDescriptorRegistry) -> None:
     :param registry: scoped to the calling plugin. Call ``registry.add_job(descriptor)``,
         ``registry.add_automation(descriptor)`` or ``registry.add_chart(descriptor)``.
     """
+
+
+# -- plugins written for other plugin systems, and install steps -----------------------------------
+@hookspec(firstresult=True)
+def pioreactor_adapt_plugin(name: str, module: Any) -> Any:
+    """Offer hook implementations for a plugin module that has none of its own.
+
+    Called while plugins load, for each third-party plugin whose module implements no
+    ``pioreactor_*`` hook (for example one written for upstream Pioreactor). Return an object
+    whose ``@hookimpl`` methods the plugin host registers under the plugin's ``name`` in place
+    of the module, or None to leave the module as it is. The first non-None answer wins.
+
+    :param name: the plugin's name (its entry point, or its file's stem).
+    :param module: the imported plugin module.
+    """
+
+
+@hookspec
+def pioreactor_plugin_installed(distribution: str, files: list[str], assume_yes: bool) -> None:
+    """Finish installing a plugin package, after pip installed it and its check passed.
+
+    Runs in the ``pio plugins install`` process. Raise an exception to refuse the plugin: the
+    install is then undone, and the message is shown to the user.
+
+    :param distribution: the distribution's name, e.g. ``pioreactor-relay-plugin``.
+    :param files: absolute paths of the distribution's installed files.
+    :param assume_yes: the user passed ``-y``: do not ask for confirmation.
+    """
+
+
+@hookspec
+def pioreactor_plugin_uninstalling(distribution: str, files: list[str], assume_yes: bool) -> None:
+    """Undo what ``pioreactor_plugin_installed`` did, before pip removes a plugin package.
+
+    Runs in the ``pio plugins uninstall`` process. Raise an exception to stop the uninstall.
+
+    :param distribution: the distribution's name.
+    :param files: absolute paths of the distribution's installed files.
+    :param assume_yes: the user passed ``-y``: do not ask for confirmation.
+    """

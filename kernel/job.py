@@ -21,7 +21,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from pioreactor.kernel import identity
+from pioreactor.kernel import identity, outputs
 from pioreactor.kernel.bus import Bus, Message, Will
 from pioreactor.kernel.clock import get_clock
 from pioreactor.kernel.job_registry import RunningJobs
@@ -37,6 +37,8 @@ from pioreactor.kernel.settings import (
 INIT, READY, SLEEPING, DISCONNECTED, LOST = "init", "ready", "sleeping", "disconnected", "lost"
 STATES = (INIT, READY, SLEEPING, DISCONNECTED, LOST)
 STATE_SETTING = {"datatype": "string", "settable": True, "persist": True}
+#: a stop signal that came before this process's job installed its handlers (see runner)
+signal_before_start = ""
 
 
 class _JobMeta(type):
@@ -65,12 +67,20 @@ class BackgroundJob(metaclass=_JobMeta):
     published_settings: ClassVar[dict[str, dict[str, Any]]] = {}
     #: the log topic's source segment: ``app`` for core jobs, a plugin may use its own name
     source: ClassVar[str] = "app"
+    #: a service of the unit (``monitor``, ``mqtt_to_db_streaming``, the web server): it starts
+    #: even when the unit is inactive, and ``pio kill --all-jobs`` spares it
+    long_running: ClassVar[bool] = False
+    #: the unit to itself (``self_test``): it refuses to start while other jobs run, and other
+    #: jobs (long-running ones aside) refuse to start while it runs
+    exclusive: ClassVar[bool] = False
 
     INIT, READY, SLEEPING, DISCONNECTED, LOST = INIT, READY, SLEEPING, DISCONNECTED, LOST
 
     def __init__(self, unit: str, experiment: str) -> None:
         self._constructed = False
         self._stop_requested = ""
+        if signal_before_start:  # `pio kill` came while the process was starting: do not start
+            raise SystemExit(0)
         #: what `pio run` exits with once the job has stopped (see stop_with_error)
         self.exit_code = 0
         name = self.job_name
@@ -95,9 +105,16 @@ class BackgroundJob(metaclass=_JobMeta):
         # the running job's retained state or fires a last will
         self._registry = RunningJobs()
         self._job_id = self._registry.register(
-            unit=unit, experiment=experiment, job_name=name, job_source=self.job_source, pid=os.getpid()
+            unit=unit,
+            experiment=experiment,
+            job_name=name,
+            job_source=self.job_source,
+            pid=os.getpid(),
+            long_running=self.long_running,
+            exclusive=self.exclusive,
         )
         self._registry_lock = threading.Lock()
+        outputs.job_started(self._job_id, name, experiment)
 
         self.bus = self._connect_bus()
         self._publish_setting("state", INIT)
@@ -382,6 +399,8 @@ class BackgroundJob(metaclass=_JobMeta):
                             "Stopping %s raised; switching its hardware off anyway", self.job_name
                         )
             self._release_hardware()
+            if self._job_id is not None:
+                outputs.job_stopped(self._job_id)
             self.state = DISCONNECTED
             if "bus" in self.__dict__:
                 self._clear_settings_from_broker()
@@ -428,6 +447,8 @@ class BackgroundJob(metaclass=_JobMeta):
 
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, handler)
+        if signal_before_start:
+            self._stop_requested = signal_before_start
 
     # -- context manager ---------------------------------------------------------------------
     def __enter__(self) -> BackgroundJob:

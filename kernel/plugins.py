@@ -47,15 +47,15 @@ class PluginHost:
                 self._guard(info, self._check_known_hooks)
 
     def _register(self, info: PluginInfo) -> None:
-        self.pm.register(info.module_object, name=info.name)
+        # an upstream-style module (no hooks of its own) may be registered through an adapter
+        self.pm.register(self._adapted(info), name=info.name)
 
     def _check_known_hooks(self, info: PluginInfo) -> None:
-        unknown = [
-            caller.name for caller in self.pm.get_hookcallers(info.module_object) or [] if not caller.has_spec()
-        ]
+        plugin = self.pm.get_plugin(info.name) or info.module_object
+        unknown = [caller.name for caller in self.pm.get_hookcallers(plugin) or [] if not caller.has_spec()]
         if unknown:
             raise pluggy.PluginValidationError(
-                info.module_object, f"unknown hooks {unknown}; check their spelling against the hook reference"
+                plugin, f"unknown hooks {unknown}; check their spelling against the hook reference"
             )
 
     def _guard(self, info: PluginInfo, step: Callable[[PluginInfo], None]) -> None:
@@ -63,11 +63,24 @@ class PluginHost:
         try:
             step(info)
         except Exception as err:
-            if self.pm.is_registered(info.module_object):
-                self.pm.unregister(info.module_object)
+            registered = self.pm.get_plugin(info.name)
+            if registered is not None:
+                self.pm.unregister(registered)
             if strict():
                 raise
             info.fail("register", err)
+
+    def _adapted(self, info: PluginInfo) -> Any:
+        """The module, or what an adapter plugin offers in its place for a module without hooks
+        (see ``pioreactor_adapt_plugin``: how plugins written for upstream Pioreactor load)."""
+        module = info.module_object
+        if info.source == "core" or any(n.startswith("pioreactor_") and n in dir(module) for n in self._hook_names()):
+            return module
+        adapter = self.pm.hook.pioreactor_adapt_plugin(name=info.name, module=module)
+        return module if adapter is None else adapter
+
+    def _hook_names(self) -> list[str]:
+        return [name for name in dir(self.pm.hook) if name.startswith("pioreactor_")]
 
     @property
     def failed(self) -> list[PluginInfo]:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -33,6 +40,104 @@ def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None
         raise ConfigError("\n".join(str(problem) for problem in problems))
 
 
+class _Claim:
+    """This process's claim of its job's name (one per ``pio run`` process)."""
+
+    job_id: int | None = None
+    name = ""
+    ran = False
+
+
+def claim_early(name: str) -> None:
+    """``pio run NAME ...``: claim NAME before the job's module is imported, so that ``pio kill``
+    sees the job from the process's first moments; exit at once if a kill came first. A stop
+    signal from now on is held until the job can act on it (``defer_stop_signals``)."""
+    defer_stop_signals()
+    _claim(name)
+
+
+def _claim(name: str) -> None:
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    with RunningJobs() as registry:
+        claim_id = registry.claim(
+            unit=identity.get_unit_name(),
+            experiment=identity.get_assigned_experiment(),
+            job_name=name,
+            job_source=identity.job_source(),
+            pid=os.getpid(),
+        )
+    if claim_id is None:
+        click.echo(f"{name} was asked to stop (pio kill) while it was starting: not starting it.", err=True)
+        sys.exit(0)
+    _Claim.job_id, _Claim.name, _Claim.ran = claim_id, name, False
+    atexit.register(_release_claim)
+
+
+def _release_claim() -> None:
+    if _Claim.job_id is None:
+        return
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    with RunningJobs() as registry:
+        registry.release_claim(_Claim.job_id, ran=_Claim.ran)
+    _Claim.job_id = None
+
+
+@contextmanager
+def claimed(name: str, *, action: bool = False) -> Iterator[None]:
+    """The ``pio run NAME`` command runs: hold NAME in the job registry until it returns (the
+    claim ``main()`` made, or one made now when the command is invoked otherwise). An ``action``
+    (a command rather than a job) is refused while an exclusive job runs."""
+    from pioreactor.kernel.errors import JobAlreadyRunningError
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    owned = _Claim.job_id is None
+    if owned:
+        _claim(name)
+    _Claim.ran = True
+    if action:
+        stop_signals_act_now()
+        with RunningJobs() as registry:
+            try:
+                registry.refuse_if_exclusive_runs(unit=identity.get_unit_name(), job_name=name, pid=os.getpid())
+            except JobAlreadyRunningError as err:
+                click.echo(f"Error: {err}", err=True)
+                sys.exit(1)
+    try:
+        yield
+    finally:
+        if owned:
+            _release_claim()
+
+
+def stop_signals_act_now() -> None:
+    """An action is a plain command: SIGTERM and SIGINT stop it as they stop any program (and
+    one that came while it started stops it now)."""
+    from pioreactor.kernel import job
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if job.signal_before_start:
+        click.echo(f"Stopped ({job.signal_before_start}) while starting.", err=True)
+        sys.exit(0)
+
+
+def defer_stop_signals() -> None:
+    """Until the job installs its own handlers, a SIGTERM or SIGINT is remembered (the job then
+    stops as soon as it is built, or does not start) instead of killing the process half-way."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from pioreactor.kernel import job
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        job.signal_before_start = f"signal {signal.Signals(signum).name}"
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+
+
 def run_job(
     spec: JobSpec, job_class: type, options: dict[str, Any], overrides: list[tuple[str, str, str]]
 ) -> int:
@@ -45,7 +150,7 @@ def run_job(
         click.echo(f"Error: {err}", err=True)
         return 1
     unit = identity.get_unit_name()
-    if not identity.is_active():
+    if not getattr(job_class, "long_running", False) and not identity.is_active():
         click.echo(
             f"Error: unit {unit} is not active. Activate it, or run with ACTIVE=1 pio run ...", err=True
         )

@@ -38,6 +38,7 @@ _LAZY = {
     "assign_experiment": "pioreactor.kernel.identity",
     "DEFAULT_EXPERIMENT": "pioreactor.kernel.identity",
     "am_i_leader": "pioreactor.kernel.identity",
+    "get_leader_hostname": "pioreactor.kernel.identity",
     "UNIVERSAL_UNIT": "pioreactor.kernel.identity",
     "UNIVERSAL_EXPERIMENT": "pioreactor.kernel.identity",
     "get_logger": "pioreactor.kernel.logs",
@@ -54,6 +55,8 @@ _LAZY = {
     "JobAlreadyRunningError": "pioreactor.kernel.errors",
     "Message": "pioreactor.kernel.bus",
     "get_bus": "pioreactor.kernel.bus",
+    "storage_dir": "pioreactor.kernel.paths",
+    "software_version": "pioreactor.kernel.version",
     "call_hook": "pioreactor.kernel.plugins",
     "HookOutcome": "pioreactor.kernel.hook_calls",
     "PioLogger": "pioreactor.kernel.logs",
@@ -87,15 +90,17 @@ if TYPE_CHECKING:
         check_experiment_name,
         check_unit_name,
         get_assigned_experiment,
+        get_leader_hostname,
         get_unit_name,
     )
     from pioreactor.kernel.job import BackgroundJob
     from pioreactor.kernel.job_registry import is_process_alive
     from pioreactor.kernel.logs import NOTICE, PioLogger, get_logger, setup_command_logging
-    from pioreactor.kernel.paths import pio_home
+    from pioreactor.kernel.paths import pio_home, storage_dir
     from pioreactor.kernel.plugins import call_hook
     from pioreactor.kernel.storage import local_intermittent_storage, local_persistent_storage
     from pioreactor.kernel.timers import RepeatedTimer
+    from pioreactor.kernel.version import software_version
 
 
 def __getattr__(name: str) -> Any:

@@ -311,3 +311,11 @@ def test_missing_driver_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "lgpio", None)  # makes `import lgpio` raise ImportError
     with pytest.raises(HardwareNotFoundError, match="pip install lgpio"):
         rpi.import_driver("lgpio")
+
+
+def test_throttling_flags_are_read_as_problems_now() -> None:
+    from pioreactor.plugins_core.hardware_rpi.board import parse_throttled
+
+    assert parse_throttled("throttled=0x0") == []
+    # 0x50005: under-voltage and throttled now (bits 16 and 18 say "since boot")
+    assert parse_throttled("throttled=0x50005\n") == ["under-voltage", "throttled"]

@@ -12,6 +12,11 @@ CORE = ROOT / "plugins_core"
 
 
 CORE_PREFIX = "pioreactor.plugins_core."
+# upstream_compat installs upstream's import names (pioreactor.config, ...) from its surface/
+# folder (see setup.py): those modules are its own
+UPSTREAM_SURFACE = frozenset(
+    p.name for p in (CORE / "upstream_compat" / "surface").iterdir() if (p / "__init__.py").is_file()
+)
 # a dotted module path, optionally with an entry-point style ":attr" target
 TARGET = re.compile(r"^pioreactor(\.[A-Za-z_]\w*)+(:[A-Za-z_][\w.]*)?$")
 
@@ -44,6 +49,8 @@ def allowed(plugin: str, module: str) -> bool:
     if module.startswith(CORE_PREFIX):
         parts = module[len(CORE_PREFIX) :].split(".")
         return parts[0] == plugin or parts[1:2] == ["api"]
+    if plugin == "upstream_compat" and module.split(".")[1] in UPSTREAM_SURFACE:
+        return True
     return False  # pioreactor.kernel, or anything else of pioreactor
 
 

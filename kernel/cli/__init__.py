@@ -81,7 +81,22 @@ def pio() -> None:
     """
 
 
+def job_being_run(argv: list[str]) -> str | None:
+    """NAME of ``pio run [--config-override S K V]... NAME ...``; None for anything else or --help."""
+    if not argv or argv[0] != "run" or any(arg in ("-h", "--help") for arg in argv):
+        return None
+    rest = argv[1:]
+    while rest and rest[0] == "--config-override":  # run's only option takes three values
+        rest = rest[4:]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
 def main() -> None:
+    name = job_being_run(sys.argv[1:])
+    if name is not None:
+        from pioreactor.kernel.runner import claim_early
+
+        claim_early(name)  # before the job's module is imported: `pio kill` sees it at once
     try:
         pio.main(prog_name="pio")
     except PioreactorError as err:  # raised outside a command (e.g. while listing plugins)

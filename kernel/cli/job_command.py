@@ -103,7 +103,8 @@ def options_for(job_class: type) -> list[click.Option]:
         kind, is_flag = _click_type(hints.get(name, str))
         required = param.default is inspect.Parameter.empty
         default = None if required else param.default
-        flag = "--" + name.replace("_", "-")
+        # a one-letter parameter is a short option, as upstream's `pio run self_test -k NAME`
+        flag = "-" + name if len(name) == 1 else "--" + name.replace("_", "-")
         help_text = docs.get(name, "")
         if default is None and not required and "[default" not in help_text:
             # the convention: None means "read the config"; a docstring can say otherwise
@@ -140,10 +141,16 @@ def _load_config_before(command: click.Command, spec: JobSpec) -> None:
 
     @functools.wraps(original)
     def callback(*args: Any, **kwargs: Any) -> Any:
-        from pioreactor.kernel.runner import prepare_config
+        from pioreactor.kernel.runner import claimed, prepare_config, stop_signals_act_now
 
-        prepare_config(spec, (click.get_current_context().obj or {}).get("config_overrides", []))
-        return original(*args, **kwargs)
+        overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
+        if isinstance(command, click.Group):  # its subcommand runs after this returns: no claim
+            stop_signals_act_now()
+            prepare_config(spec, overrides)
+            return original(*args, **kwargs)
+        with claimed(spec.name, action=True):
+            prepare_config(spec, overrides)
+            return original(*args, **kwargs)
 
     callback._pio_config_loaded = True  # type: ignore[attr-defined]
     command.callback = callback
@@ -167,10 +174,13 @@ def command_for(spec: JobSpec) -> click.Command:
     job_class: type[BackgroundJob] = target
 
     def callback(**options: Any) -> None:
-        from pioreactor.kernel.runner import run_job
+        from pioreactor.kernel.runner import claimed, defer_stop_signals, run_job
 
         overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
-        sys.exit(run_job(spec, job_class, options, overrides))
+        defer_stop_signals()
+        with claimed(spec.name):
+            code = run_job(spec, job_class, options, overrides)
+        sys.exit(code)
 
     doc = inspect.getdoc(job_class) or spec.summary
     doc = doc.split("\n:param")[0].strip()

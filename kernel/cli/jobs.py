@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import click
 from pioreactor.kernel import identity
-from pioreactor.kernel.job_registry import JobRecord, RunningJobs, is_process_alive
+from pioreactor.kernel.job_registry import ALL_JOBS, JobRecord, RunningJobs, is_process_alive
 
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -27,23 +27,57 @@ def _wait_for_exit(records: list[JobRecord], timeout: float) -> list[JobRecord]:
     return alive
 
 
+def _jobs_to_stop(
+    registry: RunningJobs,
+    job_name: str | None,
+    experiment: str | None,
+    job_source: str | None,
+    job_id: int | None,
+    all_jobs: bool,
+) -> list[JobRecord]:
+    """The running jobs the filters select, after leaving a stop request for those still starting.
+
+    Both happen in one transaction, so a job either is in the answer or will not start."""
+    registry.conn.execute("BEGIN IMMEDIATE")
+    try:
+        if job_id is None and experiment is None and job_source is None:
+            if all_jobs:
+                registry.request_stop(ALL_JOBS)
+            elif job_name is not None:
+                registry.request_stop(job_name)
+        records = registry.running(job_name=job_name, experiment=experiment, job_source=job_source, job_id=job_id)
+        registry.conn.execute("COMMIT")
+    except BaseException:
+        registry.conn.execute("ROLLBACK")
+        raise
+    if job_name is None and job_id is None:  # services go only when named
+        records = [r for r in records if not r.is_long_running]
+    return [r for r in records if r.pid != os.getpid()]
+
+
 @click.command()
 @click.option("--job-name", "--name", "job_name", help="Only jobs with this name (e.g. stirring).")
 @click.option("--experiment", help="Only jobs running for this experiment.")
 @click.option("--job-source", help="Only jobs started by this source (e.g. user, experiment_profile).")
-@click.option("--all-jobs", is_flag=True, help="Every job on this unit.")
-def kill(job_name: str | None, experiment: str | None, job_source: str | None, all_jobs: bool) -> None:
+@click.option("--job-id", type=int, help="Only the job with this id (the first column of `pio jobs list`).")
+@click.option("--all-jobs", is_flag=True, help="Every job on this unit, except long-running ones (monitor, ...).")
+def kill(
+    job_name: str | None, experiment: str | None, job_source: str | None, job_id: int | None, all_jobs: bool
+) -> None:
     """Stop running jobs on this unit (each gets SIGTERM and switches its hardware off).
 
-    Give at least one filter, or --all-jobs.
+    Give at least one filter, or --all-jobs. Jobs still starting are stopped too. Long-running
+    jobs (monitor, mqtt_to_db_streaming, the web server) keep running unless named with
+    --job-name or --job-id.
     """
     if experiment is not None:
         _check_experiment_option(experiment)
-    if not (job_name or experiment or job_source or all_jobs):
-        raise click.UsageError("say which jobs to stop: --job-name, --experiment, --job-source or --all-jobs")
+    if not (job_name or experiment or job_source or job_id is not None or all_jobs):
+        raise click.UsageError(
+            "say which jobs to stop: --job-name, --experiment, --job-source, --job-id or --all-jobs"
+        )
     with RunningJobs() as registry:
-        records = registry.running(job_name=job_name, experiment=experiment, job_source=job_source)
-    records = [r for r in records if r.pid != os.getpid()]
+        records = _jobs_to_stop(registry, job_name, experiment, job_source, job_id, all_jobs)
     for record in records:
         try:
             os.kill(record.pid, signal.SIGTERM)
@@ -56,6 +90,7 @@ def kill(job_name: str | None, experiment: str | None, job_source: str | None, a
         from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins
 
         load_config_with_plugins()
+        _switch_off_orphans()
         get_plugin_host().call_hook("pioreactor_all_jobs_stopped", {"unit": identity.get_unit_name()})
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
 
@@ -67,6 +102,26 @@ def _check_experiment_option(experiment: str) -> None:
         identity.check_experiment(experiment)
     except InvalidNameError as err:
         raise click.BadParameter(str(err), param_hint="--experiment") from None
+
+
+def _switch_off_orphans() -> None:
+    """What jobs that died without their clean-up left on goes off too (the monitor does this
+    within seconds; this covers a unit where it does not run)."""
+    from pioreactor.kernel.hardware import close_hardware
+    from pioreactor.kernel.outputs import orphans
+    from pioreactor.kernel.supervised_hardware import switch_off_orphan
+
+    switched = []
+    try:
+        for record in orphans():
+            if switch_off_orphan(record):
+                switched.append(f"{record.label} (left on by {record.holder.job_name if record.holder else 'an earlier boot'})")
+    except Exception as err:
+        click.echo(f"Warning: could not switch off what dead jobs left on: {err}", err=True)
+    finally:
+        close_hardware()
+    if switched:
+        click.echo(f"Switched off {', '.join(switched)}.")
 
 
 @click.group()

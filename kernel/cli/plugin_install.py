@@ -218,7 +218,7 @@ def current_statuses() -> dict[str, str]:
     return {row["name"]: row["status"] for row in verify()["plugins"]}
 
 
-def install_package(target: Target) -> list[dict[str, Any]]:
+def install_package(target: Target, assume_yes: bool = False) -> list[dict[str, Any]]:
     """pip-install a plugin package, check it, and undo everything if it does not work."""
     before = current_statuses()
     planned = plan(target.spec)
@@ -255,10 +255,76 @@ def install_package(target: Target) -> list[dict[str, Any]]:
             raise InstallError(
                 f"{target.spec} was not kept: " + "; ".join(problems) + f". The environment was put back as it was.{undo}"
             )
+        try:
+            for item in planned:
+                if _plugins_of(item.name):
+                    _lifecycle_hook("pioreactor_plugin_installed", item.name, assume_yes)
+        except Exception as err:
+            undo = _undo(planned, stash)
+            raise InstallError(
+                f"{target.spec} was not kept: {err}. The environment was put back as it was.{undo}"
+            ) from None
     return [row for row in report["plugins"] if row["name"] in report["new"]]
 
 
-def uninstall_package(name: str) -> str:
+def _plugins_of(dist_name: str) -> list[str]:
+    import importlib.metadata as md
+
+    try:
+        return [ep.name for ep in md.distribution(dist_name).entry_points if ep.group == GROUP]
+    except md.PackageNotFoundError:
+        return []
+
+
+def _dist_files(dist_name: str) -> list[str]:
+    import importlib.metadata as md
+
+    dist = md.distribution(dist_name)
+    return [str(Path(str(dist.locate_file(f))).resolve()) for f in dist.files or []]
+
+
+def _lifecycle_hook(hook_name: str, dist_name: str, assume_yes: bool) -> None:
+    """Call an install-lifecycle hook on every plugin; the first exception propagates."""
+    from pioreactor.kernel.plugins import get_plugin_host, load_config_with_plugins, reset_plugin_host
+
+    reset_plugin_host()  # this process may have listed plugins before pip changed them
+    load_config_with_plugins()
+    hook = getattr(get_plugin_host().pm.hook, hook_name)
+    files = _dist_files(dist_name)
+    for impl in hook.get_hookimpls():
+        impl.function(**{arg: {"distribution": dist_name, "files": files, "assume_yes": assume_yes}[arg] for arg in impl.argnames})
+
+
+def running_jobs_of(plugins: list[str]) -> list[Any]:
+    """Running jobs (registry records) of the jobs these plugins registered."""
+    from pioreactor.kernel.job_registry import RunningJobs
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.targets import JobDefinitions
+
+    jobs = get_plugin_host().registry(JobDefinitions)
+    names = {spec.name for spec in jobs.entries.values() if spec.plugin in plugins}
+    with RunningJobs() as registry:
+        return [record for record in registry.running() if record.job_name in names]
+
+
+def stop_jobs(records: list[Any]) -> None:
+    import signal
+
+    from pioreactor.kernel.cli.jobs import STOP_TIMEOUT_SECONDS, _wait_for_exit
+
+    for record in records:
+        try:
+            os.kill(record.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    stubborn = _wait_for_exit(records, STOP_TIMEOUT_SECONDS)
+    if stubborn:
+        raise InstallError(
+            "these jobs did not stop: " + ", ".join(f"{r.job_name} (pid {r.pid})" for r in stubborn)
+        )
+
+
+def uninstall_package(name: str, assume_yes: bool = False, stop: bool = False) -> str:
     """pip-uninstall the distribution that provides plugin ``name`` (or is named ``name``)."""
     import importlib.metadata as md
 
@@ -279,6 +345,21 @@ def uninstall_package(name: str) -> str:
             f"{dist_name} is installed outside this environment ({owner.locate_file('')}), "
             f"so pip in {sys.prefix} cannot remove it"
         )
+    running = running_jobs_of(provided)
+    if running and not stop:
+        raise InstallError(
+            f"{dist_name} cannot be uninstalled while its jobs run: "
+            + ", ".join(f"{r.job_name} (pid {r.pid})" for r in running)
+            + ". Stop them first (pio kill --job-name NAME), or pass --stop-jobs"
+        )
+    if running:
+        stop_jobs(running)
+    try:
+        _lifecycle_hook("pioreactor_plugin_uninstalling", dist_name, assume_yes)
+    except InstallError:
+        raise
+    except Exception as err:
+        raise InstallError(f"{dist_name} was not uninstalled: {err}") from None
     result = pip("uninstall", "--yes", dist_name)
     if result.returncode != 0:
         raise InstallError(f"pip failed to uninstall {dist_name}:\n{_tail(result.stderr)}")
@@ -347,7 +428,7 @@ def _forget_bytecode(name: str) -> None:
         cached.unlink(missing_ok=True)
 
 
-def uninstall_file(name: str) -> str | None:
+def uninstall_file(name: str, stop: bool = False) -> str | None:
     """Remove ``$PIO_HOME/plugins/NAME.py``; None if there is no such file."""
     stem = name.removesuffix(".py")
     if not FILE_PLUGIN_NAME.match(stem):
@@ -355,19 +436,28 @@ def uninstall_file(name: str) -> str | None:
     path = paths.plugins_dir() / f"{stem}.py"
     if path.parent.resolve() != paths.plugins_dir().resolve() or not path.is_file():
         return None
+    running = running_jobs_of([path.stem])
+    if running and not stop:
+        raise InstallError(
+            f"{path.stem} cannot be removed while its jobs run: "
+            + ", ".join(f"{r.job_name} (pid {r.pid})" for r in running)
+            + ". Stop them first (pio kill --job-name NAME), or pass --stop-jobs"
+        )
+    if running:
+        stop_jobs(running)
     path.unlink()
     _forget_bytecode(path.stem)
     return f"Removed the single-file plugin {path.stem} ({path})."
 
 
 # -- the front door -------------------------------------------------------------------------------
-def install(name: str, source: Source | None = None) -> list[dict[str, Any]]:
+def install(name: str, source: Source | None = None, assume_yes: bool = False) -> list[dict[str, Any]]:
     ensure_installs_allowed()
     target = classify(name, source)
-    return install_file(target) if target.kind == "file" else install_package(target)
+    return install_file(target) if target.kind == "file" else install_package(target, assume_yes)
 
 
-def uninstall(name: str) -> str:
+def uninstall(name: str, assume_yes: bool = False, stop: bool = False) -> str:
     ensure_installs_allowed()
     stem = name.removesuffix(".py")
     # a name, never a path: `../../x` must not reach a file outside $PIO_HOME/plugins
@@ -376,7 +466,9 @@ def uninstall(name: str) -> str:
             f"{name!r} is not a plugin name: give the name `pio plugins list` shows "
             "(letters, digits, '_', '-' and '.'; no path separators)"
         )
-    return (uninstall_file(stem) if FILE_PLUGIN_NAME.match(stem) else None) or uninstall_package(name)
+    return (uninstall_file(stem, stop) if FILE_PLUGIN_NAME.match(stem) else None) or uninstall_package(
+        name, assume_yes, stop
+    )
 
 
 def _verify_main(argv: list[str]) -> None:

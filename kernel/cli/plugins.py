@@ -94,18 +94,25 @@ def ui(as_json: bool) -> None:
 
 # -- new ------------------------------------------------------------------------------------------
 def template_location() -> str:
-    """Where the cookiecutter template is: ``$PIO_PLUGIN_TEMPLATE``, or the source checkout."""
+    """Where the cookiecutter template is: ``$PIO_PLUGIN_TEMPLATE``, else the copy installed with
+    pioreactor (``pioreactor.plugin_template``), else the source checkout."""
     configured = os.environ.get(TEMPLATE_ENV)
     if configured:
         return configured
+    import importlib.util
+
+    spec = importlib.util.find_spec("pioreactor.plugin_template")  # installed with the package
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(folder) / "cookiecutter.json").is_file():
+            return str(folder)
     import pioreactor.kernel
 
     checkout = Path(pioreactor.kernel.__file__).resolve().parent.parent / "plugins_contrib_template"
     if (checkout / "cookiecutter.json").is_file():
         return str(checkout)
     raise click.ClickException(
-        f"the plugin template is not part of this install; set {TEMPLATE_ENV} to a copy of "
-        "plugins_contrib_template/ (a folder or a git URL) from the pioreactor source"
+        f"the plugin template is missing from this install (reinstall pioreactor), or set {TEMPLATE_ENV} "
+        "to a copy of plugins_contrib_template/ (a folder or a git URL) from the pioreactor source"
     )
 
 
@@ -162,7 +169,8 @@ def new(name: str, description: str, author_name: str, automation: bool, dataset
     help="What NAME is: a .whl file, a local path (project folder or .py file), or a URL. "
     "Default: guessed; a bare name is looked up on the package index.",
 )
-def install(name: str, source: str | None) -> None:
+@click.option("-y", "--yes", "assume_yes", is_flag=True, help="Run the package's post_install.sh without asking.")
+def install(name: str, source: str | None, assume_yes: bool) -> None:
     """Install a plugin: a package with pip into this environment, or a single .py file into
     $PIO_HOME/plugins. It is checked (imports, registrations, everything it registered) before
     it is kept; a failed install leaves everything as it was.
@@ -175,17 +183,21 @@ def install(name: str, source: str | None) -> None:
     """
     from pioreactor.kernel.cli.plugin_install import install as do_install
 
-    rows = do_install(name, source)
+    rows = do_install(name, source, assume_yes)
     click.echo(f"Installed {name}:")
     _print_table(rows)
 
 
 @plugins.command("uninstall", short_help="Remove a plugin and everything it contributed.")
 @click.argument("name")
-def uninstall(name: str) -> None:
+@click.option("-y", "--yes", "assume_yes", is_flag=True, help="Run the package's pre_uninstall.sh without asking.")
+@click.option("--stop-jobs", is_flag=True, help="Stop the plugin's running jobs first (else the uninstall is refused).")
+def uninstall(name: str, assume_yes: bool, stop_jobs: bool) -> None:
     """Remove a plugin: its package (by plugin or distribution name) with pip, or its single file
     from $PIO_HOME/plugins. Its jobs, settings defaults, datasets and UI descriptors go with it;
-    the data it stored in the database stays."""
+    the data it stored in the database stays. Refused while one of its jobs runs, unless
+    --stop-jobs. A package written for upstream Pioreactor also gets its pre_uninstall.sh run
+    and the config keys its install added removed."""
     from pioreactor.kernel.cli.plugin_install import uninstall as do_uninstall
 
-    click.echo(do_uninstall(name))
+    click.echo(do_uninstall(name, assume_yes, stop_jobs))

@@ -44,6 +44,7 @@ class MqttToDBStreamer(BackgroundJob):
     """
 
     job_name = "mqtt_to_db_streaming"
+    long_running = True  # `pio kill --all-jobs` leaves the database recording
     published_settings = {
         "inserts_in_last_60s": {"datatype": "integer", "settable": False},
     }

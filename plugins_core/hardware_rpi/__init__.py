@@ -11,6 +11,9 @@ PIN_DEFAULTS: dict[str, int] = {
     "pwm_4": 12,
     "pwm_5": 18,
     "hall_sensor": 21,
+    # the PCB's status LED and the HAT's button (the monitor's)
+    "status_led": 23,
+    "button": 24,
 }
 
 
@@ -26,3 +29,5 @@ def pioreactor_register_hardware_backends(registry):
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
     defaults.section("rpi.pins", dict(PIN_DEFAULTS))
+    # ratio that turns the ADC's aux reading into the PWM rail's volts; empty: not measured
+    defaults.section("rpi", {"aux_voltage_divider": ""})

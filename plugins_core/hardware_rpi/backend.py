@@ -314,6 +314,7 @@ class RaspberryPiBackend:
         self._i2c_lock = threading.Lock()
         self._lock = threading.Lock()
         self._closed = False
+        self._board: Any = None
 
     def pin(self, name: str) -> int:
         """The BCM pin of ``name`` (``pwm_1``, ``hall_sensor``, ...) from ``[rpi.pins]``."""
@@ -377,12 +378,23 @@ class RaspberryPiBackend:
     def temperature_sensor(self) -> Tmp1075:
         return Tmp1075(self._device(TMP1075_ADDRESS, "TMP1075 temperature sensor"))
 
+    def board(self) -> Any:
+        """The HAT, heating PCB, power, status LED and button (see ``board.py``)."""
+        from pioreactor.plugins_core.hardware_rpi.board import RpiBoard
+
+        with self._lock:
+            if self._board is None:
+                self._board = RpiBoard(self)
+            return self._board
+
     def close(self) -> None:
         """Switch every PWM output off and release every pin, the I2C bus and the GPIO chip."""
         if self._closed:
             return
         self._closed = True
         errors: list[Exception] = []
+        if self._board is not None:
+            self._board.close()
         resources: list[LgpioPwm | LgpioEdgeCounter] = [*self._pwms.values(), *self._counters.values()]
         for resource in resources:
             try:

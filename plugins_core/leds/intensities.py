@@ -24,6 +24,7 @@ from pioreactor.sdk import (
     is_process_alive,
     local_intermittent_storage,
 )
+from pioreactor.sdk.hardware import on_behalf_of, output_holders
 from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
@@ -143,15 +144,19 @@ def temporarily(desired: Mapping[str, float], *, source_of_event: str) -> Iterat
     """Set LEDs for the duration of the block, then put back what was there before, on the
     channels nobody else changed meanwhile."""
     previous = current_intensities()
+    owners = output_holders([f"led:{ch}" for ch in desired])
     set_intensities(desired, source_of_event=source_of_event, verbose=False)
     # what this block set (a channel another job held keeps its value, so the check below skips it)
     switched = {ch: float(value) for ch, value in desired.items()}
     try:
         yield previous
     finally:
-        set_intensities(
-            {ch: previous[ch] for ch in desired},
-            source_of_event=source_of_event,
-            verbose=False,
-            only_if={ch: switched[ch] for ch in desired},
-        )
+        # what is put back stays whoever's it was (a job killed later must not take it down); a
+        # channel someone changed meanwhile keeps the newer value
+        with on_behalf_of(owners):
+            set_intensities(
+                {ch: previous[ch] for ch in desired},
+                source_of_event=source_of_event,
+                verbose=False,
+                only_if={ch: switched[ch] for ch in desired},
+            )

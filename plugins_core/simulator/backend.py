@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 
 from pioreactor.plugins_core.simulator import PHOTODIODE_CHANNEL_DEFAULTS, SIMULATION_DEFAULTS
+from pioreactor.plugins_core.simulator.board import SimulatedBoard
 from pioreactor.plugins_core.simulator.faults import active_faults, photodiode_is_disconnected
 from pioreactor.plugins_core.simulator.motor import MotorParameters, StirringMotor
 from pioreactor.plugins_core.simulator.sensors import (
@@ -126,16 +127,17 @@ class SimulatedAdc:
             raise ValueError(f"unknown ADC channel {channel!r} (known: {', '.join(ADC_CHANNELS)})")
         unit = self.unit
         vial, faults = unit.world.observe()
-        angle = unit.photodiode_angles.get(channel, "")
+        stray = float(faults.get("ambient_light") or 0.0)
+        angle = unit.angle_of(channel, faults)
         if channel == "aux" or not angle or photodiode_is_disconnected(faults, channel):
-            return read_unconnected(unit.rng, unit.optics)
+            return read_unconnected(unit.rng, unit.optics) + stray
         ir_channel = unit.ir_led_channel
         ir = vial.leds.get(ir_channel, 0.0)
         other_light = sum(percent for led, percent in vial.leds.items() if led != ir_channel)
         signal = photodiode_signal(angle, vial.od, ir, other_light, unit.optics)
         # the hum follows the kernel clock, the time base od_reading samples on, so a reader that
         # spreads its samples over a mains period can fit it out on a scaled clock too
-        return read_photodiode(signal, unit.rng, unit.clock.monotonic(), unit.optics)
+        return read_photodiode(signal, unit.rng, unit.clock.monotonic(), unit.optics) + stray
 
 
 class SimulatedLedDriver:
@@ -240,6 +242,20 @@ class SimulatedUnit:
 
     def temperature_sensor(self) -> SimulatedTemperatureSensor:
         return SimulatedTemperatureSensor(self)
+
+    def board(self) -> SimulatedBoard:
+        return SimulatedBoard(self.clock)
+
+    def angle_of(self, channel: str, faults: dict[str, object]) -> str:
+        """The angle the photodiode on ``channel`` sits at (REF and the first signal photodiode
+        swap places under the ``reference_photodiode_misplaced`` fault)."""
+        angle = self.photodiode_angles.get(channel, "")
+        if not faults.get("reference_photodiode_misplaced"):
+            return angle
+        signal = next((a for c, a in sorted(self.photodiode_angles.items()) if a and a != "REF"), "")
+        if angle == "REF":
+            return signal
+        return "REF" if angle and angle == signal else angle
 
     def close(self) -> None:
         for pwm in list(self._pwms.values()):

@@ -6,6 +6,14 @@
 * ``heater_stuck_on`` (True): the heater heats at 100 % whatever its duty cycle.
 * ``temperature_sensor_garbage`` (True): the temperature sensor returns wild values
   (anything between -50 and 150 degrees C, or NaN).
+* ``heater_disconnected`` (True): the heater does nothing whatever its duty cycle.
+* ``ambient_light`` (volts, e.g. 0.2): stray light adds that much to every photodiode.
+* ``reference_photodiode_misplaced`` (True): the REF photodiode and the first signal
+  photodiode are in each other's slots.
+* ``hat_missing``, ``heating_pcb_missing`` (True): the HAT, or the heating PCB's sensor, does
+  not answer (self-test).
+* ``pwm_rail_voltage`` (volts, e.g. 4.5), ``cpu_temperature`` (degrees C, e.g. 85),
+  ``under_voltage`` (True), ``button_pressed`` (True): what the board reports (monitor).
 
 A false value (``set_fault(name, False)``) switches a fault off; ``clear_faults()`` all of them.
 """
@@ -18,7 +26,21 @@ from pioreactor.sdk import local_intermittent_storage
 
 NAMESPACE = "simulator_faults"
 KNOWN_FAULTS = frozenset(
-    {"stirrer_stalled", "photodiode_disconnected", "heater_stuck_on", "temperature_sensor_garbage"}
+    {
+        "stirrer_stalled",
+        "photodiode_disconnected",
+        "heater_stuck_on",
+        "temperature_sensor_garbage",
+        "heater_disconnected",
+        "ambient_light",
+        "reference_photodiode_misplaced",
+        "hat_missing",
+        "heating_pcb_missing",
+        "pwm_rail_voltage",
+        "cpu_temperature",
+        "under_voltage",
+        "button_pressed",
+    }
 )
 
 

@@ -215,7 +215,7 @@ class Vial:
         return self.params.ambient_temperature + self.params.heater_max_delta_c * duty / 100.0
 
     # -- dynamics ---------------------------------------------------------------------------
-    def advance_to(self, t: float, *, heater_stuck_on: bool = False) -> None:
+    def advance_to(self, t: float, *, heater_stuck_on: bool = False, heater_disconnected: bool = False) -> None:
         """Integrate from ``self.t`` to ``t``; a ``t`` in the past changes nothing."""
         span = t - self.t
         if span <= 0:
@@ -223,7 +223,7 @@ class Vial:
         pumping = any(rate > 0 for rate in self.pumps.values())
         step = MAX_STEP_SECONDS_WHILE_PUMPING if pumping else MAX_STEP_SECONDS
         step = max(step, span / MAX_STEPS_PER_ADVANCE)
-        duty = 100.0 if heater_stuck_on else self.heater_duty_cycle
+        duty = 100.0 if heater_stuck_on else 0.0 if heater_disconnected else self.heater_duty_cycle
         done = 0.0
         while done < span:
             h = min(step, span - done)

@@ -150,7 +150,11 @@ class World:
             faults = faults_in(faults_store)
             now = self.clock.time()  # read under the lock, so the processes' times are ordered
             vial = self._load(store.get(STATE_KEY), now)
-            vial.advance_to(now, heater_stuck_on=bool(faults.get("heater_stuck_on")))
+            vial.advance_to(
+                now,
+                heater_stuck_on=bool(faults.get("heater_stuck_on")),
+                heater_disconnected=bool(faults.get("heater_disconnected")),
+            )
             result = change(vial) if change is not None else None
             store[STATE_KEY] = vial.to_dict()
             version = int(store.get(VERSION_KEY, 0)) + 1

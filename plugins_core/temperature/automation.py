@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 from pioreactor.sdk import ConfigError, RepeatedTimer, get_config, get_hardware
 from pioreactor.sdk.automations import AutomationJob
@@ -58,6 +58,11 @@ class TemperatureAutomationJob(AutomationJob):
 
     automation_kind = "temperature"
     job_name = "temperature_automation"
+    # the safety limits (°C), read from the class so a plugin can change them, as upstream's
+    # high-temperature plugin does: TemperatureAutomationJob.MAX_TEMP_TO_SHUTDOWN = 87.0
+    MAX_TEMP_TO_REDUCE_HEATING: ClassVar[float] = MAX_TEMP_TO_REDUCE_HEATING
+    MAX_TEMP_TO_DISABLE_HEATING: ClassVar[float] = MAX_TEMP_TO_DISABLE_HEATING
+    MAX_TEMP_TO_SHUTDOWN: ClassVar[float] = MAX_TEMP_TO_SHUTDOWN
     published_settings = {
         "temperature": {"datatype": Temperature, "settable": False, "unit": "℃"},
         "heater_duty_cycle": {"datatype": "float", "settable": False, "unit": "%"},
@@ -162,20 +167,20 @@ class TemperatureAutomationJob(AutomationJob):
 
     def _apply_safety_limits(self, value: float) -> bool:
         """Enforce the hard limits; False if the automation must not run."""
-        if value > MAX_TEMP_TO_SHUTDOWN:
+        if value > self.MAX_TEMP_TO_SHUTDOWN:
             with self._heater_lock:
                 self._heater_disabled = True
                 self.update_heater(0.0)
             self.logger.critical(
                 "Temperature %.1f °C is above %.0f °C: heater off, stopping %s.",
                 value,
-                MAX_TEMP_TO_SHUTDOWN,
+                self.MAX_TEMP_TO_SHUTDOWN,
                 self.job_name,
             )
             self.exit_code = 1
             self.request_stop("temperature too high")
             return False
-        if value > MAX_TEMP_TO_DISABLE_HEATING:
+        if value > self.MAX_TEMP_TO_DISABLE_HEATING:
             with self._heater_lock:
                 already = self._heater_disabled
                 self._heater_disabled = True
@@ -185,15 +190,15 @@ class TemperatureAutomationJob(AutomationJob):
                     "Temperature %.1f °C is above %.0f °C: heater switched off for the rest of this run; "
                     "%s only records the temperature now.",
                     value,
-                    MAX_TEMP_TO_DISABLE_HEATING,
+                    self.MAX_TEMP_TO_DISABLE_HEATING,
                     self.job_name,
                 )
             return False
         if self._heater_disabled:
             return False
-        if value > MAX_TEMP_TO_REDUCE_HEATING:
+        if value > self.MAX_TEMP_TO_REDUCE_HEATING:
             self.logger.warning(
-                "Temperature %.1f °C is above %.0f °C: reducing heating by 10 %%.", value, MAX_TEMP_TO_REDUCE_HEATING
+                "Temperature %.1f °C is above %.0f °C: reducing heating by 10 %%.", value, self.MAX_TEMP_TO_REDUCE_HEATING
             )
             self.update_heater(self.heater_duty_cycle * 0.9)
         return True

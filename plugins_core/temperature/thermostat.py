@@ -6,7 +6,7 @@ As upstream, the PID's output is a *change* of the duty cycle, applied after eac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pioreactor.plugins_core.temperature.automation import TemperatureAutomationJob
 from pioreactor.sdk import get_config
@@ -24,6 +24,8 @@ class Thermostat(TemperatureAutomationJob):
     """
 
     automation_name = "thermostat"
+    #: the highest target accepted (°C); a plugin may raise it (upstream's name)
+    MAX_TARGET_TEMP: ClassVar[float] = MAX_TARGET
     published_settings = {"target_temperature": {"datatype": "float", "settable": True, "unit": "℃"}}
 
     def __init__(self, unit: str, experiment: str, *, target_temperature: float, **kwargs: Any) -> None:
@@ -41,12 +43,12 @@ class Thermostat(TemperatureAutomationJob):
         )
         self.target_temperature = target_temperature
 
-    @staticmethod
-    def _check_target(value: float | None) -> None:
+    @classmethod
+    def _check_target(cls, value: float | None) -> None:
         if value is None:
             raise ValueError("--target-temperature is required (in °C, e.g. --target-temperature 30)")
-        if not 0.0 <= value <= MAX_TARGET:
-            raise ValueError(f"target_temperature must be between 0 and {MAX_TARGET:g} °C, got {value:g}")
+        if not 0.0 <= value <= cls.MAX_TARGET_TEMP:
+            raise ValueError(f"target_temperature must be between 0 and {cls.MAX_TARGET_TEMP:g} °C, got {value:g}")
 
     def set_target_temperature(self, value: float) -> None:
         self._check_target(value)

@@ -1,0 +1,1 @@
+"""``pioreactor.actions``: upstream's action modules plugins import."""

@@ -1,0 +1,1 @@
+"""``pioreactor.background_jobs``: upstream's job bases (see ``base``)."""

@@ -1,0 +1,1 @@
+"""``pioreactor.calibrations``: the upstream calibration names plugins import."""

@@ -1,0 +1,1 @@
+"""``pioreactor.cli``: the click groups upstream plugins add commands to."""

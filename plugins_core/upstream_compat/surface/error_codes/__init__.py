@@ -1,0 +1,8 @@
+"""``pioreactor.error_codes``: the numbers the status LED blinks (upstream's values)."""
+
+NO_PIOREACTOR_HAT_DETECTED = 2
+NO_HAT_FOUND = 2
+PCB_TEMPERATURE_TOO_HIGH = 3
+MQTT_CLIENT_NOT_CONNECTED_TO_LEADER = 4
+SELF_TEST_FAILED = 5
+PIOREACTOR_SERIAL_NUMBER_NOT_FOUND = 6
