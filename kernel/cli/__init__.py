@@ -92,12 +92,12 @@ def job_being_run(argv: list[str]) -> str | None:
 
 
 def main() -> None:
-    name = job_being_run(sys.argv[1:])
-    if name is not None:
-        from pioreactor.kernel.runner import claim_early
-
-        claim_early(name)  # before the job's module is imported: `pio kill` sees it at once
     try:
+        name = job_being_run(sys.argv[1:])
+        if name is not None:
+            from pioreactor.kernel.runner import claim_early
+
+            claim_early(name)  # before the job's module is imported: `pio kill` sees it at once
         pio.main(prog_name="pio")
     except PioreactorError as err:  # raised outside a command (e.g. while listing plugins)
         click.echo(f"Error: {err}", err=True)
