@@ -103,14 +103,20 @@ def set_intensities(
                 for channel, expected in (only_if or {}).items():
                     if channel in wanted and before[channel] != expected:
                         del wanted[channel]  # changed meanwhile by someone else: theirs is newer
-                for channel, value in wanted.items():
-                    if before[channel] == value:
-                        continue  # the driver already has it: spare the I2C write
-                    driver.set_intensity(channel, value)
-                    store[channel] = value
+                changed = [channel for channel, value in wanted.items() if before[channel] != value]
+                for channel in changed:
+                    store[channel] = wanted[channel]
                 after = {channel: float(store.get(channel, 0.0)) for channel in LED_CHANNELS}
                 break
         time.sleep(LOCK_POLL_SECONDS)
+    # the driver is written after the transaction: a driver keeps records of its own (the
+    # simulator's vial, the monitor's record of outputs), and waiting for their locks while
+    # holding this one could deadlock with a process that takes them in the other order.
+    # Each channel gets the value stored now, so the latest change wins whatever the order.
+    if changed:
+        latest = current_intensities()
+        for channel in changed:
+            driver.set_intensity(channel, latest[channel])
     bus = get_bus()
     prefix = f"pioreactor/{unit}/{experiment}"
     bus.publish(f"{prefix}/leds/intensity", encode(LEDsIntensity(**after)), qos=1, retain=True)
