@@ -44,5 +44,9 @@ template_files = [
 setup(
     package_dir=PACKAGE_DIRS,
     packages=packages,
-    package_data={"": ["*.json", "*.yaml", "*.ini", "*.md"], "pioreactor.plugin_template": template_files},
+    package_data={
+        "": ["*.json", "*.yaml", "*.ini", "*.md"],
+        "pioreactor.plugin_template": template_files,
+        "pioreactor.plugins_core.web": ["placeholder_ui/*"],
+    },
 )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
     from pioreactor.kernel.registries.ui import UiDescriptorRegistry
+    from pioreactor.kernel.registries.web import WebRouteRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -289,6 +290,27 @@ def pioreactor_register_ui_descriptors(registry: UiDescriptorRegistry) -> None:
 
     :param registry: scoped to the calling plugin. Call ``registry.add_job(descriptor)``,
         ``registry.add_automation(descriptor)`` or ``registry.add_chart(descriptor)``.
+    """
+
+
+@registration("web:WebRouteRegistry")
+def pioreactor_register_web_routes(registry: WebRouteRegistry) -> None:
+    """Add HTTP routes to the web server (``pio run web_server``), as upstream's
+    ``register_api_route``.
+
+    Called once when the web server builds its app. Views are imported on the first request
+    that reaches them, so keep this function free of heavy imports. A view is a plain Flask
+    view function; it reads its body with :func:`pioreactor.plugins_core.web.api.json_body`,
+    raises :class:`pioreactor.plugins_core.web.api.ApiError` for a JSON error, and hands slow
+    work to :func:`pioreactor.plugins_core.web.api.submit_task` (a ``202`` the client polls).
+
+    :param registry: scoped to the calling plugin. Call
+        ``registry.add(rule, "package.module:view", methods=("GET",), scope="unit_api")``:
+        ``rule`` is the path after the prefix in Flask's syntax (``"/experiments/<experiment>"``);
+        ``scope="unit_api"`` serves it on every unit under ``/unit_api``, ``scope="api"`` on the
+        leader only, under ``/api``. The same scope, rule and method claimed by two plugins is an
+        error naming both. An optional ``summary="..."`` is the line ``docs/web-api.md`` shows
+        (the view's docstring otherwise).
     """
 
 

@@ -118,7 +118,7 @@ def _forwarder(module: str, *targets: str) -> Callable[[str], Any]:
     costs nothing until used."""
 
     def forward(name: str) -> Any:
-        for target in targets:
+        for target in targets if not name.startswith("__") else ():  # __path__ & co: no imports
             found = importlib.import_module(target)
             if name in getattr(found, "__all__", ()):
                 return getattr(found, name)

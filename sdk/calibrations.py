@@ -26,11 +26,12 @@ import msgspec
 from pioreactor.kernel import paths
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.storage import local_persistent_storage
-from pioreactor.sdk.structs import ODReading
+from pioreactor.sdk import _forwarder
 
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 ACTIVE = "active_calibrations"
+__getattr__ = _forwarder(__name__, "pioreactor.plugins_core.od_reading.api")  # CalibratedODReading moved
 
 
 class CalibrationError(PioreactorError):
@@ -352,10 +353,3 @@ def load_active_calibration(device: str) -> AnyCalibration | None:
 
 
 # -- readings ---------------------------------------------------------------------------------
-class CalibratedODReading(ODReading):
-    """An OD reading as od_reading publishes it (``ods``, ``od1``...): ``calibrated`` is 1 when
-    ``od`` is OD600 through the active calibration of its angle, 0 when ``od`` is the
-    photodiode's signal (relative to the REF photodiode). Upstream's shape; a consumer that
-    decodes it as a plain ``ODReading`` ignores the extra field."""
-
-    calibrated: int = 0

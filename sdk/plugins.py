@@ -39,12 +39,6 @@ def _host() -> Any:
     return get_plugin_host()
 
 
-def _registry(name: str) -> Any:  # a registry class of the kernel, filled by every plugin
-    from pioreactor.kernel.registries import targets
-
-    return _host().registry(getattr(targets, name))
-
-
 def registered(hook_name: str) -> Any:
     """The registry that every plugin's ``hook_name`` (``pioreactor_register_...``) filled, e.g.
     ``registered("pioreactor_register_timeseries").entries``."""
@@ -59,27 +53,27 @@ def registered(hook_name: str) -> Any:
 
 def registered_jobs() -> dict[str, Spec]:
     """Every job and action that ``pio run NAME`` can start, by name (targets not imported)."""
-    return dict(_registry("JobDefinitions").entries)
+    return dict(registered("pioreactor_register_jobs").entries)
 
 
 def profile_actions() -> dict[str, Spec]:
     """Profile action types that plugins registered (``pioreactor_register_profile_actions``)."""
-    return dict(_registry("ProfileActionRegistry").entries)
+    return dict(registered("pioreactor_register_profile_actions").entries)
 
 
 def expression_functions() -> dict[str, Spec]:
     """Expression functions that plugins registered (``pioreactor_register_expression_functions``)."""
-    return dict(_registry("ExpressionFunctionRegistry").entries)
+    return dict(registered("pioreactor_register_expression_functions").entries)
 
 
 def automations_of_kind(kind: str) -> dict[str, AutomationSpec]:
     """Automations of ``kind`` (``temperature``, ``led``, ``dosing``, ...), by name."""
-    return dict(_registry("AutomationRegistry").of_kind(kind))
+    return dict(registered("pioreactor_register_automations").of_kind(kind))
 
 
 def automation_kinds() -> set[str]:
     """Kinds with at least one automation; ``<kind>_automation`` is the job that runs them."""
-    return {kind for kind, _ in _registry("AutomationRegistry").entries}
+    return {kind for kind, _ in registered("pioreactor_register_automations").entries}
 
 
 def job_options(job_class: type) -> list[click.Option]:
@@ -93,7 +87,7 @@ def job_command(name: str) -> click.Command:
     """The click command of the registered job or action ``name`` (imports its module)."""
     from pioreactor.kernel.cli.job_command import command_for
 
-    return command_for(_registry("JobDefinitions").get(name))
+    return command_for(registered("pioreactor_register_jobs").get(name))
 
 
 def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]) -> None:
@@ -102,7 +96,7 @@ def run_job_from_command(job_name: str, job_class: type, options: dict[str, Any]
     import click
     from pioreactor.kernel.runner import run_job
 
-    spec = _registry("JobDefinitions").get(job_name)
+    spec = registered("pioreactor_register_jobs").get(job_name)
     overrides = (click.get_current_context().obj or {}).get("config_overrides", [])
     sys.exit(run_job(spec, job_class, options, overrides))
 

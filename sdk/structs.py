@@ -1,10 +1,11 @@
-"""Message structs: one per kind of message, JSON on the wire (msgspec).
+"""Message structs: JSON on the wire (msgspec), and the types their fields use.
 
-Field names and shapes follow upstream Pioreactor, so dashboards, scripts and the database
-parsers that read these topics keep working. Timestamps are timezone-aware UTC datetimes,
-written as ``2026-11-21T09:48:57.496123Z``.
+A plugin defines the structs of the messages it publishes (``ODReadings`` in the od_reading
+plugin's ``api``, ...); here are what every automation publishes, ``encode`` and ``decode``.
+Field names and shapes follow upstream Pioreactor, so dashboards and scripts keep working.
+Timestamps are timezone-aware UTC datetimes, written as ``2026-11-21T09:48:57.496123Z``.
 
-    from pioreactor.sdk.structs import ODReadings, decode
+    from pioreactor.plugins_core.od_reading.api import ODReadings
     readings = decode(message.payload, ODReadings)
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
+from pioreactor.sdk import _forwarder
 
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
@@ -23,67 +25,8 @@ PdAngle = Literal["45", "90", "135", "180"]
 LedChannel = Literal["A", "B", "C", "D"]
 
 T = TypeVar("T")
-
-
-class ODReading(msgspec.Struct):
-    timestamp: Timestamp
-    angle: PdAngle
-    od: float
-    channel: PdChannel
-    ir_led_intensity: float | None = None
-
-
-class ODReadings(msgspec.Struct):
-    timestamp: Timestamp
-    ods: dict[PdChannel, ODReading]
-
-
-class RelativeIntensityOfIrLed(msgspec.Struct):
-    """od_reading's ``relative_intensity_of_ir_led``: the REF photodiode's smoothed signal
-    relative to its first reading (1.0: the IR LED as bright as at the start)."""
-
-    relative_intensity_of_ir_led: float
-    timestamp: Timestamp
-
-
-class GrowthRate(msgspec.Struct):
-    growth_rate: float
-    timestamp: Timestamp
-
-
-class ODFiltered(msgspec.Struct):
-    od_filtered: float
-    timestamp: Timestamp
-
-
-class KalmanFilterOutput(msgspec.Struct):
-    state: list[float]
-    covariance_matrix: list[list[float]]
-    timestamp: Timestamp
-
-
-class Temperature(msgspec.Struct):
-    temperature: float
-    timestamp: Timestamp
-
-
-class MeasuredRPM(msgspec.Struct):
-    measured_rpm: NonNegative
-    timestamp: Timestamp
-
-
-class LEDsIntensity(msgspec.Struct):
-    A: float = 0.0
-    B: float = 0.0
-    C: float = 0.0
-    D: float = 0.0
-
-
-class LEDChangeEvent(msgspec.Struct):
-    channel: LedChannel
-    intensity: Percent
-    source_of_event: str | None
-    timestamp: Timestamp
+_MOVED_TO = ("od_reading", "growth_rate", "temperature", "stirring", "leds")  # the plugins that publish them
+__getattr__ = _forwarder(__name__, *(f"pioreactor.plugins_core.{p}.api" for p in _MOVED_TO))
 
 
 class DosingEvent(msgspec.Struct):
@@ -95,27 +38,6 @@ class DosingEvent(msgspec.Struct):
     event: str
     source_of_event: str | None
     timestamp: Timestamp
-
-
-class BioreactorValue(msgspec.Struct):
-    """``bioreactor/<variable>`` (current_volume_ml, alt_media_fraction, ...): upstream 26.11's
-    retained ``{"timestamp", "value"}`` (a bare number before)."""
-
-    timestamp: Timestamp
-    value: float
-
-
-class AutomationSettings(msgspec.Struct):
-    """``<kind>_automation/<kind>_automation_settings``: an automation's settings when it starts,
-    at each change, and when it ends (``ended_at``). ``settings`` holds the JSON of
-    ``{setting: value}``; as bytes it goes on the wire base64-encoded, as upstream's does."""
-
-    pioreactor_unit: str
-    experiment: str
-    started_at: Timestamp
-    ended_at: Timestamp | None
-    automation_name: str
-    settings: bytes
 
 
 class AutomationEvent(msgspec.Struct, tag=True, tag_field="event_name"):
@@ -154,6 +76,27 @@ class AddMediaEvent(AutomationEvent):
 
 class AddAltMediaEvent(AutomationEvent):
     """A dosing automation added alt-media."""
+
+
+class BioreactorValue(msgspec.Struct):
+    """``bioreactor/<variable>`` (current_volume_ml, alt_media_fraction, ...): upstream 26.11's
+    retained ``{"timestamp", "value"}`` (a bare number before)."""
+
+    timestamp: Timestamp
+    value: float
+
+
+class AutomationSettings(msgspec.Struct):
+    """``<kind>_automation/<kind>_automation_settings``: an automation's settings when it starts,
+    at each change, and when it ends (``ended_at``). ``settings`` holds the JSON of
+    ``{setting: value}``; as bytes it goes on the wire base64-encoded, as upstream's does."""
+
+    pioreactor_unit: str
+    experiment: str
+    started_at: Timestamp
+    ended_at: Timestamp | None
+    automation_name: str
+    settings: bytes
 
 
 def encode(value: Any) -> bytes:

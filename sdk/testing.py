@@ -44,6 +44,8 @@ class Broker:
     port: int
     config_path: Path
     process: subprocess.Popen[bytes] | None = None
+    #: the WebSockets listener the browser UI connects to ([mqtt] broker_ws_port)
+    ws_port: int | None = None
 
     def start(self) -> None:
         executable = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -83,12 +85,17 @@ def _wait_for_port(host: str, port: int, timeout: float) -> None:
 
 
 def start_broker(folder: Path) -> Broker:
-    port = free_port()
+    """Mosquitto on free ports of 127.0.0.1: MQTT, and MQTT over WebSockets for browsers."""
+    port, ws_port = free_port(), free_port()
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    broker = Broker("127.0.0.1", port, config)
+    config.write_text(
+        f"per_listener_settings false\nallow_anonymous true\npersistence false\n"
+        f"listener {port} 127.0.0.1\nlistener {ws_port} 127.0.0.1\nprotocol websockets\n"
+    )
+    broker = Broker("127.0.0.1", port, config, ws_port=ws_port)
     broker.start()
+    _wait_for_port("127.0.0.1", ws_port, timeout=10.0)
     return broker
 
 
@@ -115,7 +122,8 @@ class PioHome:
     def write_config(self, extra: str = "") -> None:
         """Rewrite config.ini: broker, simulator backend, plus ``extra`` INI text."""
         self.config_path.write_text(
-            f"[mqtt]\nbroker_address={self.broker.host}\nbroker_port={self.broker.port}\n\n"
+            f"[mqtt]\nbroker_address={self.broker.host}\nbroker_port={self.broker.port}\n"
+            f"broker_ws_port={self.broker.ws_port or 9001}\n\n"
             "[hardware]\nbackend=simulator\n\n[logging]\nconsole_log_level=DEBUG\n\n" + extra
         )
 
@@ -152,7 +160,46 @@ def pio_home(tmp_path: Path, mosquitto_broker: Broker, monkeypatch: pytest.Monke
     monkeypatch.setenv("EXPERIMENT", home.experiment)
     reset_process_state()
     yield home
+    stop_leftover_jobs(home)
     reset_process_state()
+
+
+def stop_leftover_jobs(home: PioHome, timeout: float = 10.0) -> None:
+    """SIGTERM (then SIGKILL) every job still registered in ``home``: jobs that a test started
+    indirectly (through the web server, a profile...) live in sessions of their own."""
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    path = home.path / "storage" / "jobs.sqlite"
+    if not path.exists():
+        return
+    with RunningJobs(path) as registry:
+        pids = [record.pid for record in registry.running() if record.pid != os.getpid()]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _alive(pid)]
+        time.sleep(0.02)
+    for pid in alive:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] not in ("Z", "X")
+    except OSError:
+        return True
 
 
 # -- watching MQTT ---------------------------------------------------------------------------

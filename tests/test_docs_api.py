@@ -42,6 +42,9 @@ MOVED = {
                                    "list_experiments", "experiment_created_at", "assign_experiment",
                                    "assign_units", "unassign_units", "get_assigned_experiment"],
     "pioreactor.sdk.profiles": ["ProfileActionContext"],
+    "pioreactor.sdk.structs": ["ODReading", "ODReadings", "GrowthRate", "ODFiltered", "KalmanFilterOutput",
+                               "Temperature", "MeasuredRPM", "LEDsIntensity", "LEDChangeEvent", "DosingEvent"],
+    "pioreactor.sdk.calibrations": ["CalibratedODReading"],
     "pioreactor.sdk.profiles_support": ["registered_jobs", "job_interface", "JobInterface", "OptionInfo",
                                         "automation_kinds", "automations_of_kind", "automation_interface",
                                         "profile_actions", "expression_functions", "installed_plugin_versions",
@@ -87,6 +90,8 @@ def test_old_sdk_paths_import_no_plugin_until_a_name_is_used() -> None:
     code = (
         "import sys\n"
         "import pioreactor.sdk, pioreactor.sdk.pumps, pioreactor.sdk.automations.dosing, pioreactor.sdk.automations\n"
+        "from pioreactor.sdk.structs import AutomationEvent, decode\n"
+        "from pioreactor.sdk.calibrations import PumpCalibration\n"
         "assert not [m for m in sys.modules if m.startswith('pioreactor.plugins_core.')], sorted(sys.modules)\n"
         "from pioreactor.sdk.automations.dosing import DosingAutomationJob\n"
         "from pioreactor.plugins_core.dosing.api import DosingAutomationJob as same\n"

@@ -98,3 +98,18 @@ def test_every_core_plugin_is_an_entry_point() -> None:
     packages = {p.name for p in CORE.iterdir() if (p / "__init__.py").exists()}
     assert {value.rsplit(".", 1)[-1] for value in entry_points.values()} == packages
     assert all(value.startswith("pioreactor.plugins_core.") for value in entry_points.values())
+
+
+def test_the_plugin_template_imports_only_the_sdk_and_api_modules() -> None:
+    # the template's files are Jinja (not parseable Python): read its import lines as text
+    template = ROOT / "plugins_contrib_template"
+    pattern = re.compile(r"^\s*(?:from|import)\s+(pioreactor\.[\w.]+)", re.M)
+    found = [
+        (path.relative_to(template), module)
+        for path in template.rglob("*")
+        if path.is_file() and path.suffix in (".py", ".md")
+        for module in pattern.findall(path.read_text(encoding="utf-8"))
+    ]
+    assert found, "the template imports nothing from pioreactor: has it moved?"
+    offenders = [f"{path}: {module}" for path, module in found if not allowed("<template>", module)]
+    assert offenders == [], "the plugin template imports pioreactor.sdk or plugins' api modules only"

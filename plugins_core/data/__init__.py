@@ -27,6 +27,33 @@ TABLES = {
         "UNIQUE (experiment, timestamp, pioreactor_unit, task, level, message));\n"
         "CREATE INDEX IF NOT EXISTS logs_by_time ON logs (timestamp)",
     ),
+    "experiment_worker_assignments_history": (
+        "Every unit that worked for an experiment, with when it joined and left (kept by triggers)",
+        "CREATE TABLE IF NOT EXISTS experiment_worker_assignments_history (pioreactor_unit TEXT NOT NULL, "
+        "experiment TEXT NOT NULL, assigned_at TEXT NOT NULL, unassigned_at TEXT);\n"
+        "CREATE TRIGGER IF NOT EXISTS assignment_opened AFTER INSERT ON experiment_worker_assignments BEGIN "
+        "INSERT INTO experiment_worker_assignments_history VALUES (NEW.pioreactor_unit, NEW.experiment, "
+        "NEW.assigned_at, NULL); END;\n"
+        "CREATE TRIGGER IF NOT EXISTS assignment_moved AFTER UPDATE OF experiment ON experiment_worker_assignments "
+        "WHEN OLD.experiment != NEW.experiment BEGIN "
+        "UPDATE experiment_worker_assignments_history SET unassigned_at = NEW.assigned_at "
+        "WHERE pioreactor_unit = OLD.pioreactor_unit AND experiment = OLD.experiment AND unassigned_at IS NULL; "
+        "INSERT INTO experiment_worker_assignments_history VALUES (NEW.pioreactor_unit, NEW.experiment, "
+        "NEW.assigned_at, NULL); END;\n"
+        "CREATE TRIGGER IF NOT EXISTS assignment_closed AFTER DELETE ON experiment_worker_assignments BEGIN "
+        "UPDATE experiment_worker_assignments_history SET unassigned_at = strftime('%Y-%m-%dT%H:%M:%f000Z', 'now') "
+        "WHERE pioreactor_unit = OLD.pioreactor_unit AND experiment = OLD.experiment AND unassigned_at IS NULL; END",
+    ),
+    "pioreactor_unit_labels": (
+        "A label for each unit in an experiment (shown on charts and cards)",
+        "CREATE TABLE IF NOT EXISTS pioreactor_unit_labels (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
+        "label TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (experiment, pioreactor_unit))",
+    ),
+    "experiment_chart_preferences": (
+        "The charts chosen for an experiment's pages in the UI",
+        "CREATE TABLE IF NOT EXISTS experiment_chart_preferences (experiment TEXT PRIMARY KEY, "
+        "overview_chart_keys TEXT, pioreactor_chart_keys TEXT, updated_at TEXT NOT NULL)",
+    ),
     "mqtt_dead_letters": (
         "Messages that could not be stored, with the reason",
         "CREATE TABLE IF NOT EXISTS mqtt_dead_letters (received_at TEXT NOT NULL, topic TEXT NOT NULL, "
@@ -36,13 +63,6 @@ TABLES = {
         "Fingerprints of stored messages that carry no timestamp, to recognise redeliveries",
         "CREATE TABLE IF NOT EXISTS mqtt_receipts (fingerprint BLOB PRIMARY KEY, received_at TEXT NOT NULL) "
         "WITHOUT ROWID",
-    ),
-    "pioreactor_unit_labels": (
-        "Each unit's label in an experiment (the latest row is the current one)",
-        "CREATE TABLE IF NOT EXISTS pioreactor_unit_labels (experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, "
-        "label TEXT NOT NULL, created_at TEXT NOT NULL);\n"
-        "CREATE INDEX IF NOT EXISTS pioreactor_unit_labels_by_unit "
-        "ON pioreactor_unit_labels (experiment, pioreactor_unit, created_at)",
     ),
 }
 #: each automation's settings when it starts, at each change and when it ends (upstream's tables;
@@ -148,6 +168,62 @@ def pioreactor_register_export_datasets(registry):
         )
 
 
+EXPERIMENTS = f"{PACKAGE}.web_experiments"
+LOGS = f"{PACKAGE}.web_logs"
+WEB_ROUTES = [
+    ("/experiments", ("GET",), f"{EXPERIMENTS}:list_experiments"),
+    ("/experiments", ("POST",), f"{EXPERIMENTS}:create"),
+    ("/experiments/latest", ("GET",), f"{EXPERIMENTS}:latest"),
+    ("/experiments/active", ("GET",), f"{EXPERIMENTS}:active"),
+    ("/experiments/assignment_count", ("GET",), f"{EXPERIMENTS}:assignment_count"),
+    ("/experiments/<experiment>", ("GET",), f"{EXPERIMENTS}:get"),
+    ("/experiments/<experiment>", ("PATCH",), f"{EXPERIMENTS}:patch"),
+    ("/experiments/<experiment>", ("DELETE",), f"{EXPERIMENTS}:delete"),
+    ("/experiments/<experiment>/workers", ("GET",), f"{EXPERIMENTS}:workers"),
+    ("/experiments/<experiment>/workers", ("PUT", "POST"), f"{EXPERIMENTS}:assign_worker"),
+    ("/experiments/<experiment>/workers", ("DELETE",), f"{EXPERIMENTS}:unassign_all"),
+    ("/experiments/<experiment>/workers/<pioreactor_unit>", ("DELETE",), f"{EXPERIMENTS}:unassign_worker"),
+    ("/experiments/<experiment>/historical_worker_assignments", ("GET",), f"{EXPERIMENTS}:historical_assignments"),
+    ("/experiments/<experiment>/unit_labels", ("GET",), f"{EXPERIMENTS}:unit_labels"),
+    ("/experiments/<experiment>/unit_labels", ("PUT", "PATCH"), f"{EXPERIMENTS}:set_unit_label"),
+    ("/experiments/<experiment>/chart_preferences", ("GET",), f"{EXPERIMENTS}:chart_preferences"),
+    ("/experiments/<experiment>/chart_preferences", ("PATCH", "PUT"), f"{EXPERIMENTS}:set_chart_preferences"),
+    ("/workers/assignments", ("GET",), f"{EXPERIMENTS}:all_assignments"),
+    ("/workers/assignments", ("DELETE",), f"{EXPERIMENTS}:unassign_everything"),
+    ("/logs", ("GET",), f"{LOGS}:all_logs"),
+    ("/experiments/<experiment>/logs", ("GET",), f"{LOGS}:experiment_logs"),
+    ("/experiments/<experiment>/recent_logs", ("GET",), f"{LOGS}:recent_experiment_logs"),
+    ("/units/<pioreactor_unit>/logs", ("GET",), f"{LOGS}:unit_logs"),
+    ("/units/<pioreactor_unit>/system_logs", ("GET",), f"{LOGS}:unit_system_logs"),
+]
+for _prefix in ("/workers/<pioreactor_unit>", "/units/<pioreactor_unit>"):
+    WEB_ROUTES += [
+        (f"{_prefix}/experiments/<experiment>/logs", ("GET",), f"{LOGS}:unit_experiment_logs"),
+        (f"{_prefix}/experiments/<experiment>/logs", ("POST",), f"{LOGS}:post_log"),
+        (f"{_prefix}/experiments/<experiment>/recent_logs", ("GET",), f"{LOGS}:recent_unit_experiment_logs"),
+    ]
+
+# chart time series (down-sampled in SQL), media rates, exportable datasets
+ROUTES = f"{PACKAGE}.routes"
+for _prefix, _view in (("", "experiment_time_series"), ("/workers/<pioreactor_unit>", "unit_time_series")):
+    _rule = f"{_prefix}/experiments/<experiment>/time_series/<data_source>"
+    WEB_ROUTES += [(_rule, ("GET",), f"{ROUTES}:{_view}"), (f"{_rule}/<column>", ("GET",), f"{ROUTES}:{_view}_column")]
+WEB_ROUTES.append(("/experiments/<experiment>/media_rates", ("GET",), f"{ROUTES}:media_rates"))
+# 26.11's paths, then 25.11's
+for _base, _export in (("/datasets/exportable", "/export"), ("/contrib/exportable_datasets", "/export_datasets")):
+    WEB_ROUTES += [
+        (_base, ("GET",), f"{ROUTES}:list_datasets"),
+        (f"{_base}/<target_dataset>/preview", ("GET",), f"{ROUTES}:preview_dataset"),
+        (f"{_base}{_export}", ("POST",), f"{ROUTES}:export_datasets"),
+    ]
+
+
+@hookimpl
+def pioreactor_register_web_routes(registry):
+    for rule, methods, target in WEB_ROUTES:
+        registry.add(rule, target, methods=methods, scope="api")
+
+
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
     defaults.section(
@@ -170,3 +246,4 @@ def pioreactor_register_config_defaults(defaults):
             "max_batch_size": 20000,
         },
     )
+

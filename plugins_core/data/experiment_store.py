@@ -235,7 +235,8 @@ def set_unit_label(experiment: str, unit: str, label: str, conn: sqlite3.Connect
             if other != unit and other_label == label:
                 raise ExperimentError(f"{other} is labelled {label!r} in {experiment} already; labels are unique")
         db.execute(
-            "INSERT INTO pioreactor_unit_labels (experiment, pioreactor_unit, label, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO pioreactor_unit_labels (experiment, pioreactor_unit, label, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (experiment, pioreactor_unit) DO UPDATE SET label = excluded.label",
             (experiment, unit, label, utc_now_timestamp()),
         )
     finally:

@@ -36,6 +36,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import msgspec
+from pioreactor.plugins_core.growth_rate.api import GrowthRate, ODFiltered
+from pioreactor.plugins_core.od_reading.api import ODReadings
 from pioreactor.plugins_core.pumps.api import DoseResult, dose, plan_dose, pump_roles
 from pioreactor.sdk import ConfigError, Message, PioreactorError, get_config, local_persistent_storage
 from pioreactor.sdk.automations import AutomationJob
@@ -47,10 +49,7 @@ from pioreactor.sdk.structs import (
     DilutionEvent,
     DosingEvent,
     ErrorOccurred,
-    GrowthRate,
     NoEvent,
-    ODFiltered,
-    ODReadings,
     decode,
     encode,
 )

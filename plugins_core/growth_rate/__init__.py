@@ -58,6 +58,14 @@ def pioreactor_register_timeseries(registry):
         descriptions={"rate": "specific growth rate"},
         units={"rate": "1/h"},
         description="Growth rate estimated by the Kalman filter of growth_rate_calculating.",
+        chart={
+            "chart_key": "implied_growth_rate",
+            "title": "Implied growth rate",
+            "topic": "growth_rate_calculating/growth_rate",
+            "payload_key": "growth_rate",
+            "y_axis_label": "Growth rate, h⁻¹",
+            "column": "rate",
+        },
     )
     registry.add(
         "od_readings_filtered",
@@ -66,6 +74,14 @@ def pioreactor_register_timeseries(registry):
         columns={"normalized_od_reading": "REAL NOT NULL"},
         descriptions={"normalized_od_reading": "filtered OD divided by the initial OD"},
         description="OD filtered by growth_rate_calculating, relative to the OD at the start.",
+        chart={
+            "chart_key": "normalized_optical_density",
+            "title": "Normalized optical density",
+            "topic": "growth_rate_calculating/od_filtered",
+            "payload_key": "od_filtered",
+            "y_axis_label": "Current OD / initial OD",
+            "column": "normalized_od_reading",
+        },
     )
     registry.add(
         "kalman_filter_outputs",

@@ -8,5 +8,13 @@
 from __future__ import annotations
 
 from pioreactor.plugins_core.growth_rate.records import growth_rate, kalman_filter_output, od_filtered
+from pioreactor.plugins_core.growth_rate.structs import GrowthRate, KalmanFilterOutput, ODFiltered
 
-__all__ = ["growth_rate", "kalman_filter_output", "od_filtered"]
+__all__ = [
+    "GrowthRate",
+    "KalmanFilterOutput",
+    "ODFiltered",
+    "growth_rate",
+    "kalman_filter_output",
+    "od_filtered",
+]

@@ -30,15 +30,10 @@ from pioreactor.plugins_core.growth_rate.ekf import (
     initial_od_from,
 )
 from pioreactor.plugins_core.growth_rate.statistics import StatisticsCollector
+from pioreactor.plugins_core.growth_rate.structs import GrowthRate, KalmanFilterOutput, ODFiltered
+from pioreactor.plugins_core.od_reading.api import ODReadings
 from pioreactor.sdk import BackgroundJob, ConfigError, Message, get_config, local_persistent_storage
-from pioreactor.sdk.structs import (
-    DosingEvent,
-    GrowthRate,
-    KalmanFilterOutput,
-    ODFiltered,
-    ODReadings,
-    decode,
-)
+from pioreactor.sdk.structs import DosingEvent, decode
 
 KALMAN_SECTION = "growth_rate_kalman"
 JOB_SECTION = "growth_rate_calculating.config"

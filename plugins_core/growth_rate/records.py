@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from pioreactor.plugins_core.growth_rate.structs import GrowthRate, KalmanFilterOutput, ODFiltered
 from pioreactor.sdk.database import reading_row
-from pioreactor.sdk.structs import GrowthRate, KalmanFilterOutput, ODFiltered
 
 _growth_rate = msgspec.json.Decoder(GrowthRate)
 _od_filtered = msgspec.json.Decoder(ODFiltered)

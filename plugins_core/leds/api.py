@@ -22,11 +22,14 @@ from pioreactor.plugins_core.leds.intensities import (
     temporarily,
 )
 from pioreactor.plugins_core.leds.records import led_change_event
+from pioreactor.plugins_core.leds.structs import LEDChangeEvent, LEDsIntensity
 
 __all__ = [
     "DEFAULT_LOCK_WAIT_SECONDS",
     "LEDAutomationJob",
+    "LEDChangeEvent",
     "LED_CHANNELS",
+    "LEDsIntensity",
     "current_intensities",
     "led_change_event",
     "locked",

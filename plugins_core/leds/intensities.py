@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from pioreactor.plugins_core.leds.structs import LEDChangeEvent, LEDsIntensity
 from pioreactor.sdk import (
     get_assigned_experiment,
     get_bus,
@@ -25,7 +26,7 @@ from pioreactor.sdk import (
     local_intermittent_storage,
 )
 from pioreactor.sdk.hardware import on_behalf_of, output_holders
-from pioreactor.sdk.structs import LEDChangeEvent, LEDsIntensity, encode
+from pioreactor.sdk.structs import encode
 
 LED_CHANNELS = ("A", "B", "C", "D")
 

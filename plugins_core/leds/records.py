@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from pioreactor.plugins_core.leds.structs import LEDChangeEvent
 from pioreactor.sdk.database import reading_row
-from pioreactor.sdk.structs import LEDChangeEvent
 
 _led_change = msgspec.json.Decoder(LEDChangeEvent)
 

@@ -13,6 +13,7 @@ import statistics
 import threading
 
 import click
+from pioreactor.plugins_core.od_reading.structs import ODReading, ODReadings
 from pioreactor.sdk import (
     FiniteFloatRange,
     get_assigned_experiment,
@@ -20,7 +21,7 @@ from pioreactor.sdk import (
     get_unit_name,
     local_persistent_storage,
 )
-from pioreactor.sdk.structs import ODReading, ODReadings, encode
+from pioreactor.sdk.structs import encode
 
 STORE = "od_blank"
 

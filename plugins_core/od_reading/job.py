@@ -21,14 +21,15 @@ from typing import Any
 
 from pioreactor.plugins_core.leds.api import locked, set_intensities, temporarily
 from pioreactor.plugins_core.od_reading.processing import ReferenceTracker, remove_mains_hum
-from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
-from pioreactor.sdk.calibrations import (
+from pioreactor.plugins_core.od_reading.structs import (
     CalibratedODReading,
-    CalibrationError,
-    ODCalibration,
-    load_active_calibration,
+    ODReading,
+    ODReadings,
+    RelativeIntensityOfIrLed,
 )
-from pioreactor.sdk.structs import ODReading, ODReadings, RelativeIntensityOfIrLed, encode
+from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
+from pioreactor.sdk.calibrations import CalibrationError, ODCalibration, load_active_calibration
+from pioreactor.sdk.structs import encode
 
 SECTION = "od_reading.config"
 CHANNEL_SECTION = "od_config.photodiode_channel"

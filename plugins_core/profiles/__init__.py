@@ -45,3 +45,25 @@ def pioreactor_register_export_datasets(registry):
         timestamp_columns=["started_at"],
         default_order_by="started_at",
     )
+
+
+ROUTES = "pioreactor.plugins_core.profiles.routes"
+
+
+@hookimpl
+def pioreactor_register_web_routes(registry):
+    # 26.11's paths, then 25.11's (/contrib/...)
+    for base in ("/experiment_profiles", "/contrib/experiment_profiles"):
+        registry.add(base, f"{ROUTES}:list_profiles", scope="api")
+        registry.add(base, f"{ROUTES}:create_profile", methods=("POST",), scope="api")
+        registry.add(f"{base}/<filename>", f"{ROUTES}:get_profile", scope="api")
+        registry.add(f"{base}/<filename>", f"{ROUTES}:edit_profile", methods=("PATCH", "PUT"), scope="api")
+        registry.add(f"{base}/<filename>", f"{ROUTES}:delete_profile", methods=("DELETE",), scope="api")
+    registry.add("/contrib/experiment_profiles", f"{ROUTES}:edit_profile_legacy", methods=("PATCH",), scope="api")
+    registry.add("/experiment_profiles/verify", f"{ROUTES}:verify_profile", methods=("POST",), scope="api")
+    registry.add("/experiments/<experiment>/experiment_profiles/running", f"{ROUTES}:running_profiles", scope="api")
+    registry.add("/experiment_profiles/running/experiments/<experiment>", f"{ROUTES}:running_profiles", scope="api")
+    registry.add("/experiments/<experiment>/experiment_profiles/recent", f"{ROUTES}:recent_runs", scope="api")
+    registry.add("/capabilities", f"{ROUTES}:unit_capabilities", scope="unit_api")
+    for prefix in ("/units/<pioreactor_unit>", "/workers/<pioreactor_unit>"):
+        registry.add(f"{prefix}/capabilities", f"{ROUTES}:api_capabilities", scope="api")

@@ -16,10 +16,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from pioreactor.plugins_core.od_reading.api import ODDodger
+from pioreactor.plugins_core.stirring.structs import MeasuredRPM
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware, local_persistent_storage
 from pioreactor.sdk.control import PID
 from pioreactor.sdk.hardware import pwm_channel_for
-from pioreactor.sdk.structs import MeasuredRPM
 
 if TYPE_CHECKING:
     from pioreactor.sdk.calibrations import StirringCalibration

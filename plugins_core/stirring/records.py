@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from pioreactor.plugins_core.stirring.structs import MeasuredRPM
 from pioreactor.sdk.database import reading_row
-from pioreactor.sdk.structs import MeasuredRPM
 
 _rpm = msgspec.json.Decoder(MeasuredRPM)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pioreactor.plugins_core.temperature.automation import TemperatureAutomationJob, implausibility
 from pioreactor.plugins_core.temperature.records import temperature
+from pioreactor.plugins_core.temperature.structs import Temperature
 from pioreactor.plugins_core.temperature.thermostat import Thermostat
 
 __all__ = [
+    "Temperature",
     "TemperatureAutomationJob",
     "Thermostat",
     "implausibility",

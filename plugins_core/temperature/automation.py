@@ -22,10 +22,10 @@ import math
 import threading
 from typing import Any, ClassVar
 
+from pioreactor.plugins_core.temperature.structs import Temperature
 from pioreactor.sdk import ConfigError, RepeatedTimer, get_config, get_hardware
 from pioreactor.sdk.automations import AutomationJob
 from pioreactor.sdk.hardware import pwm_channel_for
-from pioreactor.sdk.structs import Temperature
 
 MAX_TEMP_TO_REDUCE_HEATING = 63.0
 MAX_TEMP_TO_DISABLE_HEATING = 65.0

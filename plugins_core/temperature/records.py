@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from pioreactor.plugins_core.temperature.structs import Temperature
 from pioreactor.sdk.database import reading_row
-from pioreactor.sdk.structs import Temperature
 
 _temperature = msgspec.json.Decoder(Temperature)
 

@@ -29,7 +29,7 @@ def is_pio_job_running(*job_names: str) -> Any:
     """True if the job runs on this unit; with several names, a list of booleans."""
     from pioreactor.sdk.unit import running_jobs
 
-    running = {record.job_name for record in running_jobs()}
+    running = {job["job_name"] for job in running_jobs()}
     results = [name in running for name in job_names]
     return results[0] if len(results) == 1 else results
 

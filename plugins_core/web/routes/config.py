@@ -1,0 +1,188 @@
+"""config.ini (shared by the cluster) and unit_config.ini (this unit's): read, validated writes,
+history. A file that does not parse, or gives a declared key a value of the wrong type, is
+refused with the problem and never written."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Response, request, send_file
+from pioreactor.plugins_core.web.api import ApiError, json_body, require_this_unit, unit_name
+from pioreactor.sdk.unit import check_config_text, config_file_path, merged_config, pio_home
+
+MAX_HISTORY = 200
+
+
+def _history_db() -> sqlite3.Connection:
+    path = pio_home() / "storage" / "config_history.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS config_files_histories "
+        "(filename TEXT NOT NULL, timestamp TEXT NOT NULL, data TEXT NOT NULL)"
+    )
+    return conn
+
+
+def _read(which: str) -> str:
+    path = config_file_path(which)
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _text_response(text: str) -> Response:
+    return Response(text, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+def _new_text() -> str:
+    """The new file's text: JSON ``{"code": ...}`` (as the UI sends) or a text/plain body."""
+    if request.mimetype == "application/json":
+        body = json_body(optional={"code": str, "config": str, "filename": str})
+        text = body.get("code", body.get("config"))
+        if text is None:
+            raise ApiError(400, "field 'code' is required", remediation='Send {"code": "<the config.ini text>"}.')
+        return str(text)
+    return request.get_data(as_text=True)
+
+
+def _save(which: str) -> dict[str, Any]:
+    text = _new_text()
+    problems = check_config_text(text, which)
+    name = config_file_path(which).name
+    if problems:
+        raise ApiError(
+            400,
+            f"{name} was not saved: {problems[0]}",
+            cause="\n".join(problems),
+            remediation="Fix the line named above and save again; the file on disk is unchanged.",
+        )
+    path = config_file_path(which)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)  # readers see the old file or the new one, never half of it
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with _history_db() as conn:
+        conn.execute("INSERT INTO config_files_histories VALUES (?, ?, ?)", (name, now, text))
+        conn.execute(
+            "DELETE FROM config_files_histories WHERE filename = ? AND rowid NOT IN (SELECT rowid FROM "
+            "config_files_histories WHERE filename = ? ORDER BY timestamp DESC LIMIT ?)",
+            (name, name, MAX_HISTORY),
+        )
+    return {"status": "saved", "filename": name, "timestamp": now}
+
+
+def _history(which: str) -> list[dict[str, Any]]:
+    name = config_file_path(which).name
+    with _history_db() as conn:
+        rows = conn.execute(
+            "SELECT filename, timestamp, data FROM config_files_histories WHERE filename = ? ORDER BY timestamp DESC",
+            (name,),
+        ).fetchall()
+    return [{"filename": f, "timestamp": t, "data": d} for f, t, d in rows]
+
+
+def get_shared() -> Response:
+    """config.ini as text (the UI parses it for [mqtt], [ui.*] and the job sections)."""
+    return _text_response(_read("shared"))
+
+
+def put_shared() -> Any:
+    """Replace config.ini: ``{"code": "<text>"}`` or a text/plain body. Refused (400, with the
+    line and the problem) if it does not parse or a value has the wrong type."""
+    return _save("shared")
+
+
+def shared_history() -> Any:
+    """Earlier versions of config.ini saved through the API, newest first."""
+    return _history("shared")
+
+
+def get_specific(pioreactor_unit: str) -> Response:
+    """A unit's unit_config.ini as text."""
+    require_this_unit(pioreactor_unit)
+    return _text_response(_read("specific"))
+
+
+def put_specific(pioreactor_unit: str) -> Any:
+    """Replace a unit's unit_config.ini (validated like config.ini)."""
+    require_this_unit(pioreactor_unit)
+    return _save("specific")
+
+
+def specific_history(pioreactor_unit: str) -> Any:
+    """Earlier versions of a unit's unit_config.ini, newest first."""
+    require_this_unit(pioreactor_unit)
+    return _history("specific")
+
+
+def get_specific_here() -> Response:
+    """This unit's unit_config.ini as text."""
+    return _text_response(_read("specific"))
+
+
+def put_specific_here() -> Any:
+    """Replace this unit's unit_config.ini (validated)."""
+    return _save("specific")
+
+
+def merged_config_view() -> Any:
+    """This unit's configuration: defaults, config.ini and unit_config.ini merged, as JSON."""
+    return merged_config()
+
+
+def unit_merged_config(pioreactor_unit: str) -> Any:
+    """A unit's merged configuration as JSON ``{section: {key: value}}``."""
+    require_this_unit(pioreactor_unit)
+    return merged_config()
+
+
+def zipped() -> Any:
+    """config.ini and this unit's unit_config.ini in a zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for which in ("shared", "specific"):
+            path: Path = config_file_path(which)
+            if path.exists():
+                name = path.name if which == "shared" else f"{unit_name()}/{path.name}"
+                archive.write(path, name)
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name="configs.zip")
+
+
+# -- upstream 25.11's file names -------------------------------------------------------------
+def _which(filename: str) -> str:
+    """``config.ini`` is the shared file; ``config_<this unit>.ini`` (or ``unit_config.ini``) this unit's."""
+    from pioreactor.plugins_core.web.api import safe_filename
+
+    name = safe_filename(filename, suffixes=(".ini",))
+    if name == "config.ini":
+        return "shared"
+    if name in (f"config_{unit_name()}.ini", "unit_config.ini"):
+        return "specific"
+    raise ApiError(404, f"no config file {name!r}", remediation=f"Use config.ini or config_{unit_name()}.ini.")
+
+
+def list_config_files() -> Any:
+    """The config files the UI can edit: ``config.ini`` and this unit's ``config_<unit>.ini``."""
+    return ["config.ini", f"config_{unit_name()}.ini"]
+
+
+def get_config_file(filename: str) -> Response:
+    """A config file as text, by upstream 25.11's name."""
+    return _text_response(_read(_which(filename)))
+
+
+def put_config_file(filename: str) -> Any:
+    """Replace a config file by upstream 25.11's name: ``{"code": "<text>", "filename": ...}``."""
+    return _save(_which(filename))
+
+
+def config_file_history(filename: str) -> Any:
+    """Earlier versions of a config file, by upstream 25.11's name."""
+    return _history(_which(filename))

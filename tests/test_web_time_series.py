@@ -1,0 +1,111 @@
+"""Chart time series from the database: down-sampled in SQL to target_points, per unit and per
+channel, within the lookback, and bad sources or columns refused by name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pioreactor.plugins_core.data.time_series import TimeSeriesError, media_rates, query_time_series
+from pioreactor.sdk.database import canonical_timestamp, open_database
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(pio_home):
+    conn = open_database()
+    yield conn
+    conn.close()
+
+
+def fill_growth(conn, unit: str, n: int, period_s: float = 5.0, experiment: str = "exp") -> None:
+    start = NOW - timedelta(seconds=period_s * n)
+    conn.executemany(
+        "INSERT INTO growth_rates (experiment, pioreactor_unit, timestamp, rate) VALUES (?, ?, ?, ?)",
+        [(experiment, unit, canonical_timestamp(start + timedelta(seconds=period_s * (i + 1))), float(i)) for i in range(n)],
+    )
+
+
+def test_a_large_series_comes_back_as_target_points_evenly_spread(db):
+    fill_growth(db, "unit1", 20_000)
+    fill_growth(db, "unit2", 20_000)
+    result = query_time_series(db, "exp", "growth_rates", lookback_hours=1000, target_points=100, now=NOW)
+    assert result["series"] == ["unit1", "unit2"]
+    for points in result["data"]:
+        assert len(points) == 100
+        ys = [p["y"] for p in points]
+        assert ys == sorted(ys) and ys[0] == 0.0 and ys[-1] == 19_999.0  # first and last reading kept
+        steps = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+        assert max(steps) - min(steps) <= 1  # evenly spaced in time
+
+
+def test_one_unit_and_the_lookback_window(db):
+    fill_growth(db, "unit1", 7200)  # 10 hours at 5 s
+    fill_growth(db, "unit2", 7200)
+    result = query_time_series(db, "exp", "growth_rates", unit="unit2", lookback_hours=1, target_points=5000, now=NOW)
+    assert result["series"] == ["unit2"]
+    (points,) = result["data"]
+    assert len(points) == 720  # the last hour, whole: fewer readings than target_points
+    assert points[0]["x"] > canonical_timestamp(NOW - timedelta(hours=1))
+
+
+def test_od_readings_are_one_series_per_unit_and_channel(db):
+    rows = []
+    for channel in (1, 2):
+        for i in range(50):
+            stamp = canonical_timestamp(NOW - timedelta(seconds=5 * i))
+            rows.append(("exp", "unit1", stamp, 0.1 * channel, 90, channel))
+    db.executemany(
+        "INSERT INTO od_readings (experiment, pioreactor_unit, timestamp, od_reading, angle, channel) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    result = query_time_series(db, "exp", "od_readings", lookback_hours=24, target_points=720, now=NOW)
+    assert result["series"] == ["unit1-1", "unit1-2"]
+    assert [len(points) for points in result["data"]] == [50, 50]
+
+
+def test_any_column_of_a_table_of_readings(db):
+    db.execute(
+        "INSERT INTO liquid_volumes (experiment, pioreactor_unit, timestamp, liquid_volume) VALUES ('exp', 'unit1', ?, 14.5)",
+        (canonical_timestamp(NOW),),
+    )
+    result = query_time_series(db, "exp", "liquid_volumes", "liquid_volume", lookback_hours=1, now=NOW)
+    assert result == {"series": ["unit1"], "data": [[{"x": canonical_timestamp(NOW), "y": 14.5}]]}
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "field"),
+    [
+        ("no_such_table", None, "data_source"),
+        ("growth_rates", "no_such_column", "column"),
+        ("growth_rates", "timestamp", "column"),
+        ("liquid_volumes", None, "column"),
+        ("experiments", "description", "data_source"),  # not a table of readings
+        ('growth_rates"; DROP TABLE logs; --', None, "data_source"),
+    ],
+)
+def test_bad_sources_and_columns_are_named(db, source, column, field):
+    with pytest.raises(TimeSeriesError) as caught:
+        query_time_series(db, "exp", source, column, now=NOW)
+    assert caught.value.field == field
+    assert caught.value.remediation
+    assert db.execute("SELECT count(*) FROM logs").fetchone() is not None  # still there
+
+
+def test_media_rates_per_unit_and_all(db):
+    db.executemany(
+        "INSERT INTO dosing_events (experiment, pioreactor_unit, timestamp, volume_change_ml, event, source_of_event) "
+        "VALUES ('exp', ?, ?, ?, ?, 'dosing_automation')",
+        [
+            ("unit1", canonical_timestamp(NOW - timedelta(hours=1)), 3.0, "add_media"),
+            ("unit1", canonical_timestamp(NOW - timedelta(hours=2)), 1.5, "add_alt_media"),
+            ("unit2", canonical_timestamp(NOW - timedelta(minutes=5)), 6.0, "add_media"),
+            ("unit2", canonical_timestamp(NOW - timedelta(hours=5)), 60.0, "add_media"),  # outside 3 h
+            ("unit2", canonical_timestamp(NOW - timedelta(minutes=5)), 6.0, "remove_waste"),
+        ],
+    )
+    rates = media_rates(db, "exp", now=NOW)
+    assert rates["unit1"] == {"mediaRate": 1.0, "altMediaRate": 0.5}
+    assert rates["unit2"] == {"mediaRate": 2.0, "altMediaRate": 0.0}
+    assert rates["all"] == {"mediaRate": 3.0, "altMediaRate": 0.5}
