@@ -38,8 +38,20 @@ class CalibrationError(PioreactorError):
     """A calibration is missing, malformed, or cannot answer (e.g. a value outside its range)."""
 
 
+def _all_finite(values: list[float], what: str) -> None:
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        # a NaN curve never reaches a volume (the pump would run on) and an infinite one gives 0 s
+        raise ValueError(f"{what} must be finite numbers, got {bad[0]!r}")
+
+
 class PolyFit(msgspec.Struct, tag="poly"):
     coefficients: list[float]
+
+    def __post_init__(self) -> None:
+        if not self.coefficients:
+            raise ValueError("a curve needs at least one coefficient")
+        _all_finite(self.coefficients, "the curve's coefficients")
 
     def __call__(self, x: float) -> float:
         y = 0.0
@@ -52,6 +64,10 @@ class RecordedData(msgspec.Struct):
     x: list[float]
     y: list[float]
 
+    def __post_init__(self) -> None:
+        _all_finite(self.x, "the recorded x values")
+        _all_finite(self.y, "the recorded y values")
+
 
 class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
     calibration_name: str
@@ -63,7 +79,13 @@ class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
     y: str
 
     def x_to_y(self, x: float) -> float:
-        return self.curve_data_(x)
+        y = self.curve_data_(x)
+        if not math.isfinite(y):
+            raise CalibrationError(
+                f"calibration {self.calibration_name!r} gives {y} {self.y} at {x:g} {self.x}: "
+                "its curve cannot be used there; recalibrate"
+            )
+        return y
 
     def predict(self, x: float) -> float:
         """``y`` at ``x`` (upstream's name for `x_to_y`)."""
@@ -81,10 +103,15 @@ class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
         """The ``x`` whose ``y`` this is. A straight line is inverted exactly, at any ``x``;
         higher degrees are solved within the range of the recorded ``x`` plus half its span on
         either side (bisection on the fitted curve, which must be monotonic there)."""
+        if not math.isfinite(y):
+            raise CalibrationError(f"cannot look up {y} {self.y} in calibration {self.calibration_name!r}")
         coefficients = self.curve_data_.coefficients
         if len(coefficients) == 2 and coefficients[0] != 0:
             slope, intercept = coefficients
-            return (y - intercept) / slope
+            x = (y - intercept) / slope
+            if not math.isfinite(x):
+                raise CalibrationError(f"calibration {self.calibration_name!r} gives no finite {self.x} for {y:g} {self.y}")
+            return x
         if not self.recorded_data.x:
             raise CalibrationError(f"calibration {self.calibration_name!r} has no recorded data to invert its curve on")
         low, high = min(self.recorded_data.x), max(self.recorded_data.x)
@@ -113,12 +140,18 @@ class PumpCalibration(Calibration, tag="simple_peristaltic_pump", kw_only=True):
     x: str = "Duration"
     y: str = "Volume"
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.hz) and self.hz > 0):
+            raise ValueError(f"hz must be a positive number, got {self.hz!r}")
+        if not (math.isfinite(self.dc) and 0 < self.dc <= 100):
+            raise ValueError(f"dc must be a duty cycle above 0 and at most 100, got {self.dc!r}")
+
     def duration_to_ml(self, seconds: float) -> float:
         return self.x_to_y(seconds)
 
     def ml_to_duration(self, ml: float) -> float:
-        if ml < 0:
-            raise CalibrationError(f"cannot dose a negative volume ({ml:g} ml)")
+        if not math.isfinite(ml) or ml < 0:
+            raise CalibrationError(f"cannot dose {ml:g} ml: a volume is a finite, non-negative number")
         if ml == 0:
             return 0.0
         seconds = self.y_to_x(ml)
