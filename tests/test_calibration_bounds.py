@@ -18,7 +18,7 @@ recorded_data: {{x: [1.0, 2.0], y: [1.0, 2.0]}}
 
 def install_broken(slope: str) -> None:
     from pioreactor.kernel.storage import local_persistent_storage
-    from pioreactor.sdk.calibrations import ACTIVE, calibrations_dir
+    from pioreactor.plugins_core.calibrations.api import ACTIVE, calibrations_dir
 
     folder = calibrations_dir("media_pump")
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,7 +38,7 @@ def test_a_non_finite_calibration_is_refused_and_the_pump_stays_off(pio, pio_hom
 
 
 def test_loading_a_non_finite_calibration_names_the_file(pio_home: PioHome) -> None:
-    from pioreactor.sdk.calibrations import CalibrationError, load_calibration
+    from pioreactor.plugins_core.calibrations.api import CalibrationError, load_calibration
 
     install_broken(".nan")
     with pytest.raises(CalibrationError, match=r"broken\.yaml.*coefficients must be finite"):
@@ -59,7 +59,12 @@ def test_a_dose_larger_than_the_vial_is_refused(pio, pio_home: PioHome) -> None:
 def test_a_calibration_whose_curve_overflows_at_the_dose_is_refused(pio_home: PioHome) -> None:
     from datetime import UTC, datetime
 
-    from pioreactor.sdk.calibrations import CalibrationError, PolyFit, PumpCalibration, RecordedData
+    from pioreactor.plugins_core.calibrations.api import (
+        CalibrationError,
+        PolyFit,
+        PumpCalibration,
+        RecordedData,
+    )
 
     calibration = PumpCalibration(
         calibration_name="steep",

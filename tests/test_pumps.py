@@ -30,7 +30,7 @@ ANY_TIMESTAMP = _AnyTimestamp()
 
 def calibrate(*pumps: str, flow: float = FLOW) -> None:
     """Active calibrations matching the simulator's pumps (``flow`` ml/s at 100 %)."""
-    from pioreactor.sdk.calibrations import (
+    from pioreactor.plugins_core.calibrations.api import (
         PolyFit,
         PumpCalibration,
         RecordedData,

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pioreactor.plugins_core.calibrations.api import CalibrationError, ODCalibration, load_active_calibration
 from pioreactor.plugins_core.leds.api import locked, set_intensities, temporarily
 from pioreactor.plugins_core.od_reading.processing import ReferenceTracker, remove_mains_hum
 from pioreactor.plugins_core.od_reading.structs import (
@@ -28,7 +29,6 @@ from pioreactor.plugins_core.od_reading.structs import (
     RelativeIntensityOfIrLed,
 )
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
-from pioreactor.sdk.calibrations import CalibrationError, ODCalibration, load_active_calibration
 from pioreactor.sdk.structs import encode
 
 SECTION = "od_reading.config"

@@ -27,6 +27,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pioreactor.plugins_core.calibrations.api import (
+    CalibrationError,
+    PumpCalibration,
+    load_active_calibration,
+)
 from pioreactor.sdk import (
     ConfigError,
     PioLogger,
@@ -41,7 +46,6 @@ from pioreactor.sdk import (
     is_process_alive,
     local_intermittent_storage,
 )
-from pioreactor.sdk.calibrations import CalibrationError, PumpCalibration, load_active_calibration
 from pioreactor.sdk.hardware import pwm_channel_for
 from pioreactor.sdk.structs import DosingEvent, encode
 
