@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench mosquitto broker clean
+.PHONY: demo cluster test lint bench mosquitto broker clean
 
 $(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,6 +29,10 @@ broker: mosquitto
 
 demo: $(STAMP) broker
 	$(BIN)/python scripts/demo.py
+
+# a leader and two simulated workers on this machine (docs/cluster.md); Ctrl-C stops them
+cluster: $(STAMP) broker
+	$(BIN)/python scripts/local_cluster.py
 
 # the tests start their own broker on a free port
 test: $(STAMP) mosquitto

@@ -14,6 +14,9 @@ the file, the section and the key, which is what a user needs to fix it.
 from __future__ import annotations
 
 import configparser
+import math
+import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +39,52 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What a declared key accepts beyond its type: a range for numbers, a list of words for text.
+
+    ``minimum``/``maximum`` include the bound, ``above``/``below`` exclude it; ``choices`` are
+    compared without case. Every float must also be finite, limits or not."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    below: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is refused (a phrase such as "must be above 0"), or None."""
+        if self.choices is not None:
+            if str(value).strip().lower() not in {c.lower() for c in self.choices}:
+                return f"must be one of {', '.join(self.choices)}"
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        wanted = []
+        if self.minimum is not None:
+            wanted.append(f"at least {self.minimum:g}")
+        if self.above is not None:
+            wanted.append(f"above {self.above:g}")
+        if self.maximum is not None:
+            wanted.append(f"at most {self.maximum:g}")
+        if self.below is not None:
+            wanted.append(f"below {self.below:g}")
+        if (
+            (self.minimum is not None and value < self.minimum)
+            or (self.above is not None and value <= self.above)
+            or (self.maximum is not None and value > self.maximum)
+            or (self.below is not None and value >= self.below)
+        ):
+            return "must be " + " and ".join(wanted)
+        return None
+
+
 @dataclass
 class DeclaredKey:
     default: Any
     plugin: str
     description: str = ""
+    limits: Limits | None = None
 
     @property
     def kind(self) -> type | None:
@@ -85,10 +129,21 @@ class Config:
         self.declared: dict[tuple[str, str], DeclaredKey] = {}
         self.defaults = Layer("defaults")
         self.layers: list[Layer] = [self.defaults]
+        #: problems worth a warning but not a refusal (duplicate sections and keys)
+        self.warnings: list[str] = []
 
     # -- building --------------------------------------------------------------------------
-    def declare(self, section: str, key: str, default: Any, *, plugin: str, description: str = "") -> None:
-        self.declared[(section, key)] = DeclaredKey(default, plugin, description)
+    def declare(
+        self,
+        section: str,
+        key: str,
+        default: Any,
+        *,
+        plugin: str,
+        description: str = "",
+        limits: Limits | None = None,
+    ) -> None:
+        self.declared[(section, key)] = DeclaredKey(default, plugin, description, limits)
         if default is REQUIRED or default is None:
             return
         if not self.defaults.parser.has_section(section):
@@ -112,6 +167,9 @@ class Config:
         except UnicodeDecodeError as err:
             raise ConfigError(f"{path}: is not UTF-8 text ({err.reason}).") from None
         self.layers.append(layer)
+        for warning in find_duplicates(path):
+            self.warnings.append(warning)
+            print(f"Warning: {warning}", file=sys.stderr)
 
     def add_overrides(self, overrides: Iterable[tuple[str, str, str]]) -> None:
         layer = Layer("--config-override")
@@ -170,7 +228,16 @@ class Config:
             if fallback is not REQUIRED:
                 return fallback
             raise self._missing(section, key)
+        self._check_limits(section, key, found[0], found[0], found[1])
         return found[0]
+
+    def _check_limits(self, section: str, key: str, value: Any, text: str, layer: Layer) -> None:
+        declared = self.declared.get((section, key))
+        problem = declared.limits.problem(value) if declared is not None and declared.limits else None
+        if problem is None and isinstance(value, float) and not math.isfinite(value):
+            problem = "must be a finite number"
+        if problem is not None:
+            raise ConfigError(f"{layer.name}: [{section}] {key} = {text!r} {problem}. Fix {_fix(layer)}.")
 
     def _typed(self, section: str, key: str, fallback: Any, convert: Any, kind: str) -> Any:
         found = self._lookup(section, key)
@@ -180,10 +247,11 @@ class Config:
             raise self._missing(section, key)
         text, layer = found
         try:
-            return convert(text)
+            value = convert(text)
         except ValueError:
-            fix = "the value given to --config-override" if layer.name == "--config-override" else "the value in that file"
-            raise ConfigError(f"{layer.name}: [{section}] {key} = {text!r} is not {kind}. Fix {fix}.") from None
+            raise ConfigError(f"{layer.name}: [{section}] {key} = {text!r} is not {kind}. Fix {_fix(layer)}.") from None
+        self._check_limits(section, key, value, text or "", layer)
+        return value
 
     def getfloat(self, section: str, key: str, fallback: Any = REQUIRED) -> float:
         return self._typed(section, key, fallback, float, "a number")
@@ -218,6 +286,73 @@ class Config:
             except ConfigError as err:
                 problems.append(err)
         return problems
+
+
+#: sections an experiment profile may not override: where files go, who the broker is, which
+#: pin drives what. A profile is a file anyone may share; these stay with the unit's owner.
+PROTECTED_SECTIONS = frozenset(
+    {"mqtt", "cluster", "storage", "logging", "hardware", "PWM", "rpi.pins", "pumps", "leds", "mqtt_to_db_streaming"}
+)
+#: keys that name files or folders, protected in any section
+PATH_KEY = re.compile(r"(^|_)(file|path|dir|folder|database|directory)(_|$)", re.I)
+
+
+def protected_config_reason(section: str, key: str) -> str | None:
+    """Why an experiment profile may not override ``[section] key``, or None if it may."""
+    if section in PROTECTED_SECTIONS:
+        return f"[{section}] is the unit's own configuration (paths, broker, wiring), which profiles cannot change"
+    if PATH_KEY.search(key):
+        return f"[{section}] {key} names a file or folder, which profiles cannot change"
+    return None
+
+
+def _fix(layer: Layer) -> str:
+    if layer.name == "--config-override":
+        return "the value given to --config-override"
+    if layer.name == "defaults":
+        return "the plugin's declared default"
+    return "the value in that file"
+
+
+SECTION_LINE = re.compile(r"^\[(?P<name>[^\]]+)\]")
+KEY_LINE = re.compile(r"^(?P<key>[^=:\s;#\[][^=:]*?)\s*[=:]")
+
+
+def find_duplicates(path: Path) -> list[str]:
+    """Sections and keys given twice in one file: the last one wins, which is rarely meant."""
+    found: list[str] = []
+    sections: dict[str, int] = {}
+    keys: dict[tuple[str, str], int] = {}
+    section = ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for number, line in enumerate(lines, start=1):
+        if not line or line[0] in " \t;#":  # blank, a continuation or a comment
+            continue
+        header = SECTION_LINE.match(line)
+        if header:
+            section = header["name"].strip()
+            if section in sections:
+                found.append(
+                    f"{path}, line {number}: section [{section}] appears again (first at line "
+                    f"{sections[section]}); their keys are merged, the later value winning."
+                )
+            else:
+                sections[section] = number
+            continue
+        match = KEY_LINE.match(line)
+        if match and section:
+            key = match["key"].strip()
+            if (section, key) in keys:
+                found.append(
+                    f"{path}, line {number}: [{section}] {key} is set again (first at line "
+                    f"{keys[(section, key)]}); the value at line {number} is used."
+                )
+            else:
+                keys[(section, key)] = number
+    return found
 
 
 def load_config(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pioreactor.kernel.config import Limits
+
 if TYPE_CHECKING:
     from pioreactor.kernel.config import Config
+
+LOG_LEVELS = Limits(choices=("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"))
 
 KERNEL_DEFAULTS: dict[str, dict[str, object]] = {
     "mqtt": {
@@ -41,7 +45,20 @@ KERNEL_DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
+# what the kernel's keys accept beyond their type
+KERNEL_LIMITS: dict[tuple[str, str], Limits] = {
+    ("mqtt", "broker_port"): Limits(minimum=1, maximum=65535),
+    # paho needs a keepalive of at least a second (0 would turn the broker's liveness check off)
+    ("mqtt", "keepalive_seconds"): Limits(minimum=1, maximum=65535),
+    ("mqtt", "max_queued_messages"): Limits(minimum=0),
+    ("logging", "console_log_level"): LOG_LEVELS,
+    ("logging", "file_log_level"): LOG_LEVELS,
+    ("logging", "mqtt_log_level"): LOG_LEVELS,
+    ("simulation", "clock_speed"): Limits(above=0, maximum=1_000_000),
+}
+
+
 def declare_kernel_defaults(config: Config) -> None:
     for section, keys in KERNEL_DEFAULTS.items():
         for key, value in keys.items():
-            config.declare(section, key, value, plugin="kernel")
+            config.declare(section, key, value, plugin="kernel", limits=KERNEL_LIMITS.get((section, key)))

@@ -25,3 +25,7 @@ class HardwareNotFoundError(PioreactorError, OSError):
 
 class RegistrationError(PioreactorError):
     """A plugin registered something that collides with, or is invalid against, another plugin."""
+
+
+class InvalidNameError(PioreactorError, ValueError):
+    """A unit or experiment name that cannot be an MQTT topic segment (``/``, ``+``, ``#``...)."""

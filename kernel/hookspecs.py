@@ -173,7 +173,9 @@ def pioreactor_register_config_defaults(defaults: ConfigDefaults) -> None:
 
     :param defaults: scoped to the calling plugin. Call
         ``defaults.section("stirring.config", {"pwm_hz": 200.0, ...})``; use
-        :data:`pioreactor.sdk.REQUIRED` as a value for a key the user must set.
+        :data:`pioreactor.sdk.REQUIRED` as a value for a key the user must set, and
+        ``limits={"pwm_hz": Limits(above=0)}`` (:class:`pioreactor.sdk.Limits`) for a range or
+        the words a key accepts.
     """
 
 

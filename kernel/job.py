@@ -86,8 +86,8 @@ class BackgroundJob(metaclass=_JobMeta):
         name = self.job_name
         if not name or name != name.lower() or name == "background_job":
             raise ValueError(f"{type(self).__name__}.job_name must be set to a lowercase name, got {name!r}")
-        self.unit = unit
-        self.experiment = experiment
+        self.unit = identity.check_name("unit", unit)
+        self.experiment = identity.check_experiment(experiment)
         self.job_source = identity.job_source()
         self.clock = get_clock()
         self.state = INIT
@@ -226,7 +226,15 @@ class BackgroundJob(metaclass=_JobMeta):
             return
         spec = self._settings.get(setting)
         if spec is None:
-            self.logger.debug("Ignoring /set of %s: %s publishes no such setting.", setting, self.job_name)
+            settable = sorted(name for name, s in self._settings.items() if s["settable"] and name != "state")
+            self.logger.warning(
+                "Unable to set `%s` in %s: %s has no setting `%s`. Settable: %s.",
+                setting,
+                self.job_name,
+                self.job_name,
+                setting,
+                ", ".join(["$state", *settable]),
+            )
             return
         if not spec["settable"]:
             self.logger.warning(

@@ -37,8 +37,26 @@ def task_name(record: logging.LogRecord) -> str:
     return name[len(ROOT) + 1 :] if name.startswith(ROOT + ".") else name
 
 
+def escape_controls(text: str) -> str:
+    """One line whatever the text: a newline in a message (``pio log -m $'ok\\n... ERROR ...'``)
+    must not forge a log line, so control characters are written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+
+
 class ClockFormatter(logging.Formatter):
-    """Stamps records with the kernel clock, so simulated runs log simulated time."""
+    """Stamps records with the kernel clock, so simulated runs log simulated time; messages are
+    kept to one line (a traceback, added after the message, keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        original = record.message
+        record.message = escape_controls(original)
+        record.task = escape_controls(str(getattr(record, "task", "")))
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = original
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return get_clock().utc_now().strftime(datefmt or "%Y-%m-%dT%H:%M:%S%z")

@@ -23,8 +23,14 @@ log = logging.getLogger("pioreactor.runner")
 
 def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None:
     """Load config with every plugin's defaults and the overrides; check the job's sections."""
+    from pioreactor.kernel.config import protected_config_reason
     from pioreactor.kernel.plugins import load_config_with_plugins
 
+    if identity.job_source() == "experiment_profile":  # a shared file must not redirect paths or the broker
+        for section, key, _ in overrides:
+            reason = protected_config_reason(section, key)
+            if reason:
+                raise ConfigError(f"--config-override {section} {key}: {reason}")
     config = load_config_with_plugins(overrides)
     sections = {
         section for (section, _), key in config.declared.items() if key.plugin in (spec.plugin, "kernel")

@@ -120,7 +120,11 @@ class KeyValueStore:
     def transaction(self) -> Iterator[KeyValueStore]:
         """Exclusive: other processes wait until the block ends; all of it or none is saved.
 
-        Stores of the same file opened in this thread share the transaction."""
+        Stores of the same file opened in this thread share the transaction, and a transaction
+        inside another (e.g. a hardware driver that keeps its state here) joins the outer one."""
+        if self.conn.in_transaction:
+            yield self
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self

@@ -132,7 +132,7 @@ def calibrate_pumps(flow: float = PUMP_ML_PER_SECOND) -> None:
     """Active calibrations of the media and waste pumps matching the simulator's (``flow`` ml/s)."""
     from datetime import UTC
 
-    from pioreactor.sdk.calibrations import (
+    from pioreactor.plugins_core.calibrations.api import (
         PolyFit,
         PumpCalibration,
         RecordedData,

@@ -27,7 +27,13 @@ _LAZY = {
     "Config": "pioreactor.kernel.config",
     "get_config": "pioreactor.kernel.config",
     "REQUIRED": "pioreactor.kernel.config",
+    "Limits": "pioreactor.kernel.config",
+    "FiniteFloatRange": "pioreactor.kernel.cli.job_command",
+    "protected_config_reason": "pioreactor.kernel.config",
     "get_unit_name": "pioreactor.kernel.identity",
+    "check_unit_name": "pioreactor.kernel.identity",
+    "check_experiment_name": "pioreactor.kernel.identity",
+    "InvalidNameError": "pioreactor.kernel.errors",
     "get_assigned_experiment": "pioreactor.kernel.identity",
     "assign_experiment": "pioreactor.kernel.identity",
     "DEFAULT_EXPERIMENT": "pioreactor.kernel.identity",
@@ -63,11 +69,13 @@ __all__ = ["hookimpl", "hookspec", *_LAZY]
 if TYPE_CHECKING:
     from msgspec import DecodeError, ValidationError
     from pioreactor.kernel.bus import Message, get_bus
+    from pioreactor.kernel.cli.job_command import FiniteFloatRange
     from pioreactor.kernel.clock import Clock, get_clock
-    from pioreactor.kernel.config import REQUIRED, Config, get_config
+    from pioreactor.kernel.config import REQUIRED, Config, Limits, get_config, protected_config_reason
     from pioreactor.kernel.errors import (
         ConfigError,
         HardwareNotFoundError,
+        InvalidNameError,
         JobAlreadyRunningError,
         PioreactorError,
     )
@@ -79,6 +87,8 @@ if TYPE_CHECKING:
         UNIVERSAL_UNIT,
         am_i_leader,
         assign_experiment,
+        check_experiment_name,
+        check_unit_name,
         get_assigned_experiment,
         get_leader_hostname,
         get_unit_name,

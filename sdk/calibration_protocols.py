@@ -26,11 +26,11 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from pioreactor.sdk.calibrations import Calibration, CalibrationError
 from pioreactor.sdk.plugins import load_config_with_plugins
 
 if TYPE_CHECKING:
     from pioreactor.kernel.registries.targets import CalibrationProtocolRegistry
+    from pioreactor.plugins_core.calibrations.api import Calibration
 
 T = TypeVar("T")
 
@@ -135,5 +135,7 @@ def is_job_running(job_name: str) -> bool:
 
 def refuse_if_running(job_name: str, why: str) -> None:
     if is_job_running(job_name):
+        from pioreactor.plugins_core.calibrations.api import CalibrationError
+
         raise CalibrationError(f"{job_name} is running: {why}. Stop it first: pio kill --job-name {job_name}")
 

@@ -30,7 +30,11 @@ __getattr__ = _forwarder(__name__, *(f"pioreactor.plugins_core.{p}.api" for p in
 
 
 class DosingEvent(msgspec.Struct):
-    volume_change: NonNegative
+    """A dose, published before the pump starts. A dose cut short is followed by a second event
+    of the same kind with a negative ``volume_change`` (what was not pumped), as upstream does,
+    so the sum of the events is what was pumped."""
+
+    volume_change: float
     event: str
     source_of_event: str | None
     timestamp: Timestamp
@@ -74,13 +78,25 @@ class AddAltMediaEvent(AutomationEvent):
     """A dosing automation added alt-media."""
 
 
+class BioreactorValue(msgspec.Struct):
+    """``bioreactor/<variable>`` (current_volume_ml, alt_media_fraction, ...): upstream 26.11's
+    retained ``{"timestamp", "value"}`` (a bare number before)."""
+
+    timestamp: Timestamp
+    value: float
+
+
 class AutomationSettings(msgspec.Struct):
+    """``<kind>_automation/<kind>_automation_settings``: an automation's settings when it starts,
+    at each change, and when it ends (``ended_at``). ``settings`` holds the JSON of
+    ``{setting: value}``; as bytes it goes on the wire base64-encoded, as upstream's does."""
+
     pioreactor_unit: str
     experiment: str
     started_at: Timestamp
     ended_at: Timestamp | None
     automation_name: str
-    settings: dict[str, Any]
+    settings: bytes
 
 
 def encode(value: Any) -> bytes:

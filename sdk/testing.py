@@ -132,7 +132,8 @@ class PioHome:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(PIO_HOME=str(self.path), PIO_UNIT=self.unit, EXPERIMENT=self.experiment, **extra)
+        env.update(PIO_HOME=str(self.path), PIO_UNIT=self.unit, EXPERIMENT=self.experiment)
+        env.update(extra)
         return env
 
 

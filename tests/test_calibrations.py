@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 from pioreactor.kernel.cli import pio as pio_group
-from pioreactor.plugins_core.calibrations.plot import polynomial_text, text_plot
-from pioreactor.sdk.calibrations import (
+from pioreactor.plugins_core.calibrations.api import (
     CalibrationError,
     ODCalibration,
     PolyFit,
@@ -26,6 +25,7 @@ from pioreactor.sdk.calibrations import (
     save_calibration,
     set_active_calibration,
 )
+from pioreactor.plugins_core.calibrations.plot import polynomial_text, text_plot
 
 WHEN = datetime(2026, 1, 5, 14, 32, tzinfo=UTC)
 

@@ -8,18 +8,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pioreactor.kernel.cli import pio as pio_group
-from pioreactor.plugins_core.calibrations.cli import ClickAssistant
-from pioreactor.plugins_core.calibrations.protocols.od import ODStandardsProtocol
-from pioreactor.plugins_core.calibrations.protocols.pump import DurationBasedPumpProtocol, PumpRun
-from pioreactor.plugins_core.calibrations.protocols.stirring import DutyCycleBasedStirringProtocol, sweep
-from pioreactor.sdk.calibration_protocols import CalibrationProtocol, prepare_config, release_hardware
-from pioreactor.sdk.calibrations import (
+from pioreactor.plugins_core.calibrations.api import (
     CalibrationError,
     PumpCalibration,
     load_active_calibration,
     save_calibration,
     set_active_calibration,
 )
+from pioreactor.plugins_core.calibrations.cli import ClickAssistant
+from pioreactor.plugins_core.calibrations.protocols.od import ODStandardsProtocol
+from pioreactor.plugins_core.calibrations.protocols.pump import DurationBasedPumpProtocol, PumpRun
+from pioreactor.plugins_core.calibrations.protocols.stirring import DutyCycleBasedStirringProtocol, sweep
+from pioreactor.sdk.calibration_protocols import CalibrationProtocol, prepare_config, release_hardware
 
 
 class ScriptedAssistant(ClickAssistant):
@@ -118,7 +118,7 @@ def test_an_interactive_pump_session(pio_home) -> None:  # type: ignore[no-untyp
     assert "Volume moved in 0.5 s (ml) [" in result.output  # the simulator's weighing, offered
     assert "Not saved" not in result.output and "media_pump has no active calibration." in result.output
     assert load_active_calibration("media_pump") is None
-    from pioreactor.sdk.calibrations import load_calibration
+    from pioreactor.plugins_core.calibrations.api import load_calibration
 
     saved = load_calibration("media_pump", "mine")
     assert saved.recorded_data.y == [0.52, 0.98, 2.01]
@@ -198,7 +198,7 @@ def test_od_calibration_from_standards_and_od_reading_reporting_od600(pio_home, 
 def test_od_reading_refuses_a_calibration_of_another_photodiode(pio_home, pio) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
-    from pioreactor.sdk.calibrations import ODCalibration, PolyFit, RecordedData
+    from pioreactor.plugins_core.calibrations.api import ODCalibration, PolyFit, RecordedData
 
     elsewhere = ODCalibration(
         calibration_name="elsewhere", calibrated_on_pioreactor_unit="unit1", created_at=datetime.now(UTC),

@@ -192,3 +192,58 @@ def test_pio_experiments_is_a_top_level_command(pio) -> None:  # type: ignore[no
     listed = pio("experiments", "list")
     assert "demo" in listed.stdout and "from the CLI" in listed.stdout
     assert "experiments" in pio("--help").stdout
+
+
+def test_export_takes_several_experiments_and_partitions_by_experiment(home: Path) -> None:
+    from pioreactor.plugins_core.data.export import export_experiment_data
+
+    conn = open_database()
+    fill(conn)
+    from pioreactor.sdk.experiments import create_experiment
+
+    create_experiment("other", created_at="2026-03-01T12:00:00.000000Z", conn=conn)
+    together = home / "together.zip"
+    args = ["--experiment", "exp1", "--experiment", "other", "--dataset-name", "od_readings"]
+    result = CliRunner().invoke(export_experiment_data, [*args, "--output", str(together)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(together) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".csv")]
+        rows = read_csv(archive, name)
+        manifest = json.loads(archive.read("manifest.json"))
+    assert len(rows) == 16 and {r["experiment"] for r in rows} == {"exp1", "other"}
+    assert manifest["filters"]["experiments"] == ["exp1", "other"]
+    first_other = next(r for r in rows if r["experiment"] == "other" and r["timestamp"].startswith("2026-03-01T13"))
+    assert float(first_other["hours_since_experiment_created"]) == pytest.approx(1.0)  # its own creation
+
+    apart = home / "apart.zip"
+    result = CliRunner().invoke(
+        export_experiment_data, [*args, "--output", str(apart), "--partition-by-experiment", "--partition-by-unit"]
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(apart) as archive:
+        files = sorted(n for n in archive.namelist() if n.endswith(".csv"))
+        assert [tuple(f.split("/")[1].split("-")[1:3]) for f in files] == [
+            ("exp1", "u1"), ("exp1", "u2"), ("other", "u1"), ("other", "u2")
+        ]
+        assert all(len(read_csv(archive, f)) == 4 for f in files)
+
+
+def test_export_and_backup_refuse_to_overwrite_or_create_folders(home: Path) -> None:
+    from pioreactor.plugins_core.data.backup import backup_database
+    from pioreactor.plugins_core.data.export import export_experiment_data
+
+    fill(open_database())
+    output = home / "out.zip"
+    output.write_text("precious")
+    args = ["--experiment", "exp1", "--dataset-name", "od_readings", "--output", str(output)]
+    refused = CliRunner().invoke(export_experiment_data, args)
+    assert refused.exit_code == 2 and "exists already" in refused.output and "--force" in refused.output
+    assert output.read_text() == "precious"
+    assert CliRunner().invoke(export_experiment_data, [*args, "--force"]).exit_code == 0
+    assert zipfile.is_zipfile(output)
+
+    missing = CliRunner().invoke(export_experiment_data, [*args[:-1], str(home / "no" / "such" / "x.zip")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output and not (home / "no").exists()
+    backup = CliRunner().invoke(backup_database, ["--output", str(home / "elsewhere" / "deep" / "b.sqlite")])
+    assert backup.exit_code != 0 and "does not exist" in backup.output
+    assert not (home / "elsewhere").exists()

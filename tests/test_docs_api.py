@@ -44,7 +44,7 @@ MOVED = {
     "pioreactor.sdk.profiles": ["ProfileActionContext"],
     "pioreactor.sdk.structs": ["ODReading", "ODReadings", "GrowthRate", "ODFiltered", "KalmanFilterOutput",
                                "Temperature", "MeasuredRPM", "LEDsIntensity", "LEDChangeEvent", "DosingEvent"],
-    "pioreactor.sdk.calibrations": ["CalibratedODReading"],
+    "pioreactor.sdk.calibrations": ["CalibratedODReading", "PumpCalibration", "load_active_calibration"],
     "pioreactor.sdk.profiles_support": ["registered_jobs", "job_interface", "JobInterface", "OptionInfo",
                                         "automation_kinds", "automations_of_kind", "automation_interface",
                                         "profile_actions", "expression_functions", "installed_plugin_versions",
@@ -91,7 +91,7 @@ def test_old_sdk_paths_import_no_plugin_until_a_name_is_used() -> None:
         "import sys\n"
         "import pioreactor.sdk, pioreactor.sdk.pumps, pioreactor.sdk.automations.dosing, pioreactor.sdk.automations\n"
         "from pioreactor.sdk.structs import AutomationEvent, decode\n"
-        "from pioreactor.sdk.calibrations import PumpCalibration\n"
+        "import pioreactor.sdk.calibrations\n"
         "assert not [m for m in sys.modules if m.startswith('pioreactor.plugins_core.')], sorted(sys.modules)\n"
         "from pioreactor.sdk.automations.dosing import DosingAutomationJob\n"
         "from pioreactor.plugins_core.dosing.api import DosingAutomationJob as same\n"

@@ -145,3 +145,19 @@ def test_kill_all_jobs_switches_every_led_off(run_job, pio, mqtt_probe, pio_home
     assert job.wait() == 0
     assert leds_in_vial() == remembered() == {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
     assert retained(pio_home, pio_home.topic("leds", "intensity")) == {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}
+
+
+def test_led_changes_wait_for_od_readings_and_are_never_undone(run_job, pio, mqtt_probe, pio_home) -> None:
+    job = run_job("od_reading", "--interval", "0.25")  # the LEDs are locked for part of each reading
+    job.wait_for_state(mqtt_probe, "ready", timeout=20)
+    mqtt_probe.wait_for(pio_home.topic("od_reading", "ods"), timeout=10)
+    for value in (10.0, 20.0, 30.0, 40.0, 50.0, 60.0):
+        result = pio("run", "led_intensity", "--B", str(value))
+        assert result.returncode == 0, result.stderr  # it waited for the reading, then changed B
+    # several readings later (each switches B off while it reads, then back), B is the last value
+    # set: no reading put back a stale one
+    mark = mqtt_probe.mark()
+    for _ in range(3):
+        mark = mqtt_probe.messages.index(mqtt_probe.wait_for(pio_home.topic("od_reading", "ods"), since=mark, timeout=10)) + 1
+    assert job.stop() == 0
+    assert remembered()["B"] == 60.0 and leds_in_vial()["B"] == 60.0

@@ -65,7 +65,7 @@ def test_a_pump_killed_mid_dose_and_a_killed_thermostat_are_switched_off_a_live_
 
     # a long dose, killed half-way
     mark = mqtt_probe.mark()
-    dose = run_job("add_media", "--duration", "600")
+    dose = run_job("add_media", "--duration", "19")  # 19 ml: the most a dose may add to the 20 ml vial
     wait_until(lambda: truth()["pumps"].get("media", 0) > 0)
     took = kill_9_and_time_until(dose, lambda: truth()["pumps"].get("media", 0) == 0)
     print(f"\nmedia pump off {took:.2f} s after kill -9")

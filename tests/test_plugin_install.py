@@ -209,6 +209,17 @@ def test_uninstall_refuses_core_plugins_and_unknown_names(vpio: Run) -> None:
     assert result.returncode == 1 and "no installed plugin" in result.stderr
 
 
+def test_uninstall_refuses_paths(pio, pio_home: PioHome, tmp_path: Path) -> None:
+    victim = pio_home.path / "victim.py"  # outside $PIO_HOME/plugins
+    victim.write_text("precious = True\n")
+    (pio_home.path / "plugins").mkdir(exist_ok=True)
+    for name in ("../victim", "../victim.py", str(victim), "..\\victim", "plugins/../../victim"):
+        result = pio("plugins", "uninstall", name)
+        assert result.returncode == 1 and "not a plugin name" in result.stderr, (name, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert victim.read_text() == "precious = True\n"
+
+
 ASSETS_PLUGIN = '''
 from pioreactor.sdk import BackgroundJob, hookimpl
 

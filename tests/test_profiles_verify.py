@@ -198,3 +198,26 @@ def test_runs_are_recorded_through_the_data_plane(catalog: Catalog) -> None:
     row = profile_run("pioreactor/unit1/exp1/experiment_profile/ab12cd/experiment_profile_name", b"demo")
     assert row is not None and row.pop("started_at").endswith("Z")
     assert row == {"run_id": "ab12cd", "experiment": "exp1", "pioreactor_unit": "unit1", "experiment_profile_name": "demo"}
+
+
+def test_profiles_cannot_override_paths_or_the_broker(catalog: Catalog) -> None:
+    for override in ("logging: {log_file: /etc/cron.d/x}", "mqtt: {broker_address: evil.example}", '"storage.database": /tmp/x'):
+        text = HEAD + f"common:\n  jobs:\n    stirring:\n      actions:\n        - type: start\n          t: 0s\n          config_overrides: {{{override}}}\n"
+        codes = [(p[0], p[3]) for p in problems_of(text, catalog)]
+        assert any(code == "start.config_overrides.protected" and "profiles cannot change" in message for code, message in codes), codes
+    fine = HEAD + "common:\n  jobs:\n    stirring:\n      actions:\n        - type: start\n          t: 0s\n          config_overrides: {stirring.config: {pwm_hz: 100}}\n"
+    assert [p for p in problems_of(fine, catalog) if p[5] == "error"] == []
+
+
+def test_a_deeply_nested_expression_is_a_clear_error(pio, pio_home, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    deep = "-" * 20000 + "1"
+    profile = tmp_path / "deep.yaml"
+    profile.write_text(HEAD + f"common:\n  jobs:\n    stirring:\n      actions:\n        - {{type: start, t: 0s, if: '${{{{ {deep} > 0 }}}}'}}\n")
+    result = pio("run", "experiment_profile", "verify", str(profile))
+    assert result.returncode == 1 and "nests more than 100 operators deep" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_profile_unit_name_must_be_a_topic_level(catalog: Catalog) -> None:
+    text = HEAD + "pioreactors:\n  'worker/1':\n    jobs: {}\n"
+    assert any(p[0] == "unit.invalid_name" for p in problems_of(text, catalog))

@@ -30,7 +30,7 @@ ANY_TIMESTAMP = _AnyTimestamp()
 
 def calibrate(*pumps: str, flow: float = FLOW) -> None:
     """Active calibrations matching the simulator's pumps (``flow`` ml/s at 100 %)."""
-    from pioreactor.sdk.calibrations import (
+    from pioreactor.plugins_core.calibrations.api import (
         PolyFit,
         PumpCalibration,
         RecordedData,
@@ -147,7 +147,7 @@ def test_a_manual_dose_is_recorded_without_pumping(pio, mqtt_probe, pio_home) ->
 
 def test_a_pump_is_off_after_sigterm_mid_dose(run_job, mqtt_probe, pio_home) -> None:  # type: ignore[no-untyped-def]
     calibrate("media")
-    job = run_job("add_media", "--ml", "60")  # a minute of pumping at real speed
+    job = run_job("add_media", "--ml", "19")  # 19 s of pumping at real speed
     job.wait_for_state(mqtt_probe, "ready", timeout=15)
     mqtt_probe.wait_for(pio_home.topic("dosing_events"), timeout=10)
     wait_until(lambda: truth()["pumps"]["media"] == 100.0)

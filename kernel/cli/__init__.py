@@ -92,13 +92,21 @@ def job_being_run(argv: list[str]) -> str | None:
 
 
 def main() -> None:
-    name = job_being_run(sys.argv[1:])
-    if name is not None:
-        from pioreactor.kernel.runner import claim_early
-
-        claim_early(name)  # before the job's module is imported: `pio kill` sees it at once
     try:
+        name = job_being_run(sys.argv[1:])
+        if name is not None:
+            from pioreactor.kernel.runner import claim_early
+
+            claim_early(name)  # before the job's module is imported: `pio kill` sees it at once
         pio.main(prog_name="pio")
     except PioreactorError as err:  # raised outside a command (e.g. while listing plugins)
         click.echo(f"Error: {err}", err=True)
+        sys.exit(1)
+    except Exception as err:
+        # the last net: a user sees one line, not a traceback; PIO_DEBUG=1 shows where it came from
+        import os
+
+        if os.environ.get("PIO_DEBUG") == "1":
+            raise
+        click.echo(f"Error: {type(err).__name__}: {err} (PIO_DEBUG=1 shows the traceback)", err=True)
         sys.exit(1)

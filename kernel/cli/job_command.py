@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 import sys
 import types
@@ -19,6 +20,27 @@ from typing import Any, Literal, Union
 import click
 from pioreactor.kernel.errors import PioreactorError
 from pioreactor.kernel.registries import JobSpec
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's ``FloatRange`` that also refuses ``nan`` and ``inf`` (which compare as in range)."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number is not None and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return ""  # no bounds to show in --help
+        return super()._describe_range()
+
+
+#: what a job's ``float`` option takes
+FINITE_FLOAT = FiniteFloatRange()
 
 PARAM_DOC = re.compile(r":param\s+(\w+):\s*(.+?)(?=\n\s*:|\n\s*\n|\Z)", re.S)
 
@@ -43,7 +65,9 @@ def _click_type(annotation: Any) -> tuple[Any, bool]:
         return click.Choice([str(a) for a in typing.get_args(annotation)]), False
     if annotation is bool:
         return click.BOOL, True
-    if annotation in (int, float, str):
+    if annotation is float:
+        return FINITE_FLOAT, False
+    if annotation in (int, str):
         return annotation, False
     return click.STRING, False
 

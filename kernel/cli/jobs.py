@@ -70,6 +70,8 @@ def kill(
     jobs (monitor, mqtt_to_db_streaming, the web server) keep running unless named with
     --job-name or --job-id.
     """
+    if experiment is not None:
+        _check_experiment_option(experiment)
     if not (job_name or experiment or job_source or job_id is not None or all_jobs):
         raise click.UsageError(
             "say which jobs to stop: --job-name, --experiment, --job-source, --job-id or --all-jobs"
@@ -91,6 +93,15 @@ def kill(
         _switch_off_orphans()
         get_plugin_host().call_hook("pioreactor_all_jobs_stopped", {"unit": identity.get_unit_name()})
     click.echo(f"Killed {len(records) - len(stubborn)} job(s).")
+
+
+def _check_experiment_option(experiment: str) -> None:
+    from pioreactor.kernel.errors import InvalidNameError
+
+    try:
+        identity.check_experiment(experiment)
+    except InvalidNameError as err:
+        raise click.BadParameter(str(err), param_hint="--experiment") from None
 
 
 def _switch_off_orphans() -> None:
@@ -121,7 +132,7 @@ def jobs() -> None:
 @jobs.command("list")
 @click.option("--running", is_flag=True, help="Only jobs that are running now.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the last published settings).")
-@click.option("-n", "--limit", default=50, show_default=True, help="How many past jobs to show.")
+@click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many past jobs to show.")
 def list_jobs(running: bool, as_json: bool, limit: int) -> None:
     """Jobs of this unit, newest first: running ones, and (without --running) past ones."""
     with RunningJobs() as registry:
@@ -146,7 +157,33 @@ def list_jobs(running: bool, as_json: bool, limit: int) -> None:
         )
 
 
-@jobs.command("set")
+def _same_value(current: str | None, requested: str) -> bool:
+    """Whether the job's published value already is the requested one ("500" is "500.0")."""
+    if current is None:
+        return False
+    current, requested = current.strip(), requested.strip()
+    if current == requested:
+        return True
+    try:
+        return float(current) == float(requested)
+    except ValueError:
+        pass
+    words = {"true": "true", "1": "true", "on": "true", "false": "false", "0": "false", "off": "false"}
+    return words.get(current.lower(), current) == words.get(requested.lower(), requested)
+
+
+def _check_topic_level(what: str, value: str, *, allow_slash: bool = False) -> None:
+    bad = sorted({c for c in value if c in "+#\x00" or (c == "/" and not allow_slash) or not c.isprintable()})
+    if not value or bad:
+        raise click.BadParameter(
+            f"{value!r} cannot be a {what}: it must not be empty or contain '+', '#', "
+            f"{'' if allow_slash else chr(39) + '/' + chr(39) + ', '}or control characters "
+            "(one job and one setting at a time; wildcards are not allowed)",
+            param_hint=what.upper().replace(" ", "_"),
+        )
+
+
+@jobs.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("job_name")
 @click.argument("setting")
 @click.argument("value")
@@ -158,26 +195,36 @@ def set_setting(
 ) -> None:
     """Change a setting of a running job, e.g. `pio jobs set stirring target_rpm 400`.
 
-    Waits until the job publishes the new value (or logs why it refused it).
+    Waits until the job publishes the new value, and exits 1 with the job's reason if it
+    refuses it (no such setting, a read-only one, a value it does not accept) or does not answer.
+    A value equal to the current one succeeds at once. Negative values work: `... target_temperature -5`.
     """
     from pioreactor.kernel.bus import Bus, Message
 
+    _check_topic_level("job name", job_name, allow_slash=True)
+    _check_topic_level("setting", setting.lstrip("$"))
     setting = setting.replace("-", "_")
     if setting in ("state", "$state"):  # pio jobs set stirring state sleeping
         setting = "$state"
+    if experiment is not None:
+        _check_experiment_option(experiment)
     unit = identity.get_unit_name()
-    if experiment is None:
-        with RunningJobs() as registry:
-            running = registry.running(job_name=job_name)
-        if not running:
-            raise click.ClickException(
-                f"{job_name} is not running on {unit}. Start it with `pio run {job_name}`, "
-                "or pass --experiment to send anyway."
-            )
-        experiment = running[0].experiment
+    current: str | None = None
+    with RunningJobs() as registry:
+        running = [r for r in registry.running(job_name=job_name) if experiment in (None, r.experiment)]
+        if running:
+            current = registry.settings(running[0].job_id).get(setting)
+    if not running and experiment is None:
+        raise click.ClickException(
+            f"{job_name} is not running on {unit}. Start it with `pio run {job_name}`, "
+            "or pass --experiment to send anyway."
+        )
+    experiment = running[0].experiment if running else experiment
+    assert experiment is not None
     prefix = f"pioreactor/{unit}/{experiment}/{job_name}"
     echo: dict[str, str] = {}
     done = threading.Event()
+    name = setting.lstrip("$")
 
     def on_value(message: Message) -> None:
         if not message.retain:  # the stored value arrives retained; the job's answer arrives live
@@ -189,8 +236,9 @@ def set_setting(
             record = json.loads(message.payload)
         except ValueError:
             return
-        if record.get("task") == job_name and setting.lstrip("$") in record.get("message", ""):
-            echo["problem"] = record["message"]
+        text = str(record.get("message", ""))
+        if record.get("task") == job_name and (f"`{name}`" in text or f"set {name} " in text or f" {name} to " in text):
+            echo["problem"] = text
             done.set()
 
     bus = Bus("pio-jobs-set")
@@ -205,11 +253,16 @@ def set_setting(
     try:
         if no_wait:
             return
+        if _same_value(current, value):
+            click.echo(f"{job_name} {setting} = {current} (unchanged)")
+            return
         if not done.wait(timeout):
-            click.echo(f"Sent; {job_name} did not confirm {setting} within {timeout:g} s.", err=True)
-        elif "problem" in echo:
+            raise click.ClickException(
+                f"sent, but {job_name} did not confirm {setting} within {timeout:g} s "
+                f"(is it still running? `pio jobs list --running`; its log: `pio logs`)."
+            )
+        if "problem" in echo:
             raise click.ClickException(f"{job_name} refused: {echo['problem']}")
-        else:
-            click.echo(f"{job_name} {setting} = {echo['value']}")
+        click.echo(f"{job_name} {setting} = {echo['value']}")
     finally:
         bus.close()

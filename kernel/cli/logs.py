@@ -38,7 +38,7 @@ def log(message: str, level: str, name: str, local_only: bool) -> None:
 
 
 @click.command()
-@click.option("-n", "--lines", default=100, show_default=True, help="How many of the last lines to show.")
+@click.option("-n", "--lines", default=100, show_default=True, type=click.IntRange(min=0), help="How many of the last lines to show.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines as they are written.")
 @click.option(
     "--from-db",
@@ -132,5 +132,8 @@ def _logs_from_database(lines: int, follow: bool, experiment: str | None, unit: 
 
 
 def _format_log_row(row: tuple[object, ...]) -> str:
+    from pioreactor.kernel.logs import escape_controls
+
     _, timestamp, unit, experiment, task, level, message = row
-    return f"{timestamp} {unit} {experiment} [{task}] {level} {message}"
+    # one record, one line: a message from MQTT may hold newlines meant to forge others
+    return escape_controls(f"{timestamp} {unit} {experiment} [{task}] {level} {message}")

@@ -40,6 +40,8 @@ from pioreactor.kernel.errors import PioreactorError
 DISALLOW_FLAG = "DISALLOW_PLUGIN_INSTALLS"
 GROUP = "pioreactor.plugins"
 FILE_PLUGIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: a distribution name as PyPI accepts it (PEP 508)
+DIST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 Source = Literal["wheel", "path", "url"]
 
 
@@ -428,8 +430,11 @@ def _forget_bytecode(name: str) -> None:
 
 def uninstall_file(name: str, stop: bool = False) -> str | None:
     """Remove ``$PIO_HOME/plugins/NAME.py``; None if there is no such file."""
-    path = paths.plugins_dir() / f"{name.removesuffix('.py')}.py"
-    if not path.is_file():
+    stem = name.removesuffix(".py")
+    if not FILE_PLUGIN_NAME.match(stem):
+        raise InstallError(f"{name!r} is not the name of a single-file plugin")
+    path = paths.plugins_dir() / f"{stem}.py"
+    if path.parent.resolve() != paths.plugins_dir().resolve() or not path.is_file():
         return None
     running = running_jobs_of([path.stem])
     if running and not stop:
@@ -454,7 +459,16 @@ def install(name: str, source: Source | None = None, assume_yes: bool = False) -
 
 def uninstall(name: str, assume_yes: bool = False, stop: bool = False) -> str:
     ensure_installs_allowed()
-    return uninstall_file(name, stop) or uninstall_package(name, assume_yes, stop)
+    stem = name.removesuffix(".py")
+    # a name, never a path: `../../x` must not reach a file outside $PIO_HOME/plugins
+    if not FILE_PLUGIN_NAME.match(stem) and not DIST_NAME.match(name):
+        raise InstallError(
+            f"{name!r} is not a plugin name: give the name `pio plugins list` shows "
+            "(letters, digits, '_', '-' and '.'; no path separators)"
+        )
+    return (uninstall_file(stem, stop) if FILE_PLUGIN_NAME.match(stem) else None) or uninstall_package(
+        name, assume_yes, stop
+    )
 
 
 def _verify_main(argv: list[str]) -> None:

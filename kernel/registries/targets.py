@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pioreactor.kernel.errors import RegistrationError
 from pioreactor.kernel.registries import KindRegistry, Registry, Spec, TargetRegistry
 
 if TYPE_CHECKING:
-    from pioreactor.kernel.config import Config
+    from pioreactor.kernel.config import Config, Limits
 
 # topics of the kernel's own under pioreactor/<unit>/<experiment>/ (plugins reserve theirs)
 KERNEL_TOPIC_NAMES = ("run", "logs", "pwms")
@@ -112,14 +113,23 @@ class ConfigDefaults(Registry[Any]):
     def describe(self, key: Any) -> str:
         return f"config key [{key[0]}] {key[1]}"
 
-    def section(self, section: str, values: Mapping[str, Any]) -> None:
-        """Declare keys of ``section`` with their defaults (their types are enforced on read)."""
+    def section(
+        self, section: str, values: Mapping[str, Any], *, limits: Mapping[str, Limits] | None = None
+    ) -> None:
+        """Declare keys of ``section`` with their defaults (their types are enforced on read).
+
+        ``limits`` maps some of the keys to a :class:`~pioreactor.kernel.config.Limits` (a
+        range, or the words accepted); a value outside is refused naming the file, section and key."""
+        limits = dict(limits or {})
+        unknown = set(limits) - set(values)
+        if unknown:
+            raise RegistrationError(f"limits given for undeclared keys of [{section}]: {sorted(unknown)}")
         for key, value in values.items():
             existing = self.config.declared.get((section, key))
             # a plugin may change a default the kernel declared, or its own
             if existing is not None and existing.plugin not in ("kernel", self.plugin):
                 raise self.collision((section, key), existing.plugin, self.plugin)
-            self.config.declare(section, key, value, plugin=self.plugin)
+            self.config.declare(section, key, value, plugin=self.plugin, limits=limits.get(key))
 
 
 __all__ = [

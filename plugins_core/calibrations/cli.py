@@ -11,17 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import click
-from pioreactor.plugins_core.calibrations.plot import number, polynomial_text, text_plot
-from pioreactor.sdk import PioreactorError
-from pioreactor.sdk.calibration_protocols import (
-    Assistant,
-    CalibrationProtocol,
-    calibration_protocol_registry,
-    prepare_config,
-    protocol_devices,
-    release_hardware,
-)
-from pioreactor.sdk.calibrations import (
+from pioreactor.plugins_core.calibrations.api import (
     Calibration,
     CalibrationError,
     active_calibration_name,
@@ -37,6 +27,16 @@ from pioreactor.sdk.calibrations import (
     save_calibration,
     set_active_calibration,
     to_yaml,
+)
+from pioreactor.plugins_core.calibrations.plot import number, polynomial_text, text_plot
+from pioreactor.sdk import PioreactorError
+from pioreactor.sdk.calibration_protocols import (
+    Assistant,
+    CalibrationProtocol,
+    calibration_protocol_registry,
+    prepare_config,
+    protocol_devices,
+    release_hardware,
 )
 
 T = TypeVar("T")

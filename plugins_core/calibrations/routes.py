@@ -25,7 +25,7 @@ def _not_found(err: Exception) -> ApiError:
 
 def _checked(device: str, name: str | None = None) -> None:
     """Device and calibration names become file names: refuse anything but a plain name."""
-    from pioreactor.sdk.calibrations import CalibrationError, calibration_path
+    from pioreactor.plugins_core.calibrations.api import CalibrationError, calibration_path
 
     try:
         calibration_path(device, name or "x")
@@ -35,8 +35,8 @@ def _checked(device: str, name: str | None = None) -> None:
 
 def _as_dict(device: str, name: str, active: str | None) -> dict[str, Any]:
     import msgspec
+    from pioreactor.plugins_core.calibrations.api import load_calibration
     from pioreactor.sdk import get_unit_name
-    from pioreactor.sdk.calibrations import load_calibration
 
     data = msgspec.to_builtins(load_calibration(device, name))
     data["device"] = device
@@ -47,7 +47,11 @@ def _as_dict(device: str, name: str, active: str | None) -> dict[str, Any]:
 
 # -- what a unit answers (plain functions: the leader's tasks call them too) ----------------------
 def all_calibrations() -> dict[str, list[dict[str, Any]]]:
-    from pioreactor.sdk.calibrations import active_calibration_name, list_calibrations, list_devices
+    from pioreactor.plugins_core.calibrations.api import (
+        active_calibration_name,
+        list_calibrations,
+        list_devices,
+    )
 
     result: dict[str, list[dict[str, Any]]] = {}
     for device in list_devices():
@@ -63,7 +67,7 @@ def all_calibrations() -> dict[str, list[dict[str, Any]]]:
 
 
 def active_calibrations() -> dict[str, dict[str, Any]]:
-    from pioreactor.sdk.calibrations import active_calibration_name, list_devices
+    from pioreactor.plugins_core.calibrations.api import active_calibration_name, list_devices
 
     result = {}
     for device in list_devices():
@@ -93,7 +97,7 @@ def protocols() -> list[dict[str, Any]]:
 
 
 def create_from_yaml(device: str, calibration_data: str, set_as_active: bool) -> dict[str, Any]:
-    from pioreactor.sdk.calibrations import (
+    from pioreactor.plugins_core.calibrations.api import (
         CalibrationError,
         from_yaml,
         save_calibration,
@@ -113,7 +117,7 @@ def create_from_yaml(device: str, calibration_data: str, set_as_active: bool) ->
 
 
 def set_active(device: str, calibration_name: str) -> dict[str, Any]:
-    from pioreactor.sdk.calibrations import CalibrationError, set_active_calibration
+    from pioreactor.plugins_core.calibrations.api import CalibrationError, set_active_calibration
 
     _checked(device, calibration_name)
     try:
@@ -124,14 +128,14 @@ def set_active(device: str, calibration_name: str) -> dict[str, Any]:
 
 
 def clear_active(device: str) -> dict[str, Any]:
-    from pioreactor.sdk.calibrations import clear_active_calibration
+    from pioreactor.plugins_core.calibrations.api import clear_active_calibration
 
     _checked(device)
     return {"device": device, "cleared": clear_active_calibration(device)}
 
 
 def delete(device: str, calibration_name: str) -> dict[str, Any]:
-    from pioreactor.sdk.calibrations import CalibrationError, delete_calibration
+    from pioreactor.plugins_core.calibrations.api import CalibrationError, delete_calibration
 
     _checked(device, calibration_name)
     try:
@@ -142,7 +146,7 @@ def delete(device: str, calibration_name: str) -> dict[str, Any]:
 
 
 def zipped() -> bytes:
-    from pioreactor.sdk.calibrations import calibrations_dir
+    from pioreactor.plugins_core.calibrations.api import calibrations_dir
 
     buffer = io.BytesIO()
     base = calibrations_dir()
@@ -166,7 +170,7 @@ def get_device_calibrations(device: str) -> ResponseReturnValue:
 
 def get_calibration(device: str, calibration_name: str) -> ResponseReturnValue:
     """One calibration."""
-    from pioreactor.sdk.calibrations import CalibrationError, active_calibration_name
+    from pioreactor.plugins_core.calibrations.api import CalibrationError, active_calibration_name
 
     _checked(device, calibration_name)
     try:
@@ -255,7 +259,7 @@ def api_calibration(pioreactor_unit: str, device: str, calibration_name: str) ->
 
 
 def one_calibration(device: str, calibration_name: str) -> dict[str, Any]:
-    from pioreactor.sdk.calibrations import CalibrationError, active_calibration_name
+    from pioreactor.plugins_core.calibrations.api import CalibrationError, active_calibration_name
 
     try:
         return _as_dict(device, calibration_name, active_calibration_name(device))

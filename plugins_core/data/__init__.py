@@ -65,6 +65,18 @@ TABLES = {
         "WITHOUT ROWID",
     ),
 }
+#: each automation's settings when it starts, at each change and when it ends (upstream's tables;
+#: not time series: their rows have a start and an end rather than a timestamp)
+AUTOMATION_KINDS = ("dosing", "led", "temperature")
+for _kind in AUTOMATION_KINDS:
+    TABLES[f"{_kind}_automation_settings"] = (
+        f"The {_kind} automation's settings over time",
+        f"CREATE TABLE IF NOT EXISTS {_kind}_automation_settings (pioreactor_unit TEXT NOT NULL, "
+        "experiment TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, automation_name TEXT NOT NULL, "
+        "settings TEXT NOT NULL);\n"
+        f"CREATE INDEX IF NOT EXISTS {_kind}_automation_settings_by_start "
+        f"ON {_kind}_automation_settings (experiment, started_at)",
+    )
 
 
 @hookimpl
@@ -104,6 +116,21 @@ def pioreactor_register_database_tables(registry):
 @hookimpl
 def pioreactor_register_mqtt_sinks(registry):
     registry.add("logs", topics="pioreactor/+/+/logs/#", parser=f"{RECORDS}:log", summary="Log records")
+    registry.add(
+        "pioreactor_unit_labels",
+        topics="pioreactor/+/+/unit_label",
+        parser=f"{RECORDS}:unit_label",
+        timestamped=False,
+        summary="Unit labels (set by profiles or `pio experiments label`)",
+    )
+    for kind in AUTOMATION_KINDS:
+        registry.add(
+            f"{kind}_automation_settings",
+            topics=f"pioreactor/+/+/{kind}_automation/{kind}_automation_settings",
+            parser=f"{RECORDS}:automation_settings",
+            timestamped=False,  # redeliveries are recognised by their fingerprint
+            summary=f"The {kind} automation's settings",
+        )
 
 
 @hookimpl
@@ -123,6 +150,22 @@ def pioreactor_register_export_datasets(registry):
         timestamp_columns=["timestamp"],
         default_order_by="timestamp",
     )
+    registry.add(
+        "pioreactor_unit_labels",
+        table="pioreactor_unit_labels",
+        description="The label each unit had in the experiment, and when it was given.",
+        timestamp_columns=["created_at"],
+        default_order_by="created_at",
+    )
+    for kind in AUTOMATION_KINDS:
+        registry.add(
+            f"{kind}_automation_settings",
+            table=f"{kind}_automation_settings",
+            description=f"The {kind} automation's settings: at its start, at each change, and at its end.",
+            timestamp_columns=["started_at", "ended_at"],
+            default_order_by="started_at",
+            column_descriptions={"settings": "the settings as JSON, base64-encoded (upstream's format)"},
+        )
 
 
 EXPERIMENTS = f"{PACKAGE}.web_experiments"

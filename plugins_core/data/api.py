@@ -19,9 +19,12 @@ from pioreactor.plugins_core.data.experiment_store import (
     delete_experiment,
     experiment_created_at,
     list_experiments,
+    publish_latest_experiment,
+    set_unit_label,
     unassign_units,
+    unit_labels,
 )
-from pioreactor.plugins_core.data.records import log
+from pioreactor.plugins_core.data.records import automation_settings, log, unit_label
 from pioreactor.sdk.automations.events import automation_event
 
 __all__ = [
@@ -33,6 +36,11 @@ __all__ = [
     "delete_experiment",
     "experiment_created_at",
     "list_experiments",
+    "automation_settings",
     "log",
+    "publish_latest_experiment",
+    "set_unit_label",
     "unassign_units",
+    "unit_label",
+    "unit_labels",
 ]

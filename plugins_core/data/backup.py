@@ -31,7 +31,8 @@ def backup(source: Path, output: Path) -> tuple[int, float]:
     """Copy ``source`` to ``output``; returns (pages copied, seconds)."""
     if not source.exists():
         raise click.ClickException(f"no database at {source} to back up")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    if not output.parent.is_dir():  # never create folders: a typo would scatter copies of the data
+        raise click.ClickException(f"cannot write the backup to {output}: the folder {output.parent} does not exist")
     partial = output.with_name(output.name + ".partial")
     partial.unlink(missing_ok=True)
     started = time.monotonic()

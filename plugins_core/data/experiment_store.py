@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 
 from pioreactor.sdk import (
     DEFAULT_EXPERIMENT,
     PioreactorError,
     assign_experiment,
+    check_unit_name,
     get_assigned_experiment,
     get_unit_name,
 )
@@ -33,6 +35,9 @@ __all__ = [
     "experiment_created_at",
     "get_assigned_experiment",
     "list_experiments",
+    "publish_latest_experiment",
+    "set_unit_label",
+    "unit_labels",
     "unassign_units",
 ]
 
@@ -55,10 +60,16 @@ class Experiment:
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not name or FORBIDDEN & set(name) or name.startswith("$") or len(name) > 200:
+    if (
+        not name
+        or FORBIDDEN & set(name)
+        or not name.isprintable()
+        or name.startswith("$")
+        or len(name) > 200
+    ):
         raise ExperimentError(
             f"{name!r} cannot name an experiment: it becomes part of MQTT topics, so it must not be empty, "
-            "start with $, or contain / + #"
+            "start with $, or contain / + # or control characters"
         )
     return name
 
@@ -143,8 +154,10 @@ def delete_experiment(name: str, conn: sqlite3.Connection | None = None) -> None
 
 def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = None) -> list[str]:
     """Make ``units`` (default: this unit) work for experiment ``name``; returns the units assigned."""
-    db, owned = _connect(conn)
     units = units or [get_unit_name()]
+    for unit in units:
+        check_unit_name(unit)  # a unit name becomes a topic level on that unit
+    db, owned = _connect(conn)
     try:
         if db.execute("SELECT 1 FROM experiments WHERE experiment = ?", (name,)).fetchone() is None:
             raise ExperimentError(
@@ -159,6 +172,7 @@ def assign_units(name: str, units: list[str], conn: sqlite3.Connection | None = 
         )
         if get_unit_name() in units:
             assign_experiment(name)
+        _tell_workers(units, name)
         return units
     finally:
         if owned:
@@ -180,13 +194,83 @@ def unassign_units(units: list[str], conn: sqlite3.Connection | None = None) -> 
                 removed += 1
                 if unit == get_unit_name():
                     _forget_locally(row[0])
+                _tell_workers([unit], None)
         return removed
     finally:
         if owned:
             db.close()
 
 
+def _tell_workers(units: list[str], experiment: str | None) -> None:
+    """Publish the assignment of each worker (retained) so its ``pio run`` needs no HTTP round
+    trip; a failure costs a warning, the database is the truth."""
+    from pioreactor.plugins_core.cluster.api import publish_assignment
+
+    for unit in units:
+        if unit == get_unit_name():
+            continue
+        try:
+            publish_assignment(unit, experiment)
+        except Exception as err:
+            print(f"warning: could not tell {unit} its assignment over MQTT: {err}", file=sys.stderr)
+
+
 def _forget_locally(name: str) -> None:
     """This unit no longer works for ``name``: back to the default experiment (unless $EXPERIMENT)."""
     if "EXPERIMENT" not in os.environ and get_assigned_experiment() == name:
         assign_experiment(DEFAULT_EXPERIMENT)
+
+
+LATEST_EXPERIMENT_TOPIC = "pioreactor/latest_experiment"
+
+
+def publish_latest_experiment(conn: sqlite3.Connection | None = None) -> bool:
+    """Publish the newest experiment, retained, on ``pioreactor/latest_experiment/experiment`` and
+    ``.../created_at`` (upstream's topics; cleared when there is none), through this process's
+    connection. False if the broker could not be reached."""
+    from pioreactor.sdk import get_bus
+
+    found = list_experiments(conn)
+    latest = found[0] if found else None
+    bus = get_bus()
+    if not bus.connected.is_set():
+        return False
+    bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/experiment", latest.experiment if latest else None, qos=1, retain=True)
+    bus.publish(f"{LATEST_EXPERIMENT_TOPIC}/created_at", latest.created_at if latest else None, qos=1, retain=True)
+    return True
+
+
+def set_unit_label(experiment: str, unit: str, label: str, conn: sqlite3.Connection | None = None) -> None:
+    """Store ``label`` as ``unit``'s label in ``experiment`` (labels are unique in an experiment)."""
+    label = label.strip()
+    if not label or not label.isprintable() or len(label) > 100:
+        raise ExperimentError(f"{label!r} cannot be a label: give up to 100 printable characters")
+    db, owned = _connect(conn)
+    try:
+        taken = unit_labels(experiment, db)
+        for other, other_label in taken.items():
+            if other != unit and other_label == label:
+                raise ExperimentError(f"{other} is labelled {label!r} in {experiment} already; labels are unique")
+        db.execute(
+            "INSERT INTO pioreactor_unit_labels (experiment, pioreactor_unit, label, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (experiment, pioreactor_unit) DO UPDATE SET label = excluded.label",
+            (experiment, unit, label, utc_now_timestamp()),
+        )
+    finally:
+        if owned:
+            db.close()
+
+
+def unit_labels(experiment: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
+    """``{unit: label}``: the latest label of each unit in ``experiment``."""
+    db, owned = _connect(conn)
+    try:
+        rows = db.execute(
+            "SELECT pioreactor_unit, label FROM pioreactor_unit_labels WHERE experiment = ? ORDER BY created_at",
+            (experiment,),
+        )
+        return dict(rows.fetchall())
+    finally:
+        if owned:
+            db.close()
+

@@ -48,6 +48,7 @@ def create(
             api.assign_units(experiment.experiment, list(assign_units))
     except PioreactorError as err:
         raise click.ClickException(str(err)) from None
+    _announce_latest()
     click.echo(f"Created experiment {experiment.experiment} at {experiment.created_at}.")
     if assign_units:
         click.echo(f"Assigned {', '.join(assign_units)} to it.")
@@ -90,6 +91,7 @@ def delete(name: str, yes: bool) -> None:
         api.delete_experiment(name)
     except PioreactorError as err:
         raise click.ClickException(str(err)) from None
+    _announce_latest()
     click.echo(f"Deleted experiment {name}.")
 
 
@@ -117,3 +119,40 @@ def unassign(units: tuple[str, ...]) -> None:
     _leader_only()
     removed = api.unassign_units(list(units))
     click.echo(f"Unassigned {removed} unit(s).")
+
+
+@experiments.command()
+@click.argument("name")
+@click.argument("unit")
+@click.argument("label", required=False)
+def label(name: str, unit: str, label: str | None) -> None:
+    """Give UNIT the label LABEL in experiment NAME (stored, and published on .../unit_label);
+    without LABEL, print the unit's label."""
+    from pioreactor.plugins_core.data import api
+    from pioreactor.sdk import check_unit_name, get_bus
+
+    _leader_only()
+    try:
+        check_unit_name(unit)
+        if label is None:
+            click.echo(api.unit_labels(name).get(unit, ""))
+            return
+        api.set_unit_label(name, unit, label)
+    except PioreactorError as err:
+        raise click.ClickException(str(err)) from None
+    bus = get_bus()
+    bus.publish(f"pioreactor/{unit}/{name}/unit_label", label.strip(), qos=1, retain=True)
+    bus.close(timeout=5.0)
+    click.echo(f"Labelled {unit} {label.strip()!r} in {name}.")
+
+
+def _announce_latest() -> None:
+    """``pioreactor/latest_experiment/*`` for dashboards; the database already holds the truth."""
+    from pioreactor.plugins_core.data import api
+    from pioreactor.sdk import get_bus
+
+    try:
+        if not api.publish_latest_experiment():
+            click.echo("Warning: cannot reach the MQTT broker, so pioreactor/latest_experiment is not updated.", err=True)
+    finally:
+        get_bus().close(timeout=5.0)  # waits until the broker has the retained values

@@ -1,7 +1,7 @@
 """``pio run export_experiment_data``: an experiment's datasets as a zip of CSV files.
 
 One folder per dataset in the zip, one CSV per dataset (or per unit with
-``--partition-by-unit``), and ``manifest.json`` with the filters, the files with their row counts,
+``--partition-by-unit``, per experiment with ``--partition-by-experiment``, or both), and ``manifest.json`` with the filters, the files with their row counts,
 and a description of every column. Each timestamp column ``X`` gets a ``X_localtime`` column
 (the leader's time zone) and, for datasets of an experiment, ``hours_since_experiment_created``.
 
@@ -49,6 +49,7 @@ class ExportedFile:
     path: str
     rows: int
     unit: str | None = None
+    experiment: str | None = None
 
 
 @dataclass
@@ -92,26 +93,40 @@ class Exporter:
     def __init__(
         self,
         conn: sqlite3.Connection,
-        experiment: str,
+        experiments: str | list[str],
         *,
         start: str | None = None,
         end: str | None = None,
         partition_by_unit: bool = False,
+        partition_by_experiment: bool = False,
         progress: Callable[[int], None] = lambda rows: None,
     ) -> None:
         self.conn = conn
-        self.experiment = experiment
+        self.experiments = [experiments] if isinstance(experiments, str) else list(dict.fromkeys(experiments))
+        if not self.experiments:
+            raise ExportError("give at least one experiment to export")
         self.start = start
         self.end = end
         self.partition_by_unit = partition_by_unit
+        self.partition_by_experiment = partition_by_experiment
         self.progress = progress
         self.stamp = time.strftime("%Y%m%d%H%M%S")
-        row = None
+        self.created: dict[str, str] = {}
         if self.has_table("experiments"):
-            row = conn.execute(
-                "SELECT created_at FROM experiments WHERE experiment = ?", (experiment,)
-            ).fetchone()
-        self.created_at: str | None = row[0] if row else None
+            marks = ", ".join("?" for _ in self.experiments)
+            rows = conn.execute(
+                f"SELECT experiment, created_at FROM experiments WHERE experiment IN ({marks})", self.experiments
+            )
+            self.created = {str(e): str(c) for e, c in rows if c}
+
+    @property
+    def experiment(self) -> str:
+        return self.experiments[0]
+
+    @property
+    def created_at(self) -> str | None:
+        """When the (first) experiment was created."""
+        return self.created.get(self.experiment)
 
     def has_table(self, name: str) -> bool:
         found = self.conn.execute(
@@ -120,7 +135,12 @@ class Exporter:
         return found is not None
 
     def query(
-        self, spec: DatasetSpec, unit: str | None = None, *, ordered: bool = True
+        self,
+        spec: DatasetSpec,
+        unit: str | None = None,
+        *,
+        ordered: bool = True,
+        experiment: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
         select = ["T.*"]
         params: dict[str, Any] = {}
@@ -130,14 +150,22 @@ class Exporter:
             )
         where = []
         if spec.has_experiment:
-            where.append("T.experiment = :experiment")
-            params["experiment"] = self.experiment
-            if self.created_at and spec.timestamp_columns:
+            wanted = [experiment] if experiment is not None else self.experiments
+            names = [f"experiment{i}" for i in range(len(wanted))]
+            where.append(f"T.experiment IN ({', '.join(':' + n for n in names)})")
+            params.update(zip(names, wanted, strict=True))
+            if self.created and spec.timestamp_columns:
                 first = _quote(spec.timestamp_columns[0])
-                select.append(
-                    f"(julianday(T.{first}) - julianday(:created_at)) * 24.0 AS hours_since_experiment_created"
+                # each row against the creation of its own experiment
+                cases = " ".join(
+                    f"WHEN :created_exp{i} THEN :created_at{i}" for i in range(len(self.created))
                 )
-                params["created_at"] = self.created_at
+                for i, (name, created) in enumerate(self.created.items()):
+                    params[f"created_exp{i}"], params[f"created_at{i}"] = name, created
+                select.append(
+                    f"(julianday(T.{first}) - julianday(CASE T.experiment {cases} END)) * 24.0 "
+                    "AS hours_since_experiment_created"
+                )
         if spec.timestamp_columns:
             first = _quote(spec.timestamp_columns[0])
             if self.start:
@@ -165,23 +193,32 @@ class Exporter:
         sql, params = self.query(spec, ordered=False)
         return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
-    def units(self, spec: DatasetSpec) -> list[str]:
-        sql, params = self.query(spec, ordered=False)
+    def units(self, spec: DatasetSpec, experiment: str | None = None) -> list[str]:
+        sql, params = self.query(spec, ordered=False, experiment=experiment)
         rows = self.conn.execute(f"SELECT DISTINCT pioreactor_unit FROM ({sql}) ORDER BY 1", params)
         return [str(r[0]) for r in rows]
 
     def export(self, spec: DatasetSpec, archive: zipfile.ZipFile) -> DatasetExport:
         result = DatasetExport(spec)
-        partition = spec.has_unit and (self.partition_by_unit or spec.always_partition_by_unit)
-        experiment = _safe(self.experiment)
-        for unit in self.units(spec) if partition else [None]:
-            name = f"{spec.name}/{spec.name}-{experiment}-{_safe(unit) if unit else 'all_units'}-{self.stamp}.csv"
-            sql, params = self.query(spec, unit)
-            cursor = self.conn.execute(sql, params)
-            result.columns = [d[0] for d in cursor.description]
-            rows = self._write_csv(archive, name, result.columns, _batches(cursor))
-            result.files.append(ExportedFile(name, rows, unit))
+        by_unit = spec.has_unit and (self.partition_by_unit or spec.always_partition_by_unit)
+        by_experiment = spec.has_experiment and self.partition_by_experiment
+        experiments: list[str | None] = list(self.experiments) if by_experiment else [None]
+        for experiment in experiments:
+            label = _safe(experiment or self._experiments_label())
+            for unit in self.units(spec, experiment) if by_unit else [None]:
+                name = f"{spec.name}/{spec.name}-{label}-{_safe(unit) if unit else 'all_units'}-{self.stamp}.csv"
+                sql, params = self.query(spec, unit, experiment=experiment)
+                cursor = self.conn.execute(sql, params)
+                result.columns = [d[0] for d in cursor.description]
+                rows = self._write_csv(archive, name, result.columns, _batches(cursor))
+                result.files.append(ExportedFile(name, rows, unit, experiment))
         return result
+
+    def _experiments_label(self) -> str:
+        if len(self.experiments) == 1:
+            return self.experiments[0]
+        joined = "+".join(self.experiments)
+        return joined if len(joined) <= 80 else f"{len(self.experiments)}_experiments"
 
     def _write_csv(
         self,
@@ -232,12 +269,13 @@ def describe_columns(spec: DatasetSpec, columns: list[str]) -> list[dict[str, st
 
 def export_to_zip(
     output: Path,
-    experiment: str,
+    experiment: str | list[str],
     datasets: list[DatasetSpec],
     *,
     start: str | None = None,
     end: str | None = None,
     partition_by_unit: bool = False,
+    partition_by_experiment: bool = False,
     conn: sqlite3.Connection | None = None,
     progress: Callable[[int], None] = lambda rows: None,
     on_dataset: Callable[[DatasetSpec, Callable[[], int]], None] = lambda spec, count: None,
@@ -248,7 +286,13 @@ def export_to_zip(
     partial = output.with_name(output.name + ".partial")
     try:
         exporter = Exporter(
-            conn, experiment, start=start, end=end, partition_by_unit=partition_by_unit, progress=progress
+            conn,
+            experiment,
+            start=start,
+            end=end,
+            partition_by_unit=partition_by_unit,
+            partition_by_experiment=partition_by_experiment,
+            progress=progress,
         )
         results = []
         with zipfile.ZipFile(
@@ -267,13 +311,17 @@ def export_to_zip(
                 "schema_version": 1,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                 "filters": {
-                    "experiment": experiment,
+                    # the first experiment (as before several could be given), then all of them
+                    "experiment": exporter.experiment,
+                    "experiments": exporter.experiments,
                     "start_time": start,
                     "end_time": end,
                     "partition_by_unit": partition_by_unit,
+                    "partition_by_experiment": partition_by_experiment,
                     "datasets": [spec.name for spec in datasets],
                 },
                 "experiment_created_at": exporter.created_at,
+                "experiments_created_at": exporter.created,
                 "datasets": [
                     {
                         "name": r.spec.name,
@@ -282,7 +330,8 @@ def export_to_zip(
                         "source": r.spec.plugin,
                         "rows": r.rows,
                         "files": [
-                            {"path": f.path, "rows": f.rows, "pioreactor_unit": f.unit} for f in r.files
+                            {"path": f.path, "rows": f.rows, "pioreactor_unit": f.unit, "experiment": f.experiment}
+                            for f in r.files
                         ],
                         "columns": describe_columns(r.spec, r.columns),
                         **({"skipped": r.skipped} if r.skipped else {}),
@@ -302,7 +351,13 @@ def export_to_zip(
 
 
 @click.command()
-@click.option("--experiment", help="The experiment to export (exactly one).")
+@click.option(
+    "--experiment",
+    "experiments",
+    multiple=True,
+    metavar="NAME",
+    help="An experiment to export (repeatable: their rows go together unless --partition-by-experiment).",
+)
 @click.option(
     "--dataset-name",
     "dataset_names",
@@ -320,14 +375,20 @@ def export_to_zip(
 @click.option("--start-time", help="Only rows at or after this time (ISO 8601 with Z or an offset).")
 @click.option("--end-time", help="Only rows at or before this time (ISO 8601 with Z or an offset).")
 @click.option("--partition-by-unit", is_flag=True, help="One CSV per unit instead of one per dataset.")
+@click.option(
+    "--partition-by-experiment", is_flag=True, help="One CSV per experiment instead of one per dataset."
+)
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--list", "list_only", is_flag=True, help="List the datasets that can be exported, and exit.")
 def export_experiment_data(
-    experiment: str | None,
+    experiments: tuple[str, ...],
     dataset_names: tuple[str, ...],
     output: Path,
     start_time: str | None,
     end_time: str | None,
     partition_by_unit: bool,
+    partition_by_experiment: bool,
+    force: bool,
     list_only: bool,
 ) -> None:
     """Export an experiment's data as a zip of CSV files, one folder per dataset, with a manifest."""
@@ -339,10 +400,14 @@ def export_experiment_data(
         for name, spec in available.items():
             click.echo(f"{name:<{width}}  {spec.summary}  [{spec.plugin}]")
         return
-    if not experiment:
-        raise click.UsageError("--experiment is required (exactly one experiment per export)")
+    if not experiments:
+        raise click.UsageError("--experiment is required (repeat it to export several experiments)")
     if output.suffix != ".zip":
         raise click.UsageError(f"--output must end in .zip, got {output}")
+    if not output.parent.is_dir():
+        raise click.UsageError(f"--output {output}: the folder {output.parent} does not exist; create it first")
+    if output.exists() and not force:
+        raise click.UsageError(f"--output {output} exists already: choose another name, or add --force to replace it")
     unknown = [name for name in dataset_names if name not in available]
     if unknown:
         raise click.UsageError(
@@ -360,11 +425,12 @@ def export_experiment_data(
         try:
             results = export_to_zip(
                 output,
-                experiment,
+                list(experiments),
                 chosen,
                 start=start,
                 end=end,
                 partition_by_unit=partition_by_unit,
+                partition_by_experiment=partition_by_experiment,
                 progress=bar.update,
                 on_dataset=bar.start,
             )
@@ -377,8 +443,9 @@ def export_experiment_data(
     for r in results:
         note = f" (skipped: {r.skipped})" if r.skipped else ""
         click.echo(f"  {r.spec.name}: {r.rows} rows{note}", err=True)
-    if experiment and all(r.rows == 0 for r in results):
-        click.echo(f"Warning: no rows for experiment {experiment!r}. Is the name right?", err=True)
+    if all(r.rows == 0 for r in results):
+        names = ", ".join(repr(e) for e in experiments)
+        click.echo(f"Warning: no rows for experiment(s) {names}. Is the name right?", err=True)
     click.echo(f"Exported {total} rows of {len(results)} datasets to {output} in {elapsed:.1f} s.")
 
 

@@ -48,6 +48,8 @@ def pioreactor_register_automations(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    from pioreactor.sdk import Limits
+
     defaults.section(
         "dosing_automation.config",
         {
@@ -61,14 +63,28 @@ def pioreactor_register_config_defaults(defaults):
             # no dose may take the tracked volume here (a warning comes at 90 % of it)
             "max_volume_to_stop": 18.0,
         },
+        limits={
+            "max_subdose": Limits(above=0),
+            "pause_between_subdoses_seconds": Limits(minimum=0),
+            "waste_removal_multiplier": Limits(minimum=0),
+            "max_volume_to_stop": Limits(above=0),
+        },
     )
     defaults.section(
         "bioreactor",
         {
-            # the volume the efflux (waste) tube holds the vial at
+            # the volume the efflux (waste) tube holds the vial at (upstream's name since 25.6;
+            # max_volume_ml, the older name, is still read when it is set in a config file)
+            "max_working_volume_ml": 14.0,
             "max_volume_ml": 14.0,
             "initial_volume_ml": 14.0,
             "initial_alt_media_fraction": 0.0,
+        },
+        limits={
+            "max_working_volume_ml": Limits(above=0),
+            "max_volume_ml": Limits(above=0),
+            "initial_volume_ml": Limits(minimum=0),
+            "initial_alt_media_fraction": Limits(minimum=0, maximum=1),
         },
     )
     defaults.section(

@@ -45,11 +45,13 @@ from pioreactor.sdk.structs import (
     AddAltMediaEvent,
     AddMediaEvent,
     AutomationEvent,
+    BioreactorValue,
     DilutionEvent,
     DosingEvent,
     ErrorOccurred,
     NoEvent,
     decode,
+    encode,
 )
 
 __all__ = [
@@ -81,6 +83,14 @@ STALE_AFTER_SECONDS = 300.0  # clock seconds
 FIRST_VALUE_PATIENCE_SECONDS = 2.0  # wall-clock seconds to wait for a retained value at start
 HISTORY = 50
 TRACKED = ("current_volume_ml", "alt_media_fraction", "media_throughput", "alt_media_throughput")
+#: this job's values under upstream's ``bioreactor/<variable>`` names
+BIOREACTOR_VARIABLES = {
+    "current_volume_ml": "current_volume_ml",
+    "alt_media_fraction": "alt_media_fraction",
+    "media_throughput": "cumulative_media_added_ml",
+    "alt_media_throughput": "cumulative_alt_media_added_ml",
+    "max_working_volume_ml": "max_working_volume_ml",
+}
 
 
 class JobRequiredError(PioreactorError):
@@ -164,7 +174,10 @@ class DosingAutomationJob(AutomationJob):
         "alt_media_fraction": {"datatype": "float", "settable": False},
         "media_throughput": {"datatype": "float", "settable": True, "unit": "mL"},
         "alt_media_throughput": {"datatype": "float", "settable": True, "unit": "mL"},
+        # where the efflux tube holds the level ([bioreactor] max_working_volume_ml); the UI reads it
+        "max_working_volume_ml": {"datatype": "float", "settable": False, "unit": "mL"},
     }
+    settings_not_recorded = frozenset({"current_volume_ml", "media_throughput", "alt_media_throughput"})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -189,6 +202,7 @@ class DosingAutomationJob(AutomationJob):
         super().__init__(unit, experiment, **kwargs)
         self.settings = settings
         self.max_volume_ml = settings["max_volume_ml"]
+        self.max_working_volume_ml = self.max_volume_ml
         self.max_volume_to_stop = settings["max_volume_to_stop"]
         self.source_of_event = f"{self.job_name}:{self.automation_name}"
         self._stop = threading.Event()
@@ -224,6 +238,13 @@ class DosingAutomationJob(AutomationJob):
             key: config.getfloat(BIOREACTOR, key, fallback=default)
             for key, default in BIOREACTOR_DEFAULTS.items()
         }
+        # upstream's name wins; the older max_volume_ml counts only where a file sets it
+        working = config.origin(BIOREACTOR, "max_working_volume_ml")
+        legacy = config.origin(BIOREACTOR, "max_volume_ml")
+        if working not in (None, "defaults") or legacy in (None, "defaults"):
+            values["max_volume_ml"] = config.getfloat(
+                BIOREACTOR, "max_working_volume_ml", fallback=BIOREACTOR_DEFAULTS["max_volume_ml"]
+            )
         if values["max_subdose"] <= 0:
             raise ConfigError(f"[{SECTION}] max_subdose must be positive, got {values['max_subdose']:g}")
         if values["waste_removal_multiplier"] < 0 or values["pause_between_subdoses_seconds"] < 0:
@@ -258,27 +279,47 @@ class DosingAutomationJob(AutomationJob):
     def _save(self, **values: float) -> None:
         for name, value in values.items():
             value = round(value, 6)
+            changed = self.__dict__.get(name) != value
             setattr(self, name, value)
             with local_persistent_storage(name) as store:
                 store[self.experiment] = value
+            if changed and self.__dict__.get("_constructed"):
+                self._publish_bioreactor(name, value)
+
+    def _publish_bioreactor(self, name: str, value: float) -> None:
+        """``pioreactor/<unit>/<experiment>/bioreactor/<variable>``, retained JSON
+        ``{"timestamp", "value"}`` (upstream 26.11's payload)."""
+        variable = BIOREACTOR_VARIABLES.get(name)
+        if variable is None:
+            return
+        payload = encode(BioreactorValue(timestamp=self.clock.utc_now(), value=value))
+        self.bus.publish(f"pioreactor/{self.unit}/{self.experiment}/bioreactor/{variable}", payload, qos=1, retain=True)
+
+    def on_ready(self) -> None:
+        if not self._started:  # a newcomer (the UI) sees the vial's state at once
+            for name in (*TRACKED, "max_working_volume_ml"):
+                self._publish_bioreactor(name, float(getattr(self, name)))
+        self._start_runs()
 
     def apply_dosing_event(self, event: str, ml: float, source_of_event: str | None = None) -> None:
         """Update the volume, alt-media fraction and throughputs for a dose of ``ml`` (event
         ``add_media``, ``add_alt_media``, ``add_<pump>``, ``remove_waste``, ``circulate_media``...)."""
-        if not (math.isfinite(ml) and ml >= 0):
-            return
         kind, _, pump = event.partition("_")
+        # a negative amount corrects a dose cut short (only liquid added is counted in advance)
+        if not math.isfinite(ml) or (ml < 0 and kind not in ("add", "circulate")):
+            return
         with self._volume_lock:
             volume, fraction = self.current_volume_ml, self.alt_media_fraction
             media, alt = self.media_throughput, self.alt_media_throughput
             if kind in ("add", "circulate"):
-                new_volume = volume + ml
+                new_volume = max(volume + ml, 0.0)
                 alt_added = ml if pump == "alt_media" else 0.0
-                fraction = (fraction * volume + alt_added) / new_volume if new_volume > 0 else fraction
+                if new_volume > 0:
+                    fraction = min(1.0, max(0.0, (fraction * volume + alt_added) / new_volume))
                 if pump == "media":
-                    media += ml
+                    media = max(media + ml, 0.0)
                 elif pump == "alt_media":
-                    alt += ml
+                    alt = max(alt + ml, 0.0)
                 # circulating, the waste pump ran all along: the level ends at the tube at most
                 volume = min(new_volume, self.max_volume_ml) if kind == "circulate" else new_volume
             elif kind == "remove":
@@ -388,7 +429,7 @@ class DosingAutomationJob(AutomationJob):
             "Adding %.3g ml with the %s pump would take the vial to %.2f ml, at or above max_volume_to_stop "
             "(%g ml): dosing stops and %s sleeps. Check the waste pump and its tubing, then set "
             "current_volume_ml to the real volume (`pio jobs set %s current_volume_ml 14`) and resume it "
-            "(`pio jobs set %s state ready`).",
+            "(`pio jobs set %s '$state' ready`).",
             ml,
             pump,
             self.current_volume_ml + ml,
@@ -439,9 +480,10 @@ class DosingAutomationJob(AutomationJob):
                 if not self._may_add(pump, part):
                     break
                 result = self._dose(pump, part)
+                if result is not None:
+                    added += result.ml  # net of the correction of a dose cut short
                 if result is None or result.interrupted:
                     break
-                added += result.ml
                 if not self._pause(self.settings["pause_between_subdoses_seconds"]):
                     break
                 self.mixed_at = self.clock.time()
@@ -501,9 +543,10 @@ class DosingAutomationJob(AutomationJob):
                 if not self._may_add(pump, part):
                     return
                 result = self._dose(pump, part)
+                if result is not None:
+                    moved[f"{pump}_ml"] += result.ml  # net of the correction of a dose cut short
                 if result is None or result.interrupted:
                     return
-                moved[f"{pump}_ml"] += result.ml
                 if not self._pause(pause):
                     return
                 self.mixed_at = self.clock.time()
@@ -524,7 +567,7 @@ class DosingAutomationJob(AutomationJob):
         return removed
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def on_ready(self) -> None:
+    def _start_runs(self) -> None:
         if self._started:
             return
         self._started = True

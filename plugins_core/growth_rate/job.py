@@ -247,8 +247,8 @@ class GrowthRateCalculator(BackgroundJob):
         except msgspec.DecodeError as err:
             self.logger.warning("Skipping a dosing event on %s that cannot be read: %s", message.topic, err)
             return
-        if event.event == "remove_waste":
-            return
+        if event.event == "remove_waste" or event.volume_change <= 0:
+            return  # no new liquid (a negative one corrects a dose cut short)
         with self._lock:
             if self.filter is None or self._closed:
                 self.logger.debug(

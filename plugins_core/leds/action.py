@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import click
-from pioreactor.plugins_core.leds.intensities import LED_CHANNELS, set_intensities
+from pioreactor.plugins_core.leds.intensities import DEFAULT_LOCK_WAIT_SECONDS, LED_CHANNELS, set_intensities
+from pioreactor.sdk import FiniteFloatRange
 
 
 @click.command()
-@click.option("--A", "a", type=click.FloatRange(0, 100), help="Intensity of LED A, in %.")
-@click.option("--B", "b", type=click.FloatRange(0, 100), help="Intensity of LED B, in %.")
-@click.option("--C", "c", type=click.FloatRange(0, 100), help="Intensity of LED C, in %.")
-@click.option("--D", "d", type=click.FloatRange(0, 100), help="Intensity of LED D, in %.")
+@click.option("--A", "a", type=FiniteFloatRange(0, 100), help="Intensity of LED A, in %.")
+@click.option("--B", "b", type=FiniteFloatRange(0, 100), help="Intensity of LED B, in %.")
+@click.option("--C", "c", type=FiniteFloatRange(0, 100), help="Intensity of LED C, in %.")
+@click.option("--D", "d", type=FiniteFloatRange(0, 100), help="Intensity of LED D, in %.")
 @click.option("--source-of-event", default="CLI", show_default=True, help="Recorded with each change event.")
 @click.option("--no-log", is_flag=True, help="Do not log or publish change events.")
 def led_intensity(a: float | None, b: float | None, c: float | None, d: float | None, source_of_event: str, no_log: bool) -> None:
@@ -22,8 +23,12 @@ def led_intensity(a: float | None, b: float | None, c: float | None, d: float | 
         raise click.UsageError("give at least one of --A, --B, --C, --D")
     setup_command_logging()
     try:
-        if not set_intensities(desired, source_of_event=source_of_event, verbose=not no_log):
-            raise click.ClickException("some LEDs are locked by a running job (e.g. od_reading's IR LED) and were not changed")
+        if not set_intensities(
+            desired, source_of_event=source_of_event, verbose=not no_log, wait_for_locks=DEFAULT_LOCK_WAIT_SECONDS
+        ):
+            raise click.ClickException(
+                f"some LEDs stayed locked by a running job for {DEFAULT_LOCK_WAIT_SECONDS:g} s and were not changed"
+            )
     finally:
         get_bus().close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pioreactor.plugins_core.leds.automation import LEDAutomationJob
 from pioreactor.plugins_core.leds.intensities import (
+    DEFAULT_LOCK_WAIT_SECONDS,
     LED_CHANNELS,
     current_intensities,
     locked,
@@ -24,6 +25,7 @@ from pioreactor.plugins_core.leds.records import led_change_event
 from pioreactor.plugins_core.leds.structs import LEDChangeEvent, LEDsIntensity
 
 __all__ = [
+    "DEFAULT_LOCK_WAIT_SECONDS",
     "LEDAutomationJob",
     "LEDChangeEvent",
     "LED_CHANNELS",

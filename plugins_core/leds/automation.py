@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pioreactor.plugins_core.leds.intensities import set_intensities
+from pioreactor.plugins_core.leds.intensities import DEFAULT_LOCK_WAIT_SECONDS, set_intensities
 from pioreactor.sdk.automations import AutomationJob
 
 
@@ -41,12 +41,14 @@ class LEDAutomationJob(AutomationJob):
         self.duration = minutes
 
     def set_led_intensity(self, channel: str, intensity: float) -> bool:
-        """Set one LED (percent); False if another job holds it locked."""
+        """Set one LED (percent), waiting a few seconds if another job (od_reading) holds it;
+        False if it stayed locked."""
         self.edited_channels.add(channel)
         return set_intensities(
             {channel: intensity},
             source_of_event=f"{self.job_name}:{self.automation_name}",
             experiment=self.experiment,
+            wait_for_locks=DEFAULT_LOCK_WAIT_SECONDS,
         )
 
     def on_disconnected(self) -> None:

@@ -15,6 +15,8 @@ def pioreactor_register_jobs(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    from pioreactor.sdk import Limits
+
     # which photodiode channel sits where: REF sees the IR LED directly, the others an angle
     defaults.section("od_config.photodiode_channel", {"1": "REF", "2": "90", "3": "", "4": ""})
     defaults.section(
@@ -32,6 +34,15 @@ def pioreactor_register_config_defaults(defaults):
             "mains_periods": 1.0,
             "warning_voltage": 3.0,
             "saturation_voltage": 3.2,
+        },
+        limits={
+            "samples_per_second": Limits(above=0),
+            "pd_reference_ema": Limits(minimum=0, maximum=1),
+            "samples_per_reading": Limits(minimum=1),
+            "mains_hz": Limits(above=0),
+            "mains_periods": Limits(above=0),
+            "warning_voltage": Limits(above=0),
+            "saturation_voltage": Limits(above=0),
         },
     )
 
@@ -84,6 +95,14 @@ def pioreactor_register_timeseries(registry):
         key=["channel"],
         summary="Blank OD of the media, per channel",
         dataset=False,
+    )
+    registry.add(
+        "ir_led_intensities",
+        topics=f"{readings}/relative_intensity_of_ir_led",
+        parser=f"{RECORDS}:ir_led_intensity",
+        columns={"relative_intensity": "REAL NOT NULL"},
+        description="The IR LED's brightness relative to the start of od_reading, seen by the REF photodiode.",
+        summary="The IR LED's brightness relative to the start of od_reading",
     )
 
 

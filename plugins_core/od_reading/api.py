@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from pioreactor.plugins_core.od_reading.dodging import ODDodger
 from pioreactor.plugins_core.od_reading.job import CHANNEL_SECTION, ODReader, channel_angles
-from pioreactor.plugins_core.od_reading.records import od_blank, od_reading, raw_od_reading
-from pioreactor.plugins_core.od_reading.structs import CalibratedODReading, ODReading, ODReadings
+from pioreactor.plugins_core.od_reading.records import ir_led_intensity, od_blank, od_reading, raw_od_reading
+from pioreactor.plugins_core.od_reading.structs import (
+    CalibratedODReading,
+    ODReading,
+    ODReadings,
+    RelativeIntensityOfIrLed,
+)
 
 __all__ = [
     "CHANNEL_SECTION",
@@ -20,7 +25,9 @@ __all__ = [
     "ODReader",
     "ODReading",
     "ODReadings",
+    "RelativeIntensityOfIrLed",
     "channel_angles",
+    "ir_led_intensity",
     "od_blank",
     "od_reading",
     "raw_od_reading",

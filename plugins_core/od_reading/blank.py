@@ -14,7 +14,13 @@ import threading
 
 import click
 from pioreactor.plugins_core.od_reading.structs import ODReading, ODReadings
-from pioreactor.sdk import get_assigned_experiment, get_bus, get_unit_name, local_persistent_storage
+from pioreactor.sdk import (
+    FiniteFloatRange,
+    get_assigned_experiment,
+    get_bus,
+    get_unit_name,
+    local_persistent_storage,
+)
 from pioreactor.sdk.structs import encode
 
 STORE = "od_blank"
@@ -50,7 +56,7 @@ def _collect(n_samples: int, interval: float, experiment: str) -> tuple[dict[str
 
 @click.group(invoke_without_command=True)
 @click.option("--n-samples", default=20, show_default=True, type=click.IntRange(3, 1000), help="Readings to average.")
-@click.option("--interval", default=1.5, show_default=True, type=click.FloatRange(min=0.1), help="Seconds between readings.")
+@click.option("--interval", default=1.5, show_default=True, type=FiniteFloatRange(min=0.1), help="Seconds between readings.")
 @click.option("--experiment", help="The experiment the blank belongs to [default: this unit's].")
 @click.pass_context
 def od_blank(ctx: click.Context, n_samples: int, interval: float, experiment: str | None) -> None:

@@ -19,11 +19,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from pioreactor.plugins_core.calibrations.api import CalibrationError, ODCalibration, load_active_calibration
 from pioreactor.plugins_core.leds.api import locked, set_intensities, temporarily
 from pioreactor.plugins_core.od_reading.processing import ReferenceTracker, remove_mains_hum
-from pioreactor.plugins_core.od_reading.structs import CalibratedODReading, ODReading, ODReadings
+from pioreactor.plugins_core.od_reading.structs import (
+    CalibratedODReading,
+    ODReading,
+    ODReadings,
+    RelativeIntensityOfIrLed,
+)
 from pioreactor.sdk import BackgroundJob, RepeatedTimer, get_config, get_hardware
-from pioreactor.sdk.calibrations import CalibrationError, ODCalibration, load_active_calibration
 from pioreactor.sdk.structs import encode
 
 SECTION = "od_reading.config"
@@ -100,6 +105,8 @@ class ODReader(BackgroundJob):
         "interval": {"datatype": "float", "settable": True, "unit": "s"},
         "ir_led_intensity": {"datatype": "float", "settable": True, "unit": "%"},
         "ods": {"datatype": ODReadings, "settable": False},
+        # upstream's topic: a JSON object, published with each reading when a REF photodiode is set
+        "relative_intensity_of_ir_led": {"datatype": RelativeIntensityOfIrLed, "settable": False},
         "od1": {"datatype": ODReading, "settable": False},
         "od2": {"datatype": ODReading, "settable": False},
         "od3": {"datatype": ODReading, "settable": False},
@@ -151,6 +158,9 @@ class ODReader(BackgroundJob):
         self.channels = sorted(self.angles) + ([self.reference_channel] if self.reference_channel else [])
         self.reading_callbacks: list[Callable[[ODReadings], None]] = []
         self._raw: dict[str, ODReading] = {}
+        self._first_reference: float | None = None
+        self._relative_ir: RelativeIntensityOfIrLed | None = None
+        self.relative_intensity_of_ir_led: RelativeIntensityOfIrLed | None = None
         self._reading_lock = threading.Lock()
         self._warned: set[str] = set()
         self._warned_range: set[str] = set()
@@ -225,6 +235,12 @@ class ODReader(BackgroundJob):
             if self.reference_channel is not None:
                 ref = self.reference.update(corrected[self.reference_channel])
                 scale = ref if ref > 0 else 1.0
+                if self._first_reference is None and ref > 0:
+                    self._first_reference = ref
+                if self._first_reference:
+                    self._relative_ir = RelativeIntensityOfIrLed(
+                        relative_intensity_of_ir_led=round(ref / self._first_reference, 6), timestamp=timestamp
+                    )
             ods = {}
             for channel, angle in sorted(self.angles.items()):
                 signal = corrected[channel] / scale
@@ -283,6 +299,8 @@ class ODReader(BackgroundJob):
         if self.first_od_obs_time is None:
             self.first_od_obs_time = self.clock.time()
         self.ods = readings
+        if self._relative_ir is not None:
+            self.relative_intensity_of_ir_led = self._relative_ir
         for channel, reading in readings.ods.items():
             setattr(self, f"od{channel}", reading)
             raw = self._raw.get(channel)

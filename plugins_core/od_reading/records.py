@@ -40,3 +40,18 @@ def raw_od_reading(topic: str, payload: bytes) -> dict[str, Any]:
 def od_blank(topic: str, payload: bytes) -> dict[str, Any]:
     """``od_blank/mean/<channel>`` -> ``od_blanks`` (the payload has the shape of a raw reading)."""
     return raw_od_reading(topic, payload)
+
+
+class _RelativeIntensity(msgspec.Struct):
+    relative_intensity_of_ir_led: float
+    timestamp: datetime
+
+
+_relative_ir = msgspec.json.Decoder(_RelativeIntensity)
+
+
+def ir_led_intensity(topic: str, payload: bytes) -> dict[str, Any]:
+    """``od_reading/relative_intensity_of_ir_led`` -> ``ir_led_intensities``: relative_intensity."""
+    r = _relative_ir.decode(payload)
+    return reading_row(topic, r.timestamp, relative_intensity=r.relative_intensity_of_ir_led)
+

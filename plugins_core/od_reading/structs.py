@@ -33,3 +33,12 @@ class CalibratedODReading(ODReading):
     decodes it as a plain ``ODReading`` ignores the extra field."""
 
     calibrated: int = 0
+
+
+class RelativeIntensityOfIrLed(msgspec.Struct):
+    """``od_reading/relative_intensity_of_ir_led``: the REF photodiode's smoothed signal relative
+    to its first reading (1.0: the IR LED as bright as at the start)."""
+
+    relative_intensity_of_ir_led: float
+    timestamp: Timestamp
+

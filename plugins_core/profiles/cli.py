@@ -69,11 +69,15 @@ def execute(filename: str, experiment_argument: str | None, experiment: str | No
     """Run a profile in an experiment until its last action (Ctrl-C stops it and the jobs it started)."""
     from pioreactor.plugins_core.profiles.problems import ProfileError
     from pioreactor.plugins_core.profiles.validate import load_profile
-    from pioreactor.sdk import get_assigned_experiment, get_unit_name
+    from pioreactor.sdk import InvalidNameError, check_experiment_name, get_assigned_experiment, get_unit_name
 
     if experiment and experiment_argument and experiment != experiment_argument:
         raise click.UsageError(f"two experiments given: {experiment_argument} and --experiment {experiment}")
     experiment = experiment or experiment_argument or get_assigned_experiment()
+    try:
+        check_experiment_name(experiment)
+    except InvalidNameError as err:
+        raise click.BadParameter(str(err), param_hint="EXPERIMENT") from None
     path = _resolve(filename)
     try:
         profile, warnings = load_profile(path)

@@ -256,4 +256,33 @@ def parse(text: str) -> Node:
     if tree is None:  # sly returns None for an empty token stream
         raise ExpressionSyntaxError("the expression is empty", 0)
     node: Node = tree
+    check_depth(node)
     return node
+
+
+#: how deeply operators may nest: evaluation and checks walk the tree recursively
+MAX_DEPTH = 100
+
+
+def _children(node: Node) -> list[Node]:
+    found: list[Node] = []
+    for value in vars(node).values():
+        if isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            found.extend(item for item in value if isinstance(item, Node))
+    return found
+
+
+def check_depth(tree: Node) -> None:
+    """ExpressionSyntaxError if operators nest deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionSyntaxError(
+                f"the expression nests more than {MAX_DEPTH} operators deep",
+                node.offset,
+                "split it into smaller expressions (e.g. with inputs)",
+            )
+        stack.extend((child, depth + 1) for child in _children(node))

@@ -298,6 +298,21 @@ class _Builder:
         action.children = self.actions(raw.get("actions"), (*path, "actions"), BUILTIN_TYPES)
 
     def config_overrides(self, value: Any, path: Path_) -> list[tuple[str, str, Any]]:
+        found = self._config_overrides(value, path)
+        from pioreactor.sdk import protected_config_reason
+
+        allowed = []
+        for section, key, setting in found:
+            reason = protected_config_reason(section, key)
+            if reason:
+                where = (*path, section) if isinstance(value, dict) and section in value else path
+                self.problem("start.config_overrides.protected", f"config override {section}.{key}: {reason}", where,
+                             "set it in the unit's config.ini instead", key=True)
+            else:
+                allowed.append((section, key, setting))
+        return allowed
+
+    def _config_overrides(self, value: Any, path: Path_) -> list[tuple[str, str, Any]]:
         if not isinstance(value, dict):
             return []
         found: list[tuple[str, str, Any]] = []
@@ -381,6 +396,10 @@ def build_profile(document: Document, action_types: list[str] | tuple[str, ...] 
             if not isinstance(block, dict):
                 continue
             unit = str(unit)
+            bad_name = _unit_name_problem(unit)
+            if bad_name:
+                builder.problem("unit.invalid_name", bad_name, ("pioreactors", unit), key=True)
+                continue
             profile.units[unit] = builder.jobs(block.get("jobs"), ("pioreactors", unit, "jobs"), unit)
             if isinstance(block.get("label"), str):
                 profile.labels[unit] = block["label"]
@@ -393,3 +412,14 @@ def build_profile(document: Document, action_types: list[str] | tuple[str, ...] 
     for step, action in enumerate(ordered, start=1):
         action.step = step
     return profile, builder.problems
+
+
+def _unit_name_problem(unit: str) -> str | None:
+    from pioreactor.sdk import InvalidNameError, check_unit_name
+
+    try:
+        check_unit_name(unit)
+    except InvalidNameError as err:
+        return str(err)
+    return None
+

@@ -48,6 +48,10 @@ def pioreactor_register_config_defaults(defaults):
     # in config.ini) adds a pump with a line such as `salt = add`, and gives it a [PWM] channel
     # and a calibration (device salt_pump); its dosing events are then add_salt.
     defaults.section("pumps", {"media": "add", "alt_media": "add", "waste": "remove"})
+    from pioreactor.sdk import Limits
+
+    # what the vial holds: no single dose of a pump that adds liquid may be larger
+    defaults.section("bioreactor", {"reactor_capacity_ml": 20.0}, limits={"reactor_capacity_ml": Limits(above=0)})
     defaults.section("PWM", {"2": "media", "3": "alt_media", "4": "waste"})  # the HAT's channels, as upstream
 
 

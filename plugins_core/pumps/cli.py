@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import click
+from pioreactor.sdk import FiniteFloatRange
 
 ORDER_KEY = "pumps.ordered_doses"
 EXTRA_KEY = "pumps.extra_pumps"
@@ -22,7 +23,7 @@ def _pump_option(pump: str) -> click.Option:
     decls = [flag, pump] if "_" not in pump else [flag, "--" + pump, pump]
     return click.Option(
         decls,
-        type=click.FloatRange(min=0),
+        type=FiniteFloatRange(min=0),
         multiple=True,
         metavar="ML",
         help=f"Dose this many ml with the {pump.replace('_', ' ')} pump (repeatable; doses run in order).",
@@ -104,7 +105,7 @@ class OrderedPumps(click.Command):
 @click.option(
     "--media",
     "media",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     multiple=True,
     metavar="ML",
     help="Dose this many ml of media (repeatable).",
@@ -113,7 +114,7 @@ class OrderedPumps(click.Command):
     "--alt-media",
     "--alt_media",
     "alt_media",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     multiple=True,
     metavar="ML",
     help="Dose this many ml of alternative media (repeatable).",
@@ -121,7 +122,7 @@ class OrderedPumps(click.Command):
 @click.option(
     "--waste",
     "waste",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     multiple=True,
     metavar="ML",
     help="Remove this many ml with the waste pump (repeatable).",

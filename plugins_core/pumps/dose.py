@@ -27,6 +27,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pioreactor.plugins_core.calibrations.api import (
+    CalibrationError,
+    PumpCalibration,
+    load_active_calibration,
+)
 from pioreactor.sdk import (
     ConfigError,
     PioLogger,
@@ -41,7 +46,6 @@ from pioreactor.sdk import (
     is_process_alive,
     local_intermittent_storage,
 )
-from pioreactor.sdk.calibrations import CalibrationError, PumpCalibration, load_active_calibration
 from pioreactor.sdk.hardware import pwm_channel_for
 from pioreactor.sdk.structs import DosingEvent, encode
 
@@ -54,6 +58,8 @@ CONTINUOUS_EVENT_PERIOD = 10.0
 #: how often (wall-clock seconds) a running pump checks the broker connection
 BROKER_CHECK_SECONDS = 0.25
 DEFAULT_PWM_HZ = 250.0
+#: the 20 ml vial; ``[bioreactor] reactor_capacity_ml`` says otherwise
+DEFAULT_VIAL_CAPACITY_ML = 20.0
 #: why a dose stopped early when its process lost the MQTT broker
 LOST_BROKER = "lost the MQTT broker"
 #: a pump that ran longer than asked by more than both of these (its process was held up, e.g.
@@ -220,8 +226,9 @@ def pump_lock(pump: str) -> Iterator[None]:
 # -- dosing ------------------------------------------------------------------------------------
 @dataclass
 class DoseResult:
-    """What a dose did. ``ml`` is what the dosing event recorded; ``pumped_ml`` what the pump moved
-    by its calibration (less when stopped early; None if the pump is uncalibrated)."""
+    """What a dose did. ``ml`` is what the dosing events recorded (net of the correction a dose cut
+    short publishes); ``pumped_ml`` what the pump moved by its calibration (less when stopped
+    early; None if the pump is uncalibrated)."""
 
     pump: str
     event: str
@@ -313,7 +320,31 @@ def plan_dose(
             raise DoseRefused(how_to_calibrate(pump))
     else:
         plan.ml = math.inf
+    check_bounds(plan)
     return plan
+
+
+def vial_capacity_ml() -> float:
+    """``[bioreactor] reactor_capacity_ml``: what the vial holds, the most a pump may add at once."""
+    return get_config().getfloat("bioreactor", "reactor_capacity_ml", fallback=DEFAULT_VIAL_CAPACITY_ML)
+
+
+def check_bounds(plan: DosePlan) -> None:
+    """A dose's time is finite, and a pump that adds liquid adds at most the vial's capacity, so
+    a broken calibration (or a typo) cannot run a pump for hours."""
+    if plan.seconds is not None and not (math.isfinite(plan.seconds) and plan.seconds >= 0):
+        raise DoseRefused(
+            f"the {plan.pump} dose works out at {plan.seconds} s, which cannot be pumped: "
+            f"check the calibration of {calibration_device(plan.pump)}"
+        )
+    if plan.continuously or role_of(plan.pump) != "add" or plan.ml is None:
+        return
+    capacity = vial_capacity_ml()
+    if plan.ml > capacity:
+        raise DoseRefused(
+            f"{plan.ml:g} ml is more than the vial holds ([bioreactor] reactor_capacity_ml = {capacity:g} ml): "
+            f"the {plan.pump} pump would overflow it. Dose less, in several steps if need be"
+        )
 
 
 def dose(
@@ -400,6 +431,8 @@ def dose(
         )
         return DoseResult(pump, plan.event, recorder.total, pumped, seconds)
     pumped = plan.ml if not interrupted else plan.ml_for(seconds)
+    if interrupted and pumped is not None and recorder.total - pumped > 1e-6:
+        recorder.publish(pumped - recorder.total)  # the correction: what was not pumped
     if interrupted:
         log.warning(
             "The %s pump stopped early (%s) after %.2f of %.2f s%s.",
@@ -407,7 +440,7 @@ def dose(
             interrupted,
             seconds,
             plan.seconds,
-            f": about {pumped:.3g} of {recorder.total:.3g} ml" if pumped is not None else "",
+            f": about {pumped:.3g} of {plan.ml:.3g} ml" if pumped is not None and plan.ml is not None else "",
         )
     return DoseResult(pump, plan.event, recorder.total, pumped, seconds, interrupted=interrupted)
 
@@ -430,6 +463,7 @@ def _ask_plugins(
     log.info("A plugin changed the %s dose from %s to %.3g ml.", plan.pump, plan.ml, new_ml)
     plan.ml, plan.continuously = new_ml, False
     plan.seconds = 0.0 if plan.manually else plan.seconds_for(new_ml)
+    check_bounds(plan)
 
 
 class _Recorder:
@@ -499,6 +533,8 @@ def _run(
     bus = get_bus()
     if stop.is_set():
         return 0.0, "asked to stop"
+    if math.isnan(seconds) or (math.isinf(seconds) and not plan.continuously) or seconds < 0:
+        raise DoseRefused(f"refusing to run the {plan.pump} pump for {seconds} s")
     started = clock.monotonic()
     duty = plan.duty_cycle if duty_cycle is None else duty_cycle
     # a simulated pump keeps its own deadline in simulated time (see docs/vial.md)
@@ -666,6 +702,9 @@ def circulate(
             media_pwm.off()
             waste_pwm.off()
     seconds = clock.monotonic() - started
+    pumped = plan.ml_for(media_seconds)
+    if interrupted and not continuously and pumped is not None and recorder.total - pumped > 1e-6:
+        recorder.publish(pumped - recorder.total)  # the correction: what did not go through
     log.info("Circulated %s for %.1f s.", _liquid(pump), seconds)
     return DoseResult(
         pump, event_name_, recorder.total, plan.ml_for(media_seconds), seconds, interrupted=interrupted

@@ -71,6 +71,32 @@ def pioreactor_register_hardware_backends(registry):
     )
 
 
+def _simulation_limits() -> dict[str, object]:
+    from pioreactor.sdk import Limits
+
+    positive = Limits(above=0)
+    return {
+        "motor_time_constant_seconds": positive,
+        "motor_rpm_per_duty_cycle": positive,
+        "hall_pulses_per_revolution": Limits(minimum=1),
+        "doubling_time_minutes": positive,
+        "lag_hours": Limits(minimum=0),
+        "max_od": positive,
+        "saturation_curvature": positive,
+        "heater_time_constant_minutes": positive,
+        "temperature_noise_c": Limits(minimum=0),
+        "min_volume_ml": Limits(minimum=0),
+        "overflow_volume_ml": positive,
+        "pump_ml_per_second": Limits(minimum=0),
+        "od_noise": Limits(minimum=0),
+        "outlier_probability": Limits(minimum=0, maximum=1),
+        "mains_hz": positive,
+        "initial_od": positive,
+        "initial_volume_ml": Limits(minimum=0),
+        "initial_alt_media_fraction": Limits(minimum=0, maximum=1),
+    }
+
+
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
-    defaults.section("simulation", SIMULATION_DEFAULTS)
+    defaults.section("simulation", SIMULATION_DEFAULTS, limits=_simulation_limits())

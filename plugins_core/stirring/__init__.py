@@ -12,6 +12,8 @@ def pioreactor_register_jobs(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    from pioreactor.sdk import Limits
+
     defaults.section("PWM", {"1": "stirring"})  # the HAT's channel for the stirrer, as upstream
     defaults.section(
         "stirring.config",
@@ -31,6 +33,17 @@ def pioreactor_register_config_defaults(defaults):
             "enable_dodging_od": False,
             "pre_delay_duration": 1.0,
             "post_delay_duration": 0.5,
+        },
+        limits={
+            "initial_target_rpm": Limits(minimum=0, maximum=2000),
+            "initial_duty_cycle": Limits(minimum=0, maximum=100),
+            "pwm_hz": Limits(above=0),
+            "duration_between_updates_seconds": Limits(above=0),
+            "rpm_measurement_seconds": Limits(above=0),
+            "kick_duration_seconds": Limits(minimum=0),
+            "hall_pulses_per_revolution": Limits(minimum=1),
+            "pre_delay_duration": Limits(minimum=0),
+            "post_delay_duration": Limits(minimum=0),
         },
     )
     defaults.section("stirring.pid", {"Kp": 0.01, "Ki": 0.0, "Kd": 0.0})

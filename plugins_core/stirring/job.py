@@ -22,7 +22,7 @@ from pioreactor.sdk.control import PID
 from pioreactor.sdk.hardware import pwm_channel_for
 
 if TYPE_CHECKING:
-    from pioreactor.sdk.calibrations import StirringCalibration
+    from pioreactor.plugins_core.calibrations.api import StirringCalibration
 
 MAX_RPM = 5000.0
 CLI_MAX_RPM = 1500.0
@@ -135,7 +135,11 @@ class Stirrer(BackgroundJob):
         with local_persistent_storage("active_calibrations") as store:
             if not store.get("stirring"):
                 return None  # most units: no need to load the calibration machinery (and its memory)
-        from pioreactor.sdk.calibrations import CalibrationError, StirringCalibration, load_active_calibration
+        from pioreactor.plugins_core.calibrations.api import (
+            CalibrationError,
+            StirringCalibration,
+            load_active_calibration,
+        )
 
         try:
             calibration = load_active_calibration("stirring")
@@ -153,7 +157,7 @@ class Stirrer(BackgroundJob):
             return None
         if rpm <= 0:
             return 0.0
-        from pioreactor.sdk.calibrations import CalibrationError
+        from pioreactor.plugins_core.calibrations.api import CalibrationError
 
         try:
             return round(min(100.0, max(0.0, self.calibration.rpm_to_duty_cycle(rpm))), 5)

@@ -30,6 +30,8 @@ def pioreactor_register_automations(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    from pioreactor.sdk import Limits
+
     defaults.section("PWM", {"5": "heating"})  # the HAT's channel for the heater, as upstream
     defaults.section(
         "temperature_automation.config",
@@ -40,6 +42,12 @@ def pioreactor_register_config_defaults(defaults):
             "heater_pause_seconds": 5.0,
             "samples_per_reading": 3,
             "pwm_hz": 8.0,
+        },
+        limits={
+            "read_every_seconds": Limits(above=0),
+            "heater_pause_seconds": Limits(minimum=0),
+            "samples_per_reading": Limits(minimum=1),
+            "pwm_hz": Limits(above=0),
         },
     )
     # The thermostat's PID output is the *change* of the heater's duty cycle at each reading (as

@@ -39,10 +39,7 @@ CORE_ROUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("unit_api", "/config/merged", ("GET",), f"{ROUTES}.config:merged_config_view"),
     ("unit_api", "/config/specific", ("GET",), f"{ROUTES}.config:get_specific_here"),
     ("unit_api", "/config/specific", ("PUT", "PATCH", "POST"), f"{ROUTES}.config:put_specific_here"),
-    # -- the leader ---------------------------------------------------------------------------
-    ("api", "/workers", ("GET",), f"{ROUTES}.inventory:list_workers"),
-    ("api", "/workers/<pioreactor_unit>", ("GET",), f"{ROUTES}.inventory:get_worker"),
-    ("api", "/units", ("GET",), f"{ROUTES}.inventory:list_units"),
+    # -- the leader (the inventory itself, /workers and /units, is the cluster plugin's) ----
     ("api", "/workers/<pioreactor_unit>/experiment", ("GET",), f"{ROUTES}.inventory:worker_experiment"),
     ("api", "/models", ("GET",), f"{ROUTES}.system:models"),
     ("api", "/workers/<pioreactor_unit>/blink", ("POST",), f"{ROUTES}.system:blink"),

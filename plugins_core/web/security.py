@@ -9,6 +9,9 @@
   ``Sec-Fetch-Site: cross-site``, gets 403. Scripts and ``pios`` send no ``Origin``.
 * ``X-Pioreactor-Target``: a ``/unit_api`` write addressed to another unit gets 409 (a proxy or
   a stale address sent it to the wrong machine).
+* ``X-Pioreactor-Leader``: a ``/unit_api`` write sent by a leader (``pios``, the leader's fan-out)
+  that is not this unit's ``[cluster] leader_hostname`` gets 403, so a second leader on the
+  network cannot take over a worker (upstream #344).
 * Job starts are rate-limited (a token bucket per server).
 """
 
@@ -66,6 +69,7 @@ class Security:
         self,
         *,
         unit: str,
+        leader: str | None = None,
         auth: str = "none",
         users: dict[str, str] | None = None,
         token_digests: Iterable[str] = (),
@@ -76,6 +80,7 @@ class Security:
         if auth not in AUTH_MODES:
             raise ValueError(f"[web] auth = {auth!r}: use one of {', '.join(AUTH_MODES)}")
         self.unit = unit
+        self.leader = leader
         self.auth = auth
         self.users = dict(users or {})
         self.token_digests = set(token_digests)
@@ -142,6 +147,13 @@ class Security:
                     409,
                     f"this request is for {target.strip()!r}, but this unit is {self.unit!r}",
                     remediation="Check the address you sent it to (a proxy or a stale IP address).",
+                )
+            sender = request.headers.get("X-Pioreactor-Leader")
+            if path.startswith("/unit_api") and sender is not None and self.leader is not None and sender.strip() != self.leader:
+                raise ApiError(
+                    403,
+                    f"{sender.strip()!r} is not this unit's leader ({self.leader!r}); the command was refused",
+                    remediation="Send it from the leader, or change [cluster] leader_hostname on this unit.",
                 )
         return None
 

@@ -40,8 +40,11 @@ def build_app(unit: str, *, leader: bool | None = None) -> tuple[Any, Any]:
     with local_persistent_storage(STORE) as store:
         users = dict(store.get("users") or {})
         tokens = list(store.get("tokens") or [])
+    from pioreactor.sdk import get_leader_hostname
+
     security = Security(
         unit=unit,
+        leader=get_leader_hostname(),
         auth=config.get(SECTION, "auth").strip().lower() or "none",
         users=users,
         token_digests=tokens,

@@ -15,6 +15,12 @@ import statistics
 from contextlib import ExitStack
 from typing import Any
 
+from pioreactor.plugins_core.calibrations.api import (
+    CalibrationError,
+    ODCalibration,
+    RecordedData,
+    fit_polynomial,
+)
 from pioreactor.sdk import get_assigned_experiment, get_clock, get_config, get_unit_name
 from pioreactor.sdk.calibration_protocols import (
     Assistant,
@@ -23,7 +29,6 @@ from pioreactor.sdk.calibration_protocols import (
     on_simulator,
     refuse_if_running,
 )
-from pioreactor.sdk.calibrations import CalibrationError, ODCalibration, RecordedData, fit_polynomial
 
 DEFAULT_SIMULATED_STANDARDS = [0.1, 0.25, 0.5, 1.0, 1.5, 2.0]
 ANGLES = ("45", "90", "135", "180")

@@ -18,9 +18,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from pioreactor.plugins_core.calibrations.api import (
+    CalibrationError,
+    PumpCalibration,
+    RecordedData,
+    fit_polynomial,
+)
 from pioreactor.sdk import get_clock, get_config, get_hardware, get_unit_name
 from pioreactor.sdk.calibration_protocols import Assistant, CalibrationProtocol, on_simulator
-from pioreactor.sdk.calibrations import CalibrationError, PumpCalibration, RecordedData, fit_polynomial
 from pioreactor.sdk.hardware import pwm_channel_for
 
 # upstream's runs: four short, two middle, four long

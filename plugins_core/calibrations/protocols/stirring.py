@@ -9,10 +9,15 @@ its breakaway) are left out.
 
 from __future__ import annotations
 
+from pioreactor.plugins_core.calibrations.api import (
+    CalibrationError,
+    RecordedData,
+    StirringCalibration,
+    fit_polynomial,
+)
 from pioreactor.plugins_core.stirring.api import rpm_from_edges
 from pioreactor.sdk import get_clock, get_config, get_hardware, get_unit_name
 from pioreactor.sdk.calibration_protocols import Assistant, CalibrationProtocol, refuse_if_running
-from pioreactor.sdk.calibrations import CalibrationError, RecordedData, StirringCalibration, fit_polynomial
 from pioreactor.sdk.hardware import pwm_channel_for
 
 SECTION = "stirring.config"

@@ -100,10 +100,30 @@ def run_job(job_name: str) -> Any:
     return _start(job_name, json_body(optional=JOB_BODY, allow_empty=True))
 
 
+def _forwarded(pioreactor_unit: str, experiment: str | None, method: str, path: str, body: Any = None) -> Any:
+    """For a unit of the cluster's inventory (or ``$broadcast`` over it), a task that sends
+    ``method path`` to each unit's /unit_api (one envelope per unit); None to answer here."""
+    if pioreactor_unit == unit_name():
+        return None
+    from pioreactor.plugins_core.cluster.api import target_units
+
+    units = target_units(pioreactor_unit, experiment)
+    if units is None:
+        return None
+    return submit_task("pioreactor.plugins_core.cluster.api:forward_to_units", units, method, path, body)
+
+
 def api_run_job(pioreactor_unit: str, job_name: str, experiment: str) -> Any:
-    """Start a job on a unit for an experiment (the body as ``/unit_api/jobs/run/job_name/<job>``)."""
+    """Start a job on a unit for an experiment (the body as ``/unit_api/jobs/run/job_name/<job>``);
+    a worker of the inventory (or ``$broadcast``: the active workers of the experiment) gets it
+    over HTTP."""
+    body = json_body(optional=JOB_BODY, allow_empty=True)
+    forwarded_body = {**body, "env": {**(body.get("env") or {}), "EXPERIMENT": experiment}}
+    forwarded = _forwarded(pioreactor_unit, experiment, "POST", f"/unit_api/jobs/run/job_name/{job_name}", forwarded_body)
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
-    return _start(job_name, json_body(optional=JOB_BODY, allow_empty=True), experiment)
+    return _start(job_name, body, experiment)
 
 
 # -- stopping ------------------------------------------------------------------------------------
@@ -146,18 +166,28 @@ def stop_all_jobs() -> Any:
 
 def api_stop_job(pioreactor_unit: str, job_name: str, experiment: str) -> Any:
     """Stop one job of a unit in an experiment."""
+    body = {"job_name": job_name, "experiment": experiment}
+    forwarded = _forwarded(pioreactor_unit, experiment, "POST", "/unit_api/jobs/stop", body)
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return submit_task(f"{TASKS}:stop_jobs", {"job_name": job_name, "experiment": experiment})
 
 
 def api_stop_experiment(pioreactor_unit: str, experiment: str) -> Any:
     """Stop every job of a unit in an experiment."""
+    forwarded = _forwarded(pioreactor_unit, experiment, "POST", "/unit_api/jobs/stop", {"experiment": experiment})
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return submit_task(f"{TASKS}:stop_jobs", {"experiment": experiment})
 
 
 def api_stop_all(pioreactor_unit: str) -> Any:
     """Stop every job of a unit."""
+    forwarded = _forwarded(pioreactor_unit, None, "POST", "/unit_api/jobs/stop/all")
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return submit_task(f"{TASKS}:stop_jobs", {"all_jobs": True})
 
@@ -201,6 +231,10 @@ def api_update_job(pioreactor_unit: str, job_name: str, experiment: str) -> Any:
     """Change settings of a job on a unit (``$broadcast``: every unit): ``{"settings": {...}}``.
     Published on MQTT at once (202: the job confirms on its setting's topic)."""
     body = json_body({"settings": dict})
+    path = f"/unit_api/jobs/update/job_name/{job_name}"
+    forwarded = _forwarded(pioreactor_unit, experiment, "PATCH", path, {"settings": body["settings"], "experiment": experiment})
+    if forwarded is not None:
+        return forwarded
     unit = pioreactor_unit if pioreactor_unit == "$broadcast" else require_this_unit(pioreactor_unit)
     return _publish_settings(unit, experiment, job_name, body["settings"]), 202
 
@@ -256,7 +290,10 @@ def job_setting(job_name: str, setting: str) -> Any:
 
 
 def api_running_jobs(pioreactor_unit: str) -> Any:
-    """Jobs running on a unit."""
+    """Jobs running on a unit (a worker's: a task with its envelope)."""
+    forwarded = _forwarded(pioreactor_unit, None, "GET", "/unit_api/jobs/running")
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return running_jobs()
 

@@ -23,23 +23,65 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import msgspec
-from pioreactor.kernel import paths
-from pioreactor.kernel.errors import PioreactorError
-from pioreactor.kernel.storage import local_persistent_storage
-from pioreactor.sdk import _forwarder
+from pioreactor.sdk import PioreactorError, local_persistent_storage, storage_dir
+
+__all__ = [
+    "ACTIVE",
+    "AnyCalibration",
+    "Calibration",
+    "CalibrationError",
+    "DEVICE_KINDS",
+    "NAME_PATTERN",
+    "ODCalibration",
+    "PolyFit",
+    "PumpCalibration",
+    "RecordedData",
+    "StirringCalibration",
+    "Timestamp",
+    "active_calibration_name",
+    "calibration_path",
+    "calibrations_dir",
+    "clear_active_calibration",
+    "delete_calibration",
+    "fit_polynomial",
+    "from_yaml",
+    "list_calibrations",
+    "list_devices",
+    "load_active_calibration",
+    "load_calibration",
+    "r_squared",
+    "refit",
+    "save_calibration",
+    "set_active_calibration",
+    "to_yaml",
+]
 
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 ACTIVE = "active_calibrations"
-__getattr__ = _forwarder(__name__, "pioreactor.plugins_core.od_reading.api")  # CalibratedODReading moved
 
 
 class CalibrationError(PioreactorError):
     """A calibration is missing, malformed, or cannot answer (e.g. a value outside its range)."""
 
 
+
+def _all_finite(values: list[float], what: str) -> None:
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        # a NaN curve never reaches a volume (the pump would run on) and an infinite one gives 0 s
+        raise ValueError(f"{what} must be finite numbers, got {bad[0]!r}")
+
+
 class PolyFit(msgspec.Struct, tag="poly"):
+    """A polynomial curve, coefficients highest degree first."""
+
     coefficients: list[float]
+
+    def __post_init__(self) -> None:
+        if not self.coefficients:
+            raise ValueError("a curve needs at least one coefficient")
+        _all_finite(self.coefficients, "the curve's coefficients")
 
     def __call__(self, x: float) -> float:
         y = 0.0
@@ -49,11 +91,19 @@ class PolyFit(msgspec.Struct, tag="poly"):
 
 
 class RecordedData(msgspec.Struct):
+    """The measured points (``x``, ``y``) a curve was fitted to."""
+
     x: list[float]
     y: list[float]
 
+    def __post_init__(self) -> None:
+        _all_finite(self.x, "the recorded x values")
+        _all_finite(self.y, "the recorded y values")
+
 
 class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
+    """Base of every calibration: its name, unit, creation time, curve and recorded data."""
+
     calibration_name: str
     calibrated_on_pioreactor_unit: str
     created_at: Timestamp
@@ -63,7 +113,13 @@ class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
     y: str
 
     def x_to_y(self, x: float) -> float:
-        return self.curve_data_(x)
+        y = self.curve_data_(x)
+        if not math.isfinite(y):
+            raise CalibrationError(
+                f"calibration {self.calibration_name!r} gives {y} {self.y} at {x:g} {self.x}: "
+                "its curve cannot be used there; recalibrate"
+            )
+        return y
 
     def predict(self, x: float) -> float:
         """``y`` at ``x`` (upstream's name for `x_to_y`)."""
@@ -81,10 +137,15 @@ class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
         """The ``x`` whose ``y`` this is. A straight line is inverted exactly, at any ``x``;
         higher degrees are solved within the range of the recorded ``x`` plus half its span on
         either side (bisection on the fitted curve, which must be monotonic there)."""
+        if not math.isfinite(y):
+            raise CalibrationError(f"cannot look up {y} {self.y} in calibration {self.calibration_name!r}")
         coefficients = self.curve_data_.coefficients
         if len(coefficients) == 2 and coefficients[0] != 0:
             slope, intercept = coefficients
-            return (y - intercept) / slope
+            x = (y - intercept) / slope
+            if not math.isfinite(x):
+                raise CalibrationError(f"calibration {self.calibration_name!r} gives no finite {self.x} for {y:g} {self.y}")
+            return x
         if not self.recorded_data.x:
             raise CalibrationError(f"calibration {self.calibration_name!r} has no recorded data to invert its curve on")
         low, high = min(self.recorded_data.x), max(self.recorded_data.x)
@@ -107,18 +168,26 @@ class Calibration(msgspec.Struct, tag_field="calibration_type", kw_only=True):
 
 
 class PumpCalibration(Calibration, tag="simple_peristaltic_pump", kw_only=True):
+    """A pump's volume (ml) from its running time (s)."""
+
     hz: float = 250.0
     dc: float = 100.0
     voltage: float = -1.0
     x: str = "Duration"
     y: str = "Volume"
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.hz) and self.hz > 0):
+            raise ValueError(f"hz must be a positive number, got {self.hz!r}")
+        if not (math.isfinite(self.dc) and 0 < self.dc <= 100):
+            raise ValueError(f"dc must be a duty cycle above 0 and at most 100, got {self.dc!r}")
+
     def duration_to_ml(self, seconds: float) -> float:
         return self.x_to_y(seconds)
 
     def ml_to_duration(self, ml: float) -> float:
-        if ml < 0:
-            raise CalibrationError(f"cannot dose a negative volume ({ml:g} ml)")
+        if not math.isfinite(ml) or ml < 0:
+            raise CalibrationError(f"cannot dose {ml:g} ml: a volume is a finite, non-negative number")
         if ml == 0:
             return 0.0
         seconds = self.y_to_x(ml)
@@ -128,6 +197,8 @@ class PumpCalibration(Calibration, tag="simple_peristaltic_pump", kw_only=True):
 
 
 class StirringCalibration(Calibration, tag="simple_stirring", kw_only=True):
+    """Stirring's RPM from its duty cycle (%)."""
+
     pwm_hz: float = 200.0
     voltage: float = -1.0
     x: str = "DC %"
@@ -138,6 +209,8 @@ class StirringCalibration(Calibration, tag="simple_stirring", kw_only=True):
 
 
 class ODCalibration(Calibration, tag="od", kw_only=True):
+    """A photodiode's signal (V) from OD600, for one angle."""
+
     angle: Literal["45", "90", "135", "180"]
     pd_channel: str
     ir_led_intensity: float
@@ -219,7 +292,8 @@ def r_squared(calibration: Calibration) -> float:
 
 # -- files ------------------------------------------------------------------------------------
 def calibrations_dir(device: str | None = None) -> Path:
-    base = paths.storage_dir() / "calibrations"
+    """Where calibrations are kept (of one device, when given)."""
+    base = storage_dir() / "calibrations"
     return base / device if device else base
 
 
@@ -229,12 +303,14 @@ def _check_name(kind: str, value: str) -> None:
 
 
 def calibration_path(device: str, name: str) -> Path:
+    """The YAML file of a device's calibration; names with path separators are refused."""
     _check_name("device", device)
     _check_name("calibration name", name)
     return calibrations_dir(device) / f"{name}.yaml"
 
 
 def to_yaml(calibration: Calibration) -> bytes:
+    """A calibration as YAML text."""
     import yaml
 
     data = msgspec.to_builtins(calibration)
@@ -242,6 +318,7 @@ def to_yaml(calibration: Calibration) -> bytes:
 
 
 def from_yaml(text: bytes | str, *, source: str = "calibration") -> AnyCalibration:
+    """A calibration read from YAML text; malformed or non-finite values raise CalibrationError naming ``source``."""
     import yaml
 
     try:
@@ -264,6 +341,7 @@ def save_calibration(device: str, calibration: Calibration) -> Path:
 
 
 def load_calibration(device: str, name: str) -> AnyCalibration:
+    """Read one calibration of a device."""
     path = calibration_path(device, name)
     if not path.exists():
         raise CalibrationError(
@@ -273,16 +351,19 @@ def load_calibration(device: str, name: str) -> AnyCalibration:
 
 
 def list_calibrations(device: str) -> list[str]:
+    """The names of a device's calibrations."""
     folder = calibrations_dir(device)
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def list_devices() -> list[str]:
+    """The devices that have calibrations."""
     base = calibrations_dir()
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
 
 
 def delete_calibration(device: str, name: str) -> None:
+    """Remove one calibration (and its active mark)."""
     path = calibration_path(device, name)
     if not path.exists():
         raise CalibrationError(f"no calibration {name!r} for {device}")
@@ -293,6 +374,7 @@ def delete_calibration(device: str, name: str) -> None:
 
 
 def set_active_calibration(device: str, name: str) -> None:
+    """Make a calibration the one the device's jobs use."""
     load_calibration(device, name)  # it must exist and parse
     with local_persistent_storage(ACTIVE) as store:
         store[device] = name
@@ -308,6 +390,7 @@ def clear_active_calibration(device: str) -> bool:
 
 
 def active_calibration_name(device: str) -> str | None:
+    """The name of the device's active calibration, if any."""
     with local_persistent_storage(ACTIVE) as store:
         name = store.get(device)
     return str(name) if name else None
