@@ -118,7 +118,7 @@ def test_config_edits_are_saved_with_history(web_server: WebServer, pio_home: Pi
     assert pio_home.config_path.read_text() == new
     assert web_server.get("/api/config/shared").text == new
     assert web_server.get("/api/config/shared/history").json()[0]["data"] == new
-    assert web_server.get(f"/api/config/units/{pio_home.unit}").json()["stirring.config"]["pwm_hz"] == "150"
+    assert web_server.get(f"/api/config/units/{pio_home.unit}").json()["configs"][pio_home.unit]["stirring.config"]["pwm_hz"] == "150"
 
     specific = web_server.patch(f"/api/config/units/{pio_home.unit}/specific", data="[stirring.config]\npwm_hz = 120\n")
     assert specific.status == 200, specific.text

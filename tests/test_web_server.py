@@ -99,7 +99,9 @@ def test_shared_config_is_served_as_the_ui_parses_it(web_server: WebServer, mqtt
     text = web_server.get("/api/config/shared")
     assert text.headers["Content-Type"].startswith("text/plain")
     assert f"broker_ws_port={pio_home.broker.ws_port}" in text.text
-    merged = web_server.get(f"/api/config/units/{pio_home.unit}").json()
+    answer = web_server.get(f"/api/config/units/{pio_home.unit}").json()
+    assert answer["errors"] == {} and list(answer["configs"]) == [pio_home.unit]
+    merged = answer["configs"][pio_home.unit]
     assert merged["mqtt"]["broker_ws_port"] == str(pio_home.broker.ws_port)
     assert merged["stirring.config"]["pwm_hz"]  # plugin defaults are part of the merged view
 
@@ -110,6 +112,12 @@ def test_system_figures_models_and_blink(web_server: WebServer, mqtt_probe: Mqtt
     assert web_server.get("/unit_api/system/memory").json()["total"] > 0
     assert web_server.get("/unit_api/system/web_server/status").json()["state"] == "ready"
     assert {"model_name": "pioreactor_40ml", "model_version": "1.5"}.items() <= web_server.get("/api/models").json()["models"][-1].items()
+    assert web_server.get(f"/api/workers/{pio_home.unit}/model").json()["model_name"] == "pioreactor_40ml"
+    chosen = web_server.put(f"/api/workers/{pio_home.unit}/model", json={"model_name": "pioreactor_20ml", "model_version": "1.1"})
+    assert chosen.status == 200
+    assert web_server.get(f"/api/workers/{pio_home.unit}/model").json()["model_version"] == "1.1"
+    refused = web_server.put(f"/api/workers/{pio_home.unit}/model", json={"model_name": "vat", "model_version": "9"})
+    assert refused.status == 400 and "Known models" in refused.json()["remediation"]
     assert web_server.post(f"/api/workers/{pio_home.unit}/blink").status == 202
     mqtt_probe.wait_for(f"pioreactor/{pio_home.unit}/$experiment/monitor/flicker_led_response_okay", "1")
 

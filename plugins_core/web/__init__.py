@@ -42,6 +42,8 @@ CORE_ROUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     # -- the leader (the inventory itself, /workers and /units, is the cluster plugin's) ----
     ("api", "/workers/<pioreactor_unit>/experiment", ("GET",), f"{ROUTES}.inventory:worker_experiment"),
     ("api", "/models", ("GET",), f"{ROUTES}.system:models"),
+    ("api", "/workers/<pioreactor_unit>/model", ("GET",), f"{ROUTES}.system:unit_model"),
+    ("api", "/workers/<pioreactor_unit>/model", ("PUT",), f"{ROUTES}.system:set_unit_model"),
     ("api", "/workers/<pioreactor_unit>/blink", ("POST",), f"{ROUTES}.system:blink"),
     ("api", "/local_access_point", ("GET",), f"{ROUTES}.system:local_access_point"),
     ("api", "/is_local_access_point_active", ("GET",), f"{ROUTES}.system:local_access_point"),
@@ -55,7 +57,7 @@ CORE_ROUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("api", "/configs/<filename>", ("GET",), f"{ROUTES}.config:get_config_file"),
     ("api", "/configs/<filename>", ("PATCH", "PUT"), f"{ROUTES}.config:put_config_file"),
     ("api", "/configs/<filename>/history", ("GET",), f"{ROUTES}.config:config_file_history"),
-    ("api", "/config/units/<pioreactor_unit>", ("GET",), f"{ROUTES}.config:unit_merged_config"),
+    ("api", "/config/units/<pioreactor_unit>", ("GET",), f"{ROUTES}.config:unit_configs"),
     ("api", "/workers/<pioreactor_unit>/configuration", ("GET",), f"{ROUTES}.config:unit_merged_config"),
     ("api", "/units/<pioreactor_unit>/configuration", ("GET",), f"{ROUTES}.config:unit_merged_config"),
     ("api", "/config/units/<pioreactor_unit>/specific", ("GET",), f"{ROUTES}.config:get_specific"),

@@ -142,6 +142,13 @@ def unit_merged_config(pioreactor_unit: str) -> Any:
     return merged_config()
 
 
+def unit_configs(pioreactor_unit: str) -> Any:
+    """Merged configurations by unit, as the UI reads them: ``{"configs": {unit: {section: {key:
+    value}}}, "errors": {}}`` (``$broadcast``: every unit this server answers for)."""
+    unit = unit_name() if pioreactor_unit == "$broadcast" else require_this_unit(pioreactor_unit)
+    return {"configs": {unit: merged_config()}, "errors": {}}
+
+
 def zipped() -> Any:
     """config.ini and this unit's unit_config.ini in a zip."""
     buffer = io.BytesIO()

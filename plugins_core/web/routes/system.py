@@ -152,6 +152,46 @@ def models() -> Any:
     return {"models": MODELS}
 
 
+# the model a unit was said to be (the UI asks when none is stored)
+MODEL_STORE = "unit_models"
+DEFAULT_MODEL = MODELS[-1]
+
+
+def unit_model(pioreactor_unit: str) -> Any:
+    """The bioreactor model of a unit: ``{"pioreactor_unit", "model_name", "model_version",
+    "display_name"}`` (the newest model until one is set)."""
+    import json
+
+    from pioreactor.sdk import local_persistent_storage
+
+    unit = require_this_unit(pioreactor_unit)
+    with local_persistent_storage(MODEL_STORE) as store:
+        stored = store.get(unit)
+    model = json.loads(stored) if stored else DEFAULT_MODEL
+    return {"pioreactor_unit": unit, **model}
+
+
+def set_unit_model(pioreactor_unit: str) -> Any:
+    """Say which model a unit is: ``{"model_name": "pioreactor_40ml", "model_version": "1.5"}``."""
+    import json
+
+    from pioreactor.plugins_core.web.api import json_body
+    from pioreactor.sdk import local_persistent_storage
+
+    unit = require_this_unit(pioreactor_unit)
+    body = json_body({"model_name": str, "model_version": str})
+    model = next(
+        (m for m in MODELS if (m["model_name"], m["model_version"]) == (body["model_name"], body["model_version"])),
+        None,
+    )
+    if model is None:
+        known = ", ".join(f"{m['model_name']} {m['model_version']}" for m in MODELS)
+        raise ApiError(400, f"unknown model {body['model_name']!r} version {body['model_version']!r}", remediation=f"Known models: {known}.")
+    with local_persistent_storage(MODEL_STORE) as store:
+        store[unit] = json.dumps(model)
+    return {"pioreactor_unit": unit, **model}
+
+
 def blink(pioreactor_unit: str) -> Any:
     """Ask a unit (or ``$broadcast``: every unit) to blink its LED, to find it on the bench."""
     from pioreactor.plugins_core.web.api import publish
