@@ -169,6 +169,13 @@ def test_pid_morbidostat_doses_alt_media_when_growing_too_fast(run_job, mqtt_pro
     data = json.loads(event.payload)["data"]
     # 0.3/h x 14 ml x 10/60 h = 0.7 ml exchanged, all of it alt-media (the PID's output is 1)
     assert data["pid_output"] == 1.0 and data["alt_media_ml"] == 0.7 and data["media_ml"] == 0.0
+    # dosing events and the automation's event travel on different topics (and QoS): wait for the last one
+    mqtt_probe.wait_for(
+        pio_home.topic("dosing_events"),
+        lambda p: (json.loads(p)["event"], json.loads(p)["volume_change"]) == ("remove_waste", 1.4),
+        since=mark,
+        timeout=20,
+    )
     events = [(e["event"], e["volume_change"]) for e in dosing_events(mqtt_probe, pio_home, mark)]
     assert events == [("add_alt_media", 0.7), ("remove_waste", 0.7), ("remove_waste", 1.4)]
     fraction = mqtt_probe.payloads(pio_home.topic("dosing_automation", "alt_media_fraction"), since=mark)[-1]
