@@ -67,20 +67,9 @@ def _boot_id() -> bytes:
 
 def _alive(pid: int) -> bool:
     """False for a process that is gone or a zombie (killed, not yet reaped)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
-    except FileNotFoundError:
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+    from pioreactor.kernel.job_registry import is_process_alive  # sqlite3 only when a claim is checked
+
+    return is_process_alive(pid, None)
 
 
 class GovernedClock(Clock):

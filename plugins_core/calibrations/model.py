@@ -25,37 +25,6 @@ from typing import Annotated, Literal, TypeVar
 import msgspec
 from pioreactor.sdk import PioreactorError, local_persistent_storage, storage_dir
 
-__all__ = [
-    "ACTIVE",
-    "AnyCalibration",
-    "Calibration",
-    "CalibrationError",
-    "DEVICE_KINDS",
-    "NAME_PATTERN",
-    "ODCalibration",
-    "PolyFit",
-    "PumpCalibration",
-    "RecordedData",
-    "StirringCalibration",
-    "Timestamp",
-    "active_calibration_name",
-    "calibration_path",
-    "calibrations_dir",
-    "clear_active_calibration",
-    "delete_calibration",
-    "fit_polynomial",
-    "from_yaml",
-    "list_calibrations",
-    "list_devices",
-    "load_active_calibration",
-    "load_calibration",
-    "r_squared",
-    "refit",
-    "save_calibration",
-    "set_active_calibration",
-    "to_yaml",
-]
-
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 ACTIVE = "active_calibrations"

@@ -29,13 +29,9 @@ DUTY_CYCLES = "pwm_dc"
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from pioreactor.sdk import is_process_alive
+
+    return is_process_alive(pid, None)
 
 
 class PWM:
