@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,25 +57,45 @@ class LocalCluster:
     broker_port: int = 1883
     experiment: str = "cluster_demo"
     units: list[Unit] = field(default_factory=list)
+    #: the leader first, then the workers (default: leader, worker1, worker2, ...)
+    names: list[str] = field(default_factory=list)
+    #: a unit's whole config.ini (default: the broker, the simulator and the leader's name)
+    config_for: Callable[[str], str] | None = None
+    #: start `pio run cluster_follower` on each worker (the experiment assignment it keeps)
+    followers: bool = True
 
     @property
     def leader(self) -> Unit:
         return self.units[0]
 
-    def config(self, leader: str) -> str:
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = ["leader"] + [f"worker{i}" for i in range(1, self.workers + 1)]
+
+    def config(self, name: str) -> str:
+        if self.config_for is not None:
+            return self.config_for(name)
         return (
             f"[mqtt]\nbroker_address={self.broker_host}\nbroker_port={self.broker_port}\n\n"
-            f"[hardware]\nbackend=simulator\n\n[cluster]\nleader_hostname={leader}\n"
+            f"[hardware]\nbackend=simulator\n\n[cluster]\nleader_hostname={self.names[0]}\n"
         )
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Fresh homes, a web server per unit, every worker added to the leader's inventory."""
+    def prepare(self) -> None:
+        """Fresh homes with their config.ini (nothing runs yet)."""
         shutil.rmtree(self.folder, ignore_errors=True)
-        names = ["leader"] + [f"worker{i}" for i in range(1, self.workers + 1)]
-        for name in names:
+        self.units = []
+        for name in self.names:
             unit = Unit(name, self.folder / name, free_port())
             unit.home.mkdir(parents=True)
-            (unit.home / "config.ini").write_text(self.config("leader"))
+            (unit.home / "config.ini").write_text(self.config(name))
+            self.units.append(unit)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """A web server per unit (homes made by :meth:`prepare` unless done already), every worker
+        added to the leader's inventory."""
+        if not self.units:
+            self.prepare()
+        for unit in self.units:
             log = open(unit.home / "web_server.out", "w")  # noqa: SIM115 (the process keeps it)
             unit.process = subprocess.Popen(
                 [*PIO, "run", "web_server", "--host", "127.0.0.1", "--port", str(unit.port)],
@@ -83,11 +104,12 @@ class LocalCluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            self.units.append(unit)
         for unit in self.units:
             self.wait_healthy(unit, timeout)
         for unit in self.units[1:]:
             self.pio("workers", "add", unit.name, "--address", unit.address)
+            if not self.followers:
+                continue
             # keeps the leader's experiment assignment of the worker (docs/cluster.md)
             follower = open(unit.home / "cluster_follower.out", "w")  # noqa: SIM115 (the process keeps it)
             subprocess.Popen(
