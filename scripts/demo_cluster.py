@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from demo_support import DEMO_DIR, EXPERIMENT, PUMP_ML_PER_SECOND, Live, turbidostat_config_text
+from demo_support import DEMO_DIR, EXPERIMENT, JOBS, PUMP_ML_PER_SECOND, Live, turbidostat_config_text
 from local_cluster import PIO, LocalCluster, Unit
 
 CLUSTER_DIR = DEMO_DIR / "cluster"
@@ -25,6 +25,7 @@ CHEMOSTAT_EXCHANGE_ML, CHEMOSTAT_EVERY_MINUTES = 0.75, 20.0
 CHEMOSTAT_JOBS: list[tuple[str, list[str], str]] = [
     ("stirring", ["stirring", "--target-rpm", "500"], "stirring"),
     ("od_reading", ["od_reading"], "od_reading"),
+    JOBS[3],  # the thermostat at 37 C
     (
         f"chemostat, {CHEMOSTAT_EXCHANGE_ML:g} ml every {CHEMOSTAT_EVERY_MINUTES:g} min",
         [

@@ -42,6 +42,19 @@ WEB_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/workers/<pioreactor_unit>/is_active", ("PUT", "PATCH"), f"{ROUTES}:set_active"),
     ("/workers/<pioreactor_unit>/history", ("GET",), f"{ROUTES}:worker_history"),
     ("/units", ("GET",), f"{ROUTES}:list_units"),
+    *[
+        (f"{prefix}/system/{action}", ("POST",), f"{ROUTES}:api_{action}")
+        for prefix in ("/units/<pioreactor_unit>", "/workers/<pioreactor_unit>")
+        for action in ("reboot", "shutdown")
+    ],
+]
+UNIT_ROUTES_MODULE = f"{PACKAGE}.unit_routes"
+# what a unit does for its leader (pios reboot/shutdown/cp/rm)
+UNIT_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
+    ("/system/reboot", ("POST",), f"{UNIT_ROUTES_MODULE}:reboot"),
+    ("/system/shutdown", ("POST",), f"{UNIT_ROUTES_MODULE}:shutdown"),
+    ("/system/files", ("PUT", "POST"), f"{UNIT_ROUTES_MODULE}:put_file"),
+    ("/system/files", ("DELETE",), f"{UNIT_ROUTES_MODULE}:delete_file"),
 ]
 
 
@@ -69,6 +82,8 @@ def pioreactor_register_commands(registry):
 def pioreactor_register_web_routes(registry):
     for rule, methods, target in WEB_ROUTES:
         registry.add(rule, target, methods=methods, scope="api")
+    for rule, methods, target in UNIT_ROUTES:
+        registry.add(rule, target, methods=methods, scope="unit_api")
 
 
 @hookimpl
