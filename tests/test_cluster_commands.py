@@ -182,3 +182,31 @@ def test_broadcast_routes_answer_for_every_worker(cluster: Cluster) -> None:
     one = cluster.workers[0].unit
     listed = server.wait_for_task(server.get(f"/api/units/{one}/plugins/installed"), timeout=60)["result"]
     assert list(listed) == [one] and listed[one]["ok"] is True
+
+
+def test_workers_status_shows_each_workers_clock(cluster: Cluster) -> None:
+    status = cluster.pio("workers", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    for worker in cluster.workers:
+        line = next(row for row in status.stdout.splitlines() if row.startswith(f"{worker.unit}: ok"))
+        skew = float(line.split("clock ")[1].split(" s from")[0])
+        assert abs(skew) < 1.0, line  # one machine: one clock
+    assert "warning" not in status.stderr
+
+
+def test_discover_finds_a_unit_advertising_by_mdns(cluster: Cluster, tmp_path: Path) -> None:
+    home = PioHome(tmp_path / "new", f"{cluster.leader.unit}-new", "exp_c", cluster.leader.broker)
+    home.path.mkdir()
+    home.write_config("[mdns]\nadvertise=1\n")
+    server = start_web_server(_runner(home))
+    try:
+        for _ in range(4):  # the unit probes its name for a second or two before it answers
+            found = cluster.pio("workers", "discover", "--seconds", "2")
+            assert found.returncode == 0, found.stderr
+            line = next((row for row in found.stdout.splitlines() if row.startswith(home.unit + " ")), None)
+            if line is not None:
+                break
+        assert line is not None, found.stdout
+        assert f":{server.port}" in line and "not added" in line
+    finally:
+        server.stop()

@@ -88,6 +88,8 @@ def pioreactor_register_web_routes(registry):
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    # the web server advertises its unit by mDNS, for `pio workers discover` on the leader
+    defaults.section("mdns", {"advertise": 1})
     defaults.section(
         "pios",
         {
@@ -97,5 +99,7 @@ def pioreactor_register_config_defaults(defaults):
             "fan_out_threads": 16,
             # the port a worker's web server answers on when its address gives none
             "worker_port": 80,
+            # `pio workers status` warns about a worker whose clock is further than this from the leader's
+            "max_clock_skew_seconds": 5.0,
         },
     )

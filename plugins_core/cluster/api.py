@@ -20,14 +20,17 @@ from pioreactor.plugins_core.cluster.inventory import (
     list_workers,
     units_in_experiment,
 )
+from pioreactor.plugins_core.cluster.mdns import advertise, discover
 from pioreactor.plugins_core.cluster.sync import push_configs, push_shared_config_to_workers
 
 __all__ = [
     "InventoryError",
     "Unreachable",
+    "advertise",
     "call",
     "call_and_wait",
     "clear_assignment",
+    "discover",
     "envelope",
     "fan_out",
     "forward_to_units",
