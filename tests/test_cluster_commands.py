@@ -210,3 +210,17 @@ def test_discover_finds_a_unit_advertising_by_mdns(cluster: Cluster, tmp_path: P
         assert f":{server.port}" in line and "not added" in line
     finally:
         server.stop()
+
+
+def test_backup_database_copies_the_backup_to_workers(cluster: Cluster) -> None:
+    backed_up = cluster.pio("run", "backup_database", "--backup-to-workers", "1")
+    assert backed_up.returncode == 0, backed_up.stdout + backed_up.stderr
+    first, second = sorted(cluster.workers, key=lambda w: w.unit)
+    assert f"Copied the backup to {first.unit}." in backed_up.stdout
+    written = Path(backed_up.stdout.split(" to ", 1)[1].split(" in ")[0])  # "Backed up A (...) to B in 0.1 s."
+    relative = written.relative_to(cluster.leader.path)
+    assert (first.path / relative).read_bytes() == written.read_bytes()
+    assert not (second.path / relative).exists()
+
+    too_many = cluster.pio("run", "backup_database", "--backup-to-workers", "5")
+    assert too_many.returncode == 1 and "Only 2 active worker(s) to copy to, not 5." in too_many.stderr
