@@ -224,3 +224,10 @@ def test_backup_database_copies_the_backup_to_workers(cluster: Cluster) -> None:
 
     too_many = cluster.pio("run", "backup_database", "--backup-to-workers", "5")
     assert too_many.returncode == 1 and "Only 2 active worker(s) to copy to, not 5." in too_many.stderr
+
+
+def test_a_worker_cannot_run_pios(cluster: Cluster) -> None:
+    worker = cluster.workers[0]
+    command = [sys.executable, "-c", "from pioreactor.plugins_core.cluster.pios import main; main()", "kill", "--all-jobs", "-y"]
+    refused = subprocess.run(command, env=worker.env(), capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "workers cannot run `pios` commands" in refused.stderr

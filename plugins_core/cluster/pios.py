@@ -82,8 +82,17 @@ def _confirm(what: str, targets: dict[str, str], yes: bool) -> None:
 
 
 @click.group()
-def pios() -> None:
+@click.pass_context
+def pios(ctx: click.Context) -> None:
     """Run commands on every worker of the cluster (from the leader)."""
+    from pioreactor.sdk import get_leader_hostname, get_unit_name
+
+    leader, me = get_leader_hostname(), get_unit_name()
+    if ctx.invoked_subcommand is not None and leader != me:
+        raise click.ClickException(
+            f"workers cannot run `pios` commands: this unit is {me!r}, the leader is {leader!r} "
+            "([cluster] leader_hostname). Run it on the leader, or use `pio` here."
+        )
 
 
 @pios.command("run", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
