@@ -231,3 +231,10 @@ def test_a_worker_cannot_run_pios(cluster: Cluster) -> None:
     command = [sys.executable, "-c", "from pioreactor.plugins_core.cluster.pios import main; main()", "kill", "--all-jobs", "-y"]
     refused = subprocess.run(command, env=worker.env(), capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "workers cannot run `pios` commands" in refused.stderr
+
+
+def test_pios_flags_as_upstream(cluster: Cluster) -> None:
+    typo = cluster.pios("run", "stirring", "--unit", cluster.workers[0].unit, "-y")
+    assert typo.returncode == 2 and "did you mean --units" in typo.stderr
+    by_source = cluster.pios("kill", "--job-source", "experiment_profile", "--name", "stirring", "-y")
+    assert by_source.returncode == 0 and by_source.stdout.count(": ok") == 2, by_source.stdout + by_source.stderr

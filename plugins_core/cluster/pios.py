@@ -104,6 +104,8 @@ def pios(ctx: click.Context) -> None:
 def run(ctx: click.Context, job: str, units: tuple[str, ...], yes: bool, experiment: str | None) -> None:
     """Start JOB on the workers; the other options go to the job (--target-rpm 400)."""
     options = _extra_options(list(ctx.args))
+    if "unit" in options:
+        raise click.UsageError("there is no --unit: did you mean --units NAME (repeatable)?")
     targets = _targets(units)
     _confirm(f"Start {job}", targets, yes)
 
@@ -120,23 +122,26 @@ def run(ctx: click.Context, job: str, units: tuple[str, ...], yes: bool, experim
 
 @pios.command("kill")
 @click.option("--all-jobs", is_flag=True, help="Every job (the web server and other long-running ones are spared).")
-@click.option("--job-name", "job_names", multiple=True, help="Jobs of this name (repeatable).")
+@click.option("--job-name", "--name", "job_names", multiple=True, help="Jobs of this name (repeatable).")
 @click.option("--experiment", default=None, help="Only jobs of this experiment.")
+@click.option("--job-source", default=None, help="Only jobs started by this source (user, experiment_profile, ...).")
 @UNITS
 @YES
-def kill(all_jobs: bool, job_names: tuple[str, ...], experiment: str | None, units: tuple[str, ...], yes: bool) -> None:
+def kill(
+    all_jobs: bool, job_names: tuple[str, ...], experiment: str | None, job_source: str | None, units: tuple[str, ...], yes: bool
+) -> None:
     """Stop jobs on the workers."""
-    if not (all_jobs or job_names or experiment):
-        raise click.UsageError("say which jobs: --all-jobs, --job-name NAME or --experiment NAME")
+    if not (all_jobs or job_names or experiment or job_source):
+        raise click.UsageError("say which jobs: --all-jobs, --job-name NAME, --experiment NAME or --job-source SOURCE")
     targets = _targets(units)
     _confirm("Stop jobs", targets, yes)
     names: list[str | None] = [*job_names] or [None]
 
     def request_for(name: str | None) -> Any:
         def request(unit: str) -> tuple[str, str, Any]:
-            if all_jobs and not experiment:
+            if all_jobs and not (experiment or job_source):
                 return "POST", "/unit_api/jobs/stop/all", None
-            body = {k: v for k, v in {"job_name": name, "experiment": experiment}.items() if v}
+            body = {k: v for k, v in {"job_name": name, "experiment": experiment, "job_source": job_source}.items() if v}
             return "POST", "/unit_api/jobs/stop", body
 
         return request
