@@ -238,3 +238,17 @@ def test_pios_flags_as_upstream(cluster: Cluster) -> None:
     assert typo.returncode == 2 and "did you mean --units" in typo.stderr
     by_source = cluster.pios("kill", "--job-source", "experiment_profile", "--name", "stirring", "-y")
     assert by_source.returncode == 0 and by_source.stdout.count(": ok") == 2, by_source.stdout + by_source.stderr
+
+
+def test_config_clock_and_logs_routes_reach_the_workers(cluster: Cluster) -> None:
+    server = cluster.leader_server
+    units = sorted(w.unit for w in cluster.workers)
+    configs = server.get("/api/config/units/$broadcast").json()
+    assert sorted(configs["configs"]) == units and configs["errors"] == {}
+    one = cluster.workers[0].unit
+    merged = server.get(f"/api/workers/{one}/configuration").json()
+    assert merged["cluster"]["leader_hostname"] == cluster.leader.unit
+    clocks = server.wait_for_task(server.get("/api/units/$broadcast/system/utc_clock"), timeout=30)["result"]
+    assert sorted(clocks) == units and all(c["value"]["pioreactor_unit"] == u for u, c in clocks.items())
+    logged = server.post(f"/api/workers/{one}/experiments/exp_c/logs", json={"message": "from the leader's UI"})
+    assert logged.status == 202, logged.text

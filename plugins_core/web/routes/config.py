@@ -195,15 +195,41 @@ def merged_config_view() -> Any:
     return merged_config()
 
 
+def _workers_merged(pioreactor_unit: str) -> dict[str, dict[str, Any]] | None:
+    """The merged configs of the workers ``pioreactor_unit`` addresses (``$broadcast``: every
+    active one), asked over HTTP in parallel: one envelope each; None to answer here."""
+    if pioreactor_unit == unit_name():
+        return None
+    from pioreactor.plugins_core.cluster.api import forward_to_units, target_units
+
+    units = target_units(pioreactor_unit)
+    return None if units is None else forward_to_units(units, "GET", "/unit_api/config/merged")
+
+
 def unit_merged_config(pioreactor_unit: str) -> Any:
-    """A unit's merged configuration as JSON ``{section: {key: value}}``."""
+    """A unit's merged configuration as JSON ``{section: {key: value}}`` (a worker's is asked
+    over HTTP; 502 naming the problem when it does not answer)."""
+    if pioreactor_unit != "$broadcast":
+        found = _workers_merged(pioreactor_unit)
+        if found is not None:
+            result = found[pioreactor_unit]
+            if not result["ok"]:
+                raise ApiError(502, f"{pioreactor_unit} did not answer: {result['error']['message']}")
+            return result["value"]
     require_this_unit(pioreactor_unit)
     return merged_config()
 
 
 def unit_configs(pioreactor_unit: str) -> Any:
     """Merged configurations by unit, as the UI reads them: ``{"configs": {unit: {section: {key:
-    value}}}, "errors": {}}`` (``$broadcast``: every unit this server answers for)."""
+    value}}}, "errors": {unit: message}}`` (``$broadcast``: every active worker of the
+    inventory, else this unit)."""
+    found = _workers_merged(pioreactor_unit)
+    if found is not None:
+        return {
+            "configs": {u: r["value"] for u, r in found.items() if r["ok"]},
+            "errors": {u: r["error"]["message"] for u, r in found.items() if not r["ok"]},
+        }
     unit = unit_name() if pioreactor_unit == "$broadcast" else require_this_unit(pioreactor_unit)
     return {"configs": {unit: merged_config()}, "errors": {}}
 
