@@ -252,3 +252,12 @@ def test_config_clock_and_logs_routes_reach_the_workers(cluster: Cluster) -> Non
     assert sorted(clocks) == units and all(c["value"]["pioreactor_unit"] == u for u, c in clocks.items())
     logged = server.post(f"/api/workers/{one}/experiments/exp_c/logs", json={"message": "from the leader's UI"})
     assert logged.status == 202, logged.text
+
+
+def test_a_second_leader_cannot_push_its_config(cluster: Cluster) -> None:
+    # upstream #344: another leader's sync-configs took a worker over
+    worker, server = cluster.workers[0], cluster.servers[0]
+    before = worker.config_path.read_text()
+    refused = server.put("/unit_api/config/shared", json={"code": "[intruder]\nx=1\n"}, headers={"X-Pioreactor-Leader": "intruder"})
+    assert refused.status == 403 and "'intruder' is not this unit's leader" in refused.json()["error"]
+    assert worker.config_path.read_text() == before
