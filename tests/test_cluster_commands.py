@@ -167,6 +167,27 @@ def test_an_unreachable_worker_fails_its_line_only(cluster: Cluster) -> None:
         assert cluster.pio("workers", "remove", "ghost").returncode == 0
 
 
+def test_a_worker_that_never_answers_costs_two_seconds_at_most(cluster: Cluster) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        added = cluster.pio("workers", "add", "silent", "--address", f"127.0.0.1:{silent.getsockname()[1]}", "--force")
+        assert added.returncode == 0
+        try:
+            started = time.monotonic()
+            synced = cluster.pios("sync-configs", "--shared", "-y")
+            elapsed = time.monotonic() - started
+            assert synced.returncode == 1
+            assert "silent: failed: no answer from 127.0.0.1" in synced.stdout and "within 2 s" in synced.stdout
+            assert all(f"{w.unit}: ok" in synced.stdout for w in cluster.workers)
+            assert elapsed < 2.0 + 3.0  # the time-out, plus starting pios on a busy machine
+        finally:
+            assert cluster.pio("workers", "remove", "silent").returncode == 0
+
+
 def test_pios_plugins_reaches_each_worker(cluster: Cluster) -> None:
     refused = cluster.pios("plugins", "install", "not a name!", "-y")
     assert refused.returncode == 1
