@@ -51,7 +51,8 @@ def make_cluster(clock_speed: float) -> LocalCluster:
     """The demo's cluster, not started: every unit's config.ini on the demo's broker."""
 
     def config_for(name: str) -> str:
-        leader = f"\n[cluster]\nleader_hostname={LEADER}\n"
+        # every unit is on 127.0.0.1: nothing for the network to discover (mDNS)
+        leader = f"\n[cluster]\nleader_hostname={LEADER}\n\n[mdns]\nadvertise=0\n"
         if name == LEADER:  # the leader runs no job: no fast clock, no vial settings needed
             return f"[mqtt]\nbroker_address=localhost\nbroker_port=1883\n\n[hardware]\nbackend=simulator\n{leader}"
         text = turbidostat_config_text(clock_speed) + leader

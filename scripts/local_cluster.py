@@ -77,7 +77,9 @@ class LocalCluster:
             return self.config_for(name)
         return (
             f"[mqtt]\nbroker_address={self.broker_host}\nbroker_port={self.broker_port}\n\n"
-            f"[hardware]\nbackend=simulator\n\n[cluster]\nleader_hostname={self.names[0]}\n"
+            f"[hardware]\nbackend=simulator\n\n[cluster]\nleader_hostname={self.names[0]}\n\n"
+            # every unit is on 127.0.0.1: nothing for the network to discover
+            "[mdns]\nadvertise=0\n"
         )
 
     def prepare(self) -> None:
