@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -175,14 +176,19 @@ def main() -> int:
             print(f"{unit.name:<10} http://{unit.address}   PIO_HOME={unit.home}")
         print(f"\nIn another shell: source {env_file}; then e.g. `pios run stirring -y`, `pio workers status`.")
         print("Ctrl-C stops the cluster.")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.5):
+            pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         cluster.stop()
     return 0
 
 
+# a handler, not a blocked signal: a blocked SIGTERM would be inherited by every web server and
+# job started from here, and `pio kill` could not stop them
+stopping = threading.Event()
+
 if __name__ == "__main__":
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stopping.set())
     sys.exit(main())

@@ -177,7 +177,11 @@ def _become(request: dict[str, Any]) -> None:
     import signal
 
     os.setsid()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # a job must stop on SIGTERM however its server was started (a parent that blocked or
+    # ignored signals passes that on to every process below it)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
     output = os.open(request["output"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
