@@ -120,9 +120,6 @@ def pioreactor_register_config_defaults(defaults):
             "max_body_mb": 16.0,
             "job_start_burst": 10.0,
             "job_starts_per_second": 2.0,
-            # start jobs by forking a helper that has the CLI and core jobs imported (fast starts);
-            # 0: a new Python interpreter per job
-            "fork_server": 1,
             # empty: the placeholder page; a folder with index.html and the UI's static files
             "ui_folder": "",
             # empty: $PIO_HOME/exports (served under /exports/)

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
-from pioreactor.plugins_core.web.forkserver import ForkedJob, ForkServer, cli_module
 from pioreactor.sdk.plugins import pio_command
 from pioreactor.sdk.unit import pio_home, running_jobs
 
@@ -28,52 +27,9 @@ def long_running_names() -> set[str]:
     return set(KNOWN_LONG_RUNNING)
 
 
-def _reap(process: Any) -> None:
-    """Collect the exit status when the job ends, so no zombie is left behind (the fork server
-    reaps the jobs it forked)."""
-    if isinstance(process, subprocess.Popen):
-        threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
-
-
-_fork_server: ForkServer | None = None
-_fork_server_lock = threading.Lock()
-
-
-def fork_server() -> ForkServer | None:
-    """The web server's helper for fast job starts (see ``forkserver``); None when ``[web]
-    fork_server`` is off."""
-    global _fork_server
-    from pioreactor.sdk import get_config
-    from pioreactor.sdk.plugins import registered_jobs
-
-    if not get_config().getboolean("web", "fork_server", fallback=True):
-        return None
-    with _fork_server_lock:
-        if _fork_server is None:
-            modules = {spec.target.partition(":")[0] for spec in registered_jobs().values()}
-            _fork_server = ForkServer([cli_module(), *sorted(modules)])
-        return _fork_server
-
-
-def _forked(argv: list[str], env: dict[str, str], output: str) -> ForkedJob | None:
-    """``pio ARGV`` forked from the pre-imported helper; None when it is off or failed (the
-    caller starts a new interpreter)."""
-    server = fork_server()
-    if server is None:
-        return None
-    try:
-        return server.spawn(argv, env, output)
-    except OSError:
-        return None
-
-
-def close_fork_server() -> None:
-    """When the web server stops: its helper exits (the jobs it started run on)."""
-    global _fork_server
-    with _fork_server_lock:
-        server, _fork_server = _fork_server, None
-    if server is not None:
-        server.close()
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Collect the exit status when the job ends, so no zombie is left behind."""
+    threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
 
 
 def _output_file(job_name: str) -> Any:
@@ -96,16 +52,14 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
     argv = ["run", "--config-override", "logging", "console_log_level", "ERROR", *argv[1:]]
     output = _output_file(job_name)
     started = time.monotonic()
-    process: Any = _forked(argv, environment, output.name)
-    if process is None:
-        process = subprocess.Popen(
-            pio_command(*argv),
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a restart of the web server does not take its jobs down
-        )
+    process = subprocess.Popen(
+        pio_command(*argv),
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # a restart of the web server does not take its jobs down
+    )
     checks = 0
     while time.monotonic() - started < START_WATCH_SECONDS:
         code = process.poll()

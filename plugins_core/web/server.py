@@ -111,11 +111,6 @@ class WebServer(BackgroundJob):
         self._thread.start()
         self.logger.info(f"Serving the web API on http://{host}:{self.port} ({threads} threads).")
         self._withdraw = self._advertise(host) if config.getboolean("mdns", "advertise", fallback=True) else None
-        from pioreactor.plugins_core.web.job_tasks import fork_server
-
-        helper = fork_server()
-        if helper is not None:  # its imports take a moment: not on the first job start's time
-            threading.Thread(target=helper.warm_up, name="forkserver-warm-up", daemon=True).start()
 
     def _advertise(self, host: str) -> Any:
         """On the local network by mDNS, for `pio workers discover` (the cluster plugin's)."""
@@ -136,7 +131,4 @@ class WebServer(BackgroundJob):
         if self._withdraw is not None:
             self._withdraw()
         self.server.close()
-        from pioreactor.plugins_core.web.job_tasks import close_fork_server
-
-        close_fork_server()
         self.tasks.stop()
