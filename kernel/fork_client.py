@@ -1,0 +1,201 @@
+"""The ``pio`` side of the fork server: hand the command to the unit's server, then stand in for
+the process that runs it.
+
+Standard library only, and little of it: this runs at the start of every ``pio`` command, so
+when no server listens it must cost next to nothing (one failed ``connect``). With a server,
+this process passes its argv, environment, working folder, umask and its stdin, stdout and
+stderr (the descriptors themselves) to the server, which forks a process that runs the command
+on them. This process then forwards the stop signals it gets (Ctrl-C, ``kill``) to that process
+and exits as it exits: same exit code, or same signal. The protocol is documented in
+:mod:`pioreactor.kernel.fork_server`.
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import os
+import signal
+import socket
+import sys
+TYPE_CHECKING = False  # not `from typing import`: this module must import little (mypy knows the name)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: signals this process passes on to the process that runs the command
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+DISABLE_ENV = "PIO_NO_FORK_SERVER"
+SOCKET_NAME = "fork_server.sock"
+
+
+def socket_path() -> str:
+    """``$PIO_HOME/run/fork_server.sock`` (the same PIO_HOME rule as ``kernel.paths``)."""
+    home = os.environ.get("PIO_HOME") or os.path.join(os.path.expanduser("~"), ".pioreactor")
+    return os.path.join(os.path.expanduser(home), "run", SOCKET_NAME)
+
+
+def python_identity() -> list[str]:
+    """The interpreter and environment (``python`` and ``python3`` of a virtualenv are the same)."""
+    return [os.path.realpath(sys.executable), sys.prefix, sys.version]
+
+
+def comparable_sys_path() -> list[str]:
+    """sys.path without the script's own folder (which differs between ``pio`` and the server)."""
+    return list(sys.path if sys.flags.safe_path else sys.path[1:])
+
+
+def request(sock: socket.socket, message: dict[str, object], fds: list[int] | None = None) -> None:
+    """One length-prefixed JSON message, with file descriptors attached (SCM_RIGHTS)."""
+    data = json.dumps(message).encode()
+    data = len(data).to_bytes(4, "big") + data
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    sent = sock.sendmsg([data], ancillary)
+    if sent < len(data):
+        sock.sendall(data[sent:])
+
+
+def connect(timeout: float | None = None) -> socket.socket | None:
+    """A connection to this unit's fork server, or None if none listens."""
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    except OSError:
+        return None
+    try:
+        sock.settimeout(timeout)
+        sock.connect(socket_path())
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _stdio() -> list[int]:
+    """Our descriptors 0, 1 and 2 (/dev/null in place of a closed one)."""
+    fds = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            fds.append(fd)
+        except OSError:
+            fds.append(os.open(os.devnull, os.O_RDWR))
+    return fds
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+class _Forwarder:
+    """Passes stop signals to the command's process; remembers those that come before its pid."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.pending: list[int] = []
+        self.previous = {sig: signal.signal(sig, self.handle) for sig in FORWARDED}
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.pid is None:
+            self.pending.append(signum)
+            return
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def started(self, pid: int) -> None:
+        self.pid = pid
+        for signum in self.pending:
+            self.handle(signum, None)
+        self.pending.clear()
+
+    def restore(self) -> None:
+        """Back to running the command here: our own handlers, and the signals that came meanwhile."""
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        for signum in self.pending:
+            os.kill(os.getpid(), signum)
+
+
+def _lines(sock: socket.socket) -> Iterator[str]:
+    buffer = b""
+    while True:
+        while b"\n" not in buffer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return
+            buffer += chunk
+        line, buffer = buffer.split(b"\n", 1)
+        yield line.decode()
+
+
+def run_through_server(argv: list[str]) -> int | None:
+    """Run ``pio ARGV`` in the unit's fork server; its exit code, or None to run it here (no
+    server, or one that cannot run this command: another install, Python or sys.path)."""
+    if os.environ.get(DISABLE_ENV) == "1":
+        return None
+    sock = connect()
+    if sock is None:
+        return None
+    forwarder = _Forwarder()
+    try:
+        try:
+            cwd = os.getcwd()
+        except OSError:
+            cwd = "/"
+        message = {
+            "op": "run",
+            "argv": [sys.argv[0], *argv],
+            "env": dict(os.environ),
+            "cwd": cwd,
+            "umask": _umask(),
+            "python": python_identity(),
+            "path": comparable_sys_path(),
+        }
+        request(sock, message, _stdio())
+        lines = _lines(sock)
+        first = next(lines, "")
+        if not first.startswith("pid "):
+            forwarder.restore()
+            return None  # refused (or the server went away): run it here
+        pid = int(first.split()[1])
+        forwarder.started(pid)
+        last = next(lines, None)
+    except OSError:
+        if forwarder.pid is None:
+            forwarder.restore()
+            return None
+        last = None
+    finally:
+        sock.close()
+    if last is None or not last.startswith("exit "):
+        return _outlive(forwarder.pid)
+    return _exit_like(int(last.split()[1]))
+
+
+def _outlive(pid: int | None) -> int:
+    """The server went away while the command ran: wait for its process, exit code unknown."""
+    if pid is not None:
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            import select
+
+            select.select([fd], [], [])
+            os.close(fd)
+    print("pio: the fork server stopped while the command ran; its exit code is unknown.", file=sys.stderr)
+    return 1
+
+
+def _exit_like(status: int) -> int:
+    """Exit as the command's process did: its code, or the signal that ended it."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+        return 128 - code
+    return code
