@@ -27,6 +27,32 @@ if TYPE_CHECKING:
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 DISABLE_ENV = "PIO_NO_FORK_SERVER"
 SOCKET_NAME = "fork_server.sock"
+SHELL = "/bin/sh"
+
+# What a `pio run` process becomes once its job has started: a POSIX shell (a few hundred kB
+# instead of the ~5 MB of a Python interpreter) that forwards stop signals to the job ($1) and
+# exits as the job did, from the server's `exit STATUS CODE` line on descriptor 3. A trapped
+# signal interrupts `read`; EOF means the server went away: then it waits for the job itself.
+WAITER = """
+for sig in INT TERM HUP QUIT USR1 USR2; do
+  trap "interrupted=1; kill -$sig $1 2>/dev/null" "$sig"
+done
+while :; do
+  interrupted=0
+  if read -r word status code <&3; then
+    [ "$word" = exit ] || exit 1
+    if [ "$code" -lt 0 ]; then
+      trap - "$((-code))"
+      kill "-$((-code))" $$
+    fi
+    exit "$code"
+  fi
+  [ "$interrupted" = 1 ] && continue
+  while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  echo "pio: the fork server stopped while the job ran; its exit code is unknown." >&2
+  exit 1
+done
+"""
 
 
 def socket_path() -> str:
@@ -162,6 +188,8 @@ def run_through_server(argv: list[str]) -> int | None:
             return None  # refused (or the server went away): run it here
         pid = int(first.split()[1])
         forwarder.started(pid)
+        if argv[:1] == ["run"] and os.path.exists(SHELL):
+            _become_waiter(sock, pid)
         last = next(lines, None)
     except OSError:
         if forwarder.pid is None:
@@ -173,6 +201,16 @@ def run_through_server(argv: list[str]) -> int | None:
     if last is None or not last.startswith("exit "):
         return _outlive(forwarder.pid)
     return _exit_like(int(last.split()[1]))
+
+
+def _become_waiter(sock: socket.socket, pid: int) -> None:
+    """Replace this process by the small shell WAITER (same pid, so `kill` and the caller's
+    wait still reach it); ``pio run ...`` stays in its command line for ``pgrep -f``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(sock.fileno(), 3)
+    os.set_inheritable(3, True)
+    os.execv(SHELL, ["sh", "-c", WAITER, "pio", str(pid), *sys.argv])
 
 
 def _outlive(pid: int | None) -> int:

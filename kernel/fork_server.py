@@ -11,8 +11,8 @@ stdin/stdout/stderr, forwards the signals it gets, and exits with the command's 
 Protocol, on the Unix socket ``$PIO_HOME/run/fork_server.sock`` (mode 0600): the client sends one
 message, a 4-byte big-endian length and that much JSON, ``{"op": "run", ...}`` with its
 descriptors 0-2 attached (SCM_RIGHTS), ``{"op": "status"}`` or ``{"op": "stop"}``. To ``run`` the
-server answers ``pid N`` and, when that process ends, ``exit STATUS`` (the raw wait status), one
-line each; or ``refuse REASON`` when the client's Python, install or sys.path differ from its own
+server answers ``pid N`` and, when that process ends, ``exit STATUS CODE`` (the raw wait status, and
+the exit code or minus the signal), one line each; or ``refuse REASON`` when the client's Python, install or sys.path differ from its own
 (the client then runs the command itself). If the client goes away first, the command's process
 gets SIGTERM, as a foreground job would when its terminal closes. On SIGTERM or ``stop`` the
 server stops accepting and exits once the commands it started have ended.
@@ -289,7 +289,7 @@ def _reap(server: Server, pid: int) -> None:
         server.selector.unregister(child.conn)
         with contextlib.suppress(OSError):
             child.conn.setblocking(True)
-            _send(child.conn, f"exit {status}\n")
+            _send(child.conn, f"exit {status} {os.waitstatus_to_exitcode(status)}\n")
     child.conn.close()
 
 

@@ -27,8 +27,9 @@ def __getattr__(name: str) -> Any:
     # `from pioreactor.kernel.cli import pio` (and SUBCOMMANDS, LazyGroup, ...) still works
     if name.startswith("__"):
         raise AttributeError(name)
-    from pioreactor.kernel.cli import root
+    import importlib
 
+    root = importlib.import_module("pioreactor.kernel.cli.root")
     try:
         return getattr(root, name)
     except AttributeError:
