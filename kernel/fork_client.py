@@ -21,7 +21,7 @@ import sys
 TYPE_CHECKING = False  # not `from typing import`: this module must import little (mypy knows the name)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 #: signals this process passes on to the process that runs the command
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -81,6 +81,19 @@ def request(sock: socket.socket, message: dict[str, object], fds: list[int] | No
         sock.sendall(data[sent:])
 
 
+def with_short_path(path: str, action: Callable[[str], None]) -> None:
+    """``action(path)``; a socket path longer than the ~107 bytes AF_UNIX allows is reached
+    through its folder's descriptor (``/proc/self/fd/N/NAME``)."""
+    if len(os.fsencode(path)) < 100:
+        action(path)
+        return
+    folder = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        action(f"/proc/self/fd/{folder}/{os.path.basename(path)}")
+    finally:
+        os.close(folder)
+
+
 def connect(timeout: float | None = None) -> socket.socket | None:
     """A connection to this unit's fork server, or None if none listens."""
     try:
@@ -89,7 +102,7 @@ def connect(timeout: float | None = None) -> socket.socket | None:
         return None
     try:
         sock.settimeout(timeout)
-        sock.connect(socket_path())
+        with_short_path(socket_path(), sock.connect)
     except OSError:
         sock.close()
         return None
@@ -210,7 +223,8 @@ def _become_waiter(sock: socket.socket, pid: int) -> None:
     sys.stderr.flush()
     os.dup2(sock.fileno(), 3)
     os.set_inheritable(3, True)
-    os.execv(SHELL, ["sh", "-c", WAITER, "pio", str(pid), *sys.argv])
+    env = dict(os.environ, PIO_WAITER=WAITER)  # `ps` shows a short line, not the script
+    os.execve(SHELL, ["sh", "-c", 'eval "$PIO_WAITER"', "pio", str(pid), *sys.argv], env)
 
 
 def _outlive(pid: int | None) -> int:

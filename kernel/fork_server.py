@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pioreactor.kernel.fork_client import comparable_sys_path, python_identity, socket_path
+from pioreactor.kernel.fork_client import comparable_sys_path, python_identity, socket_path, with_short_path
 from pioreactor.kernel.version import __version__
 
 #: what every command needs: imported once here, shared by every forked process
@@ -55,6 +55,7 @@ PRELOAD = (
     "pioreactor.kernel.config",
     "pioreactor.kernel.hardware",
     "pioreactor.sdk",
+    "setproctitle",
 )
 MAX_MESSAGE = 4 * 1024 * 1024
 
@@ -68,6 +69,7 @@ class Command:
     cwd: str
     umask: int
     fds: list[int]
+    plugins_key: Any = None  # what the server's plugin host was built from (see plugins_key())
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Server:
     started: float = field(default_factory=time.time)
     served: int = 0
     preloaded: list[str] = field(default_factory=list)
+    plugins_key: Any = None
 
 
 def preload(modules: list[str]) -> list[str]:
@@ -118,11 +121,37 @@ def core_plugin_modules() -> list[str]:
     return sorted(modules)
 
 
+def plugins_key() -> Any:
+    """What decides which plugins a process loads: PIO_HOME and the plugin index's fingerprint
+    (installed packages, plugin files, the PIO_*_PLUGINS switches). None without a current index."""
+    from pioreactor.kernel import discovery, paths
+
+    index = discovery.load_index()
+    return None if index is None else [str(paths.pio_home()), index["fingerprint"]]
+
+
+def prebuild_plugin_host() -> Any:
+    """Import and register every plugin here, once, so each forked job finds them registered;
+    the key they were built under, or None (no current index: each command does it itself)."""
+    from pioreactor.kernel.plugins import get_plugin_host, reset_plugin_host
+
+    key = plugins_key()
+    if key is None:
+        return None
+    try:
+        get_plugin_host()
+    except Exception as err:  # a broken install: each command reports it
+        print(f"pio fork-server: plugins not preloaded: {type(err).__name__}: {err}", file=sys.stderr)
+        reset_plugin_host()
+        return None
+    return key
+
+
 def _bind(path: str) -> socket.socket:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        probe.connect(path)
+        with_short_path(path, probe.connect)
     except OSError:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # left by a server that did not stop cleanly
@@ -133,7 +162,7 @@ def _bind(path: str) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_mask = os.umask(0o177)
     try:
-        listener.bind(path)
+        with_short_path(path, listener.bind)
     except OSError as err:
         raise SystemExit(f"pio fork-server: cannot listen on {path}: {err}") from None
     finally:
@@ -237,6 +266,9 @@ def _refusal(server: Server, message: dict[str, Any], fds: list[int]) -> str:
         return f"another Python ({message.get('python')}; this server runs {python_identity()})"
     if message.get("path") != server.sys_path:
         return "another sys.path (PYTHONPATH or the virtualenv differ)"
+    if server.plugins_key is not None and plugins_key() != server.plugins_key:
+        # a plugin was installed, removed or edited: its old modules are imported here
+        return "plugins changed since the fork server started; restart it (pio fork-server stop; pio fork-server start)"
     return ""
 
 
@@ -263,7 +295,7 @@ def _fork(
             server.listener.close()
         conn.close()
         gc.enable()
-        return Command(message["argv"], message["env"], message["cwd"], int(message["umask"]), fds)
+        return Command(message["argv"], message["env"], message["cwd"], int(message["umask"]), fds, server.plugins_key)
     for fd in fds:
         os.close(fd)
     server.served += 1
@@ -319,6 +351,8 @@ def _status(server: Server) -> dict[str, Any]:
         "running": sorted(server.children),
         "preloaded": len(server.preloaded),
         "stopping": server.stopping,
+        "plugins_preloaded": server.plugins_key is not None,
+        "plugins_changed": server.plugins_key is not None and plugins_key() != server.plugins_key,
     }
 
 
@@ -338,10 +372,30 @@ def become_command(command: Command) -> None:
         os.chdir("/")
     os.umask(command.umask)
     sys.argv = list(command.argv)
+    set_title(" ".join(["pio", *command.argv[1:]]))  # `ps` and `pgrep -f` show the command, not the server
     _rebind_stdio()
+    _keep_plugins_if_same(command.plugins_key)
     from pioreactor.kernel.cli.root import main
 
     main()
+
+
+def set_title(title: str) -> None:
+    try:
+        from setproctitle import setproctitle
+    except ImportError:  # an install made before it became a dependency: `ps` shows the server
+        return
+    setproctitle(title)
+
+
+def _keep_plugins_if_same(key: Any) -> None:
+    """The server's registered plugins serve this command if it would load the same ones."""
+    from pioreactor.kernel import discovery
+    from pioreactor.kernel.plugins import reset_plugin_host
+
+    discovery.forget_reported()
+    if key is None or plugins_key() != key:
+        reset_plugin_host()
 
 
 def _rebind_stdio() -> None:
@@ -371,7 +425,9 @@ def main() -> None:
     listener = _bind(path)
     server = Server(listener, path, sys_path)
     server.preloaded = preload(list(PRELOAD) + core_plugin_modules())
+    server.plugins_key = prebuild_plugin_host()
     gc.collect()
+    set_title("pio fork-server")
     print(
         f"pio fork-server: pid {os.getpid()}, {len(server.preloaded)} modules preloaded, listening on {path}",
         file=sys.stderr,

@@ -146,3 +146,8 @@ def status_command(as_json: bool) -> None:
         f"{status['served']} command(s) served, {len(running)} running now"
         + (", stopping" if status["stopping"] else "")
     )
+    if status.get("plugins_changed"):
+        click.echo(
+            "plugins changed since it started: commands run without it until it is restarted "
+            "(pio fork-server stop; pio fork-server start)"
+        )
