@@ -104,11 +104,11 @@ def stop(wait: bool) -> None:
     status = server_status()
     if status is None or ask("stop") is None:
         raise click.ClickException(f"no fork server is running on {socket_path()}")
-    running = [pid for pid in status["running"] if pid != os.getpid()]
+    running = [pid for pid in status["running"] if pid != os.getpid()]  # not this very command
     if running:
         click.echo(f"fork server (pid {status['pid']}) stops once its {len(running)} running command(s) end.")
         return
-    if wait:
+    if wait and os.getppid() != status["pid"]:  # a command it runs cannot wait for it
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _alive(int(status["pid"])):
             time.sleep(0.02)
