@@ -103,7 +103,7 @@ def six_jobs_memory(env: dict[str, str], port: int, tmp: Path, server_pid: int |
         for args in SIX_JOBS:
             events.append(recorder.expect(args[0]))
             procs.append(subprocess.Popen([str(PIO), "run", *args], env=env, stdout=log, stderr=log))
-        for args, event in zip(SIX_JOBS, events):
+        for args, event in zip(SIX_JOBS, events, strict=True):
             if not event.wait(30):
                 raise RuntimeError(f"{args[0]} was not ready within 30 s: {(tmp / 'six_jobs.log').read_text()[-1500:]}")
         time.sleep(SETTLE_S)  # a deliberate settling time, not synchronisation

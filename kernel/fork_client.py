@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import sys
+
 TYPE_CHECKING = False  # not `from typing import`: this module must import little (mypy knows the name)
 
 if TYPE_CHECKING:

@@ -405,12 +405,12 @@ def _rebind_stdio() -> None:
         encoding = getattr(old, "encoding", None) or "utf-8"
         errors = getattr(old, "errors", None) or "strict"
         if fd == 0:
-            raw: Any = io.open(fd, "rb", closefd=False)
+            raw: Any = open(fd, "rb", closefd=False)
             stream = io.TextIOWrapper(raw, encoding=encoding, errors=errors)
         else:
             with contextlib.suppress(Exception):
                 old.flush()
-            binary = io.open(fd, "wb", closefd=False)
+            binary = open(fd, "wb", closefd=False)
             line_buffering = fd == 2 or os.isatty(fd)
             stream = io.TextIOWrapper(binary, encoding=encoding, errors=errors, line_buffering=line_buffering)
         setattr(sys, name, stream)
