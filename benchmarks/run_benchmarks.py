@@ -122,7 +122,9 @@ def make_env(tmp: Path, port: int) -> dict[str, str]:
     (home / "config.ini").write_text(
         f"[mqtt]\nbroker_address=127.0.0.1\nbroker_port={port}\n[hardware]\nbackend=simulator\n"
     )
-    return os.environ | {"PIO_HOME": str(home), "PIO_UNIT": UNIT, "EXPERIMENT": EXPERIMENT}
+    env = os.environ | {"PIO_HOME": str(home), "PIO_UNIT": UNIT, "EXPERIMENT": EXPERIMENT}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a unit: imports use (and the warm-up writes) .pyc files
+    return env
 
 
 def ms_since(start: float) -> float:

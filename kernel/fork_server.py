@@ -139,12 +139,28 @@ def prebuild_plugin_host() -> Any:
     if key is None:
         return None
     try:
-        get_plugin_host()
+        host = get_plugin_host()
     except Exception as err:  # a broken install: each command reports it
         print(f"pio fork-server: plugins not preloaded: {type(err).__name__}: {err}", file=sys.stderr)
         reset_plugin_host()
         return None
+    for module in core_target_modules(host):
+        with contextlib.suppress(Exception):  # e.g. the Raspberry Pi backend off a Pi: not needed here
+            importlib.import_module(module)
     return key
+
+
+def core_target_modules(host: Any) -> list[str]:
+    """The modules that core plugins' jobs, automations and hardware backends live in."""
+    from pioreactor.kernel.registries.targets import AutomationRegistry, HardwareBackendRegistry, JobDefinitions
+
+    core = {info.name for info in host.plugins if info.source == "core"}
+    modules = set()
+    for registry_class in (JobDefinitions, AutomationRegistry, HardwareBackendRegistry):
+        for spec in host.registry(registry_class).entries.values():
+            if spec.plugin in core and isinstance(spec.target, str):
+                modules.add(spec.target.split(":")[0])
+    return sorted(modules)
 
 
 def _bind(path: str) -> socket.socket:
