@@ -34,9 +34,10 @@ demo: $(STAMP) broker
 cluster: $(STAMP) broker
 	$(BIN)/python scripts/local_cluster.py
 
-# the tests start their own broker on a free port
+# the tests start their own broker on a free port; four at a time (pytest-xdist): most of a test's
+# time is spent waiting on processes and the broker, so this is ~2x faster even on 2 cores
 test: $(STAMP) mosquitto
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check kernel sdk plugins_core tests benchmarks scripts

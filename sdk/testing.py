@@ -278,6 +278,20 @@ class MqttProbe:
                     raise TimeoutError(f"no matching message on {topic} within {timeout} s; saw {payloads[-10:]}")
                 self._changed.wait(remaining)
 
+    def wait_for_count(self, topic: str, count: int, *, since: int = 0, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        """Wait until ``count`` messages (from index ``since``) arrived on ``topic``; their payloads.
+
+        Messages on different topics may arrive in any order: wait for the ones you assert on.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(seen := [m.payload for m in self.messages[since:] if fnmatch(m.topic, topic)]) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{len(seen)} of {count} messages on {topic} within {timeout} s; saw {seen[-10:]}")
+                self._changed.wait(remaining)
+            return seen
+
     def mark(self) -> int:
         """An index to pass as ``since=`` to only consider messages arriving from now on."""
         with self._changed:

@@ -25,7 +25,7 @@ SPEED = 1000.0
 
 CHILD = textwrap.dedent(
     """
-    import threading, time
+    import os, signal, threading, time
     from pioreactor.kernel.clock_governor import GovernedClock
     clock = GovernedClock.open({speed})
     sleeper = threading.Thread(target=clock.sleep, args=({seconds},))
@@ -33,6 +33,9 @@ CHILD = textwrap.dedent(
     while clock.report()["claims"] == 0:  # its deadline is claimed
         time.sleep(0.001)
     print(clock.time() + {seconds}, flush=True)  # a little after its deadline
+    # held up before its deadline, the way a busy machine deschedules it (stopping itself, at
+    # once: a SIGSTOP from the test could come after the deadline on a busy machine)
+    os.kill(os.getpid(), signal.SIGSTOP)
     sleeper.join()
     print("woke", clock.time(), flush=True)
     time.sleep(60)
@@ -57,13 +60,21 @@ def child(seconds: float) -> subprocess.Popen[str]:
     )
 
 
+def wait_until_stopped(proc: subprocess.Popen[str]) -> None:
+    """Until the child has stopped itself (state T in /proc)."""
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        assert time.monotonic() < deadline, "the child did not stop itself"
+        time.sleep(0.005)
+
+
 def test_the_clock_stops_for_a_stopped_process_and_goes_on_when_it_runs(home: Path) -> None:
     clock = GovernedClock.open(SPEED)
-    proc = child(seconds=200.0)  # 0.2 s of wall time
+    proc = child(seconds=400.0)  # 0.4 s of wall time
     try:
         deadline = float(proc.stdout.readline())  # type: ignore[union-attr]
-        os.kill(proc.pid, signal.SIGSTOP)  # held up by the machine, before its deadline
-        time.sleep(0.6)  # 600 simulated seconds if nothing waited for it
+        wait_until_stopped(proc)  # held up by the machine, before its deadline
+        time.sleep(0.8)  # 800 simulated seconds if nothing waited for it
         held_at = clock.time()
         assert held_at <= deadline + DEFAULT_LEAD_SECONDS + 1.0, held_at - deadline
         assert clock.report()["held_seconds"] > 100
@@ -79,10 +90,10 @@ def test_the_clock_stops_for_a_stopped_process_and_goes_on_when_it_runs(home: Pa
 
 def test_a_killed_process_does_not_freeze_the_clock(home: Path) -> None:
     clock = GovernedClock.open(SPEED)
-    proc = child(seconds=100.0)
+    proc = child(seconds=400.0)
     deadline = float(proc.stdout.readline())  # type: ignore[union-attr]
-    os.kill(proc.pid, signal.SIGSTOP)
-    time.sleep(0.3)
+    wait_until_stopped(proc)
+    time.sleep(0.7)  # past its deadline: held there
     assert clock.time() <= deadline + DEFAULT_LEAD_SECONDS + 1.0
     proc.kill()
     proc.wait()
@@ -94,10 +105,10 @@ def test_a_killed_process_does_not_freeze_the_clock(home: Path) -> None:
 
 def test_a_stuck_thread_stops_holding_the_clock_after_the_hold_limit(home: Path) -> None:
     clock = GovernedClock.open(SPEED)
-    proc = child(seconds=50.0)
+    proc = child(seconds=400.0)
     try:
         deadline = float(proc.stdout.readline())  # type: ignore[union-attr]
-        os.kill(proc.pid, signal.SIGSTOP)
+        wait_until_stopped(proc)
         started = time.monotonic()
         while clock.time() <= deadline + 100 and time.monotonic() - started < 3 * HOLD_LIMIT_SECONDS + 5:
             time.sleep(0.05)
