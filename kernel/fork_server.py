@@ -152,7 +152,11 @@ def prebuild_plugin_host() -> Any:
 
 def core_target_modules(host: Any) -> list[str]:
     """The modules that core plugins' jobs, automations and hardware backends live in."""
-    from pioreactor.kernel.registries.targets import AutomationRegistry, HardwareBackendRegistry, JobDefinitions
+    from pioreactor.kernel.registries.targets import (
+        AutomationRegistry,
+        HardwareBackendRegistry,
+        JobDefinitions,
+    )
 
     core = {info.name for info in host.plugins if info.source == "core"}
     modules = set()
