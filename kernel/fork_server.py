@@ -446,7 +446,8 @@ def main() -> None:
     server = Server(listener, path, sys_path)
     server.preloaded = preload(list(PRELOAD) + core_plugin_modules())
     server.plugins_key = prebuild_plugin_host()
-    gc.collect()
+    # no gc.collect(): freeing the garbage now would leave holes in pages the children share,
+    # and their first allocations would fill (so copy) them
     set_title("pio fork-server")
     print(
         f"pio fork-server: pid {os.getpid()}, {len(server.preloaded)} modules preloaded, listening on {path}",
