@@ -67,6 +67,12 @@ def python_identity() -> list[str]:
     return [os.path.realpath(sys.executable), sys.prefix, sys.version]
 
 
+def _version() -> str:
+    from pioreactor.kernel.version import __version__
+
+    return __version__
+
+
 def comparable_sys_path() -> list[str]:
     """sys.path without the script's own folder (which differs between ``pio`` and the server)."""
     return list(sys.path if sys.flags.safe_path else sys.path[1:])
@@ -192,6 +198,7 @@ def run_through_server(argv: list[str]) -> int | None:
             "cwd": cwd,
             "umask": _umask(),
             "python": python_identity(),
+            "version": _version(),
             "path": comparable_sys_path(),
         }
         request(sock, message, _stdio())

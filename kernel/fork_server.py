@@ -284,6 +284,8 @@ def _refusal(server: Server, message: dict[str, Any], fds: list[int]) -> str:
         return "stdin, stdout and stderr did not come with the request"
     if message.get("python") != python_identity():
         return f"another Python ({message.get('python')}; this server runs {python_identity()})"
+    if message.get("version") != __version__:  # pioreactor was upgraded since the server started
+        return f"pioreactor {message.get('version')} here, {__version__} in the fork server: restart it"
     if message.get("path") != server.sys_path:
         return "another sys.path (PYTHONPATH or the virtualenv differ)"
     if server.plugins_key is not None and plugins_key() != server.plugins_key:

@@ -130,3 +130,24 @@ def test_stop_waits_for_nothing_when_idle_and_pio_then_runs_commands_itself(serv
     assert not (pio_home.path / "run" / "fork_server.sock").exists()
     assert pio("version").returncode == 0
     assert pio("fork-server", "status").returncode == 1
+
+
+GREETER = '''
+from pioreactor.sdk import hookimpl
+
+
+@hookimpl
+def pioreactor_register_jobs(registry):
+    registry.add("greeter", "pioreactor_local_plugin_greeter:Greeter", summary="Greet from a single file")
+'''
+
+
+def test_plugin_changes_and_switches_are_seen(server, pio: Pio, pio_home: PioHome) -> None:  # type: ignore[no-untyped-def]
+    skipped = pio("plugins", "list", "--json", env={"PIO_DISABLED_PLUGINS": "stirring"})
+    assert "stirring" not in {row["name"] for row in json.loads(skipped.stdout)}  # not the server's set
+    (pio_home.path / "plugins").mkdir()
+    (pio_home.path / "plugins" / "greeter.py").write_text(GREETER)
+    before = _served(pio)
+    assert "Greet from a single file" in pio("run", "--help").stdout  # refused by the server: run here
+    assert _served(pio) == before  # from now on it refuses every command, these status calls too
+    assert "plugins changed" in pio("fork-server", "status").stdout
