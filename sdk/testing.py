@@ -33,7 +33,9 @@ from typing import Any
 import pytest
 from pioreactor.sdk.plugins import pio_command
 
-DEFAULT_TIMEOUT = 10.0
+#: how long a test waits for an event before failing: waits end as soon as the event arrives, so
+#: this only needs to cover a job starting on a busy machine (seconds there, not milliseconds)
+DEFAULT_TIMEOUT = 30.0
 _unit_numbers = count(1)
 
 
