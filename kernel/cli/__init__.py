@@ -9,7 +9,6 @@ so this module stays light.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 
 def main() -> None:
@@ -23,7 +22,7 @@ def main() -> None:
     run_here()
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # `from pioreactor.kernel.cli import pio` (and SUBCOMMANDS, LazyGroup, ...) still works
     if name.startswith("__"):
         raise AttributeError(name)
