@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run_benchmarks  # noqa: E402
 from run_benchmarks import (  # noqa: E402
-    PIO,
     Watcher,
     make_env,
     ms_since,
@@ -40,6 +40,7 @@ from run_benchmarks import (  # noqa: E402
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lean_jobs.json"
+ROOT = Path(__file__).resolve().parent.parent
 UNIT = EXPERIMENT = "bench"
 SETTLE_S = 5.0  # the six jobs run this long before their memory is read
 SIX_JOBS = [
@@ -86,7 +87,7 @@ def pss_mb(pid: int) -> float:
 
 def running_job_pids(env: dict[str, str]) -> dict[str, int]:
     out = subprocess.run(
-        [str(PIO), "jobs", "list", "--running", "--json"], env=env, capture_output=True, check=True, timeout=20
+        [str(run_benchmarks.PIO), "jobs", "list", "--running", "--json"], env=env, capture_output=True, check=True, timeout=20
     )
     return {row["job_name"]: int(row["pid"]) for row in json.loads(out.stdout)}
 
@@ -102,7 +103,7 @@ def six_jobs_memory(env: dict[str, str], port: int, tmp: Path, server_pid: int |
         events = []
         for args in SIX_JOBS:
             events.append(recorder.expect(args[0]))
-            procs.append(subprocess.Popen([str(PIO), "run", *args], env=env, stdout=log, stderr=log))
+            procs.append(subprocess.Popen([str(run_benchmarks.PIO), "run", *args], env=env, stdout=log, stderr=log))
         for args, event in zip(SIX_JOBS, events, strict=True):
             if not event.wait(30):
                 raise RuntimeError(f"{args[0]} was not ready within 30 s: {(tmp / 'six_jobs.log').read_text()[-1500:]}")
@@ -162,12 +163,34 @@ class ReadyRecorder:
         self.client.loop_stop()
 
 
+def installed_pio(tmp: Path) -> Path:
+    """``pio`` of a virtualenv where this tree is installed from a wheel, as on a unit; its
+    dependencies come from the running virtualenv. An editable install (``make``'s) runs an
+    import hook from a ``.pth`` file at every interpreter start, which a wheel does not."""
+    wheels, venv = tmp / "wheel", tmp / "installed"
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
+                   check=True, capture_output=True)
+    subprocess.run([str(Path(sys.base_prefix) / "bin" / "python3"), "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([*pip, "--python", str(venv / "bin" / "python"), "install", "-q", "--no-deps",
+                    str(next(wheels.glob("*.whl")))], check=True, capture_output=True)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "_benchmark_dependencies.pth").write_text(str(Path(mqtt_site_packages())) + "\n")
+    return venv / "bin" / "pio"
+
+
+def mqtt_site_packages() -> str:
+    import paho
+
+    return str(Path(paho.__path__[0]).parent)
+
+
 def start_fork_server(env: dict[str, str], tmp: Path) -> subprocess.Popen[bytes]:
     log = (tmp / "fork_server.log").open("ab")
-    server = subprocess.Popen([str(PIO), "fork-server", "start"], env=env, stdout=log, stderr=log)
+    server = subprocess.Popen([str(run_benchmarks.PIO), "fork-server", "start"], env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        status = subprocess.run([str(PIO), "fork-server", "status"], env=env, capture_output=True, check=False)
+        status = subprocess.run([str(run_benchmarks.PIO), "fork-server", "status"], env=env, capture_output=True, check=False)
         if status.returncode == 0:
             return server
         if server.poll() is not None:
@@ -212,7 +235,7 @@ def measure(mode: str, runs: int, tmp: Path, port: int) -> list[Figure]:
             memory.detail = detail
     finally:
         watcher.close()
-        subprocess.run([str(PIO), "kill", "--all-jobs"], env=env, timeout=30, capture_output=True, check=False)
+        subprocess.run([str(run_benchmarks.PIO), "kill", "--all-jobs"], env=env, timeout=30, capture_output=True, check=False)
         if server is not None:
             server.send_signal(signal.SIGTERM)
             wait_or_kill(server, 15)
@@ -257,6 +280,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7, help="runs per figure (default 7)")
     parser.add_argument("--mode", choices=["plain", "fork-server", "both"], default="both")
+    parser.add_argument(
+        "--installed", action="store_true", help="measure this tree installed from a wheel, not the editable install"
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -264,6 +290,9 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pio-lean-") as tmp_name:
         tmp = Path(tmp_name)
+        if args.installed:
+            run_benchmarks.PIO = installed_pio(tmp)  # the helpers of run_benchmarks use it too
+            print(f"measuring {run_benchmarks.PIO} (installed from a wheel)")
         broker, port = start_broker(tmp)
         try:
             results = {mode: measure(mode, args.runs, tmp, port) for mode in modes}
