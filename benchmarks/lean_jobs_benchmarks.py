@@ -242,7 +242,7 @@ def measure(mode: str, runs: int, tmp: Path, port: int) -> list[Figure]:
     return figures
 
 
-def report(results: dict[str, list[Figure]], runs: int) -> None:
+def report(results: dict[str, list[Figure]], runs: int, path: Path = RESULTS) -> None:
     modes = list(results)
     header = f"{'figure':<26} | {'upstream':>9} | {'before':>8} | " + " | ".join(f"{m:>12}" for m in modes) + " | target"
     print(header)
@@ -255,7 +255,7 @@ def report(results: dict[str, list[Figure]], runs: int) -> None:
         print(f"{name:<26} | {upstream:>6g} {unit:<2} | {before:>5g} {unit:<2} | {cells} | <= {target:g} {unit} ({verdict})")
     for mode in modes:
         print(f"\nsix jobs' PSS ({mode}, MB): {json.dumps(results[mode][3].detail)}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -272,8 +272,8 @@ def report(results: dict[str, list[Figure]], runs: int) -> None:
             for mode, figures in results.items()
         },
     }
-    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
-    print(f"\nwritten to {RESULTS}")
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"\nwritten to {path}")
 
 
 def main() -> int:
@@ -302,7 +302,7 @@ def main() -> int:
                 broker.wait(5)
             except subprocess.TimeoutExpired:
                 broker.kill()
-    report(results, args.runs)
+    report(results, args.runs, RESULTS.with_name("lean_jobs_installed.json") if args.installed else RESULTS)
     print(f"({ms_since(started) / 1000:.0f} s)")
     return 0
 

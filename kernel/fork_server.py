@@ -70,6 +70,7 @@ class Command:
     umask: int
     fds: list[int]
     plugins_key: Any = None  # what the server's plugin host was built from (see plugins_key())
+    server_environment: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Server:
     served: int = 0
     preloaded: list[str] = field(default_factory=list)
     plugins_key: Any = None
+    environment: dict[str, str] = field(default_factory=dict)  # its plugin_environment()
 
 
 def preload(modules: list[str]) -> list[str]:
@@ -317,7 +319,10 @@ def _fork(
             server.listener.close()
         conn.close()
         gc.enable()
-        return Command(message["argv"], message["env"], message["cwd"], int(message["umask"]), fds, server.plugins_key)
+        return Command(
+            message["argv"], message["env"], message["cwd"], int(message["umask"]), fds,
+            server.plugins_key, server.environment,
+        )
     for fd in fds:
         os.close(fd)
     server.served += 1
@@ -396,7 +401,7 @@ def become_command(command: Command) -> None:
     sys.argv = list(command.argv)
     set_title(" ".join(["pio", *command.argv[1:]]))  # `ps` and `pgrep -f` show the command, not the server
     _rebind_stdio()
-    _keep_plugins_if_same(command.plugins_key)
+    _keep_plugins_if_same(command.plugins_key, command.server_environment)
     from pioreactor.kernel.cli.root import main
 
     main()
@@ -410,13 +415,22 @@ def set_title(title: str) -> None:
     setproctitle(title)
 
 
-def _keep_plugins_if_same(key: Any) -> None:
-    """The server's registered plugins serve this command if it would load the same ones."""
+def plugin_environment() -> dict[str, str]:
+    """The environment variables that decide which plugins a process loads."""
+    from pioreactor.kernel.discovery import ENV_SWITCHES
+
+    names = (*ENV_SWITCHES, "PIO_HOME", "PYTHONPATH", "PIO_NO_PLUGIN_INDEX")
+    return {name: os.environ.get(name, "") for name in names}
+
+
+def _keep_plugins_if_same(key: Any, server_environment: dict[str, str]) -> None:
+    """The server's registered plugins serve this command if it would load the same ones: the
+    server checked just before forking that they are current for its environment."""
     from pioreactor.kernel import discovery
     from pioreactor.kernel.plugins import reset_plugin_host
 
     discovery.forget_reported()
-    if key is None or plugins_key() != key:
+    if key is None or (plugin_environment() != server_environment and plugins_key() != key):
         reset_plugin_host()
 
 
@@ -448,6 +462,7 @@ def main() -> None:
     server = Server(listener, path, sys_path)
     server.preloaded = preload(list(PRELOAD) + core_plugin_modules())
     server.plugins_key = prebuild_plugin_host()
+    server.environment = plugin_environment()
     # no gc.collect(): freeing the garbage now would leave holes in pages the children share,
     # and their first allocations would fill (so copy) them
     set_title("pio fork-server")
