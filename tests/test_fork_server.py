@@ -151,3 +151,15 @@ def test_plugin_changes_and_switches_are_seen(server, pio: Pio, pio_home: PioHom
     assert "Greet from a single file" in pio("run", "--help").stdout  # refused by the server: run here
     assert _served(pio) == before  # from now on it refuses every command, these status calls too
     assert "plugins changed" in pio("fork-server", "status").stdout
+
+
+def test_a_job_outlives_a_killed_server_and_pio_run_waits_for_it(server, pio: Pio, run_job, mqtt_probe) -> None:  # type: ignore[no-untyped-def]
+    job = run_job("stirring")
+    job.wait_for_state(mqtt_probe, "ready")
+    server.kill()
+    server.wait(TIMEOUT)
+    assert job.process.poll() is None  # the job and its `pio run` go on
+    assert pio("version").returncode == 0  # nothing listens any more: pio runs commands itself
+    assert pio("kill", "--all-jobs").stdout.strip() == "Killed 1 job(s)."
+    assert job.wait() == 1  # its exit code went with the server
+    assert "the fork server stopped while the job ran" in job.output()
