@@ -283,6 +283,7 @@ def main() -> int:
     parser.add_argument(
         "--installed", action="store_true", help="measure this tree installed from a wheel, not the editable install"
     )
+    parser.add_argument("--pio", type=Path, help="measure this `pio` (another virtualenv or Python version)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -293,6 +294,9 @@ def main() -> int:
         if args.installed:
             run_benchmarks.PIO = installed_pio(tmp)  # the helpers of run_benchmarks use it too
             print(f"measuring {run_benchmarks.PIO} (installed from a wheel)")
+        elif args.pio:
+            run_benchmarks.PIO = args.pio.absolute()
+            print(f"measuring {run_benchmarks.PIO}")
         broker, port = start_broker(tmp)
         try:
             results = {mode: measure(mode, args.runs, tmp, port) for mode in modes}
@@ -302,7 +306,8 @@ def main() -> int:
                 broker.wait(5)
             except subprocess.TimeoutExpired:
                 broker.kill()
-    report(results, args.runs, RESULTS.with_name("lean_jobs_installed.json") if args.installed else RESULTS)
+    name = "lean_jobs_installed.json" if args.installed else "lean_jobs_other.json" if args.pio else RESULTS.name
+    report(results, args.runs, RESULTS.with_name(name))
     print(f"({ms_since(started) / 1000:.0f} s)")
     return 0
 
