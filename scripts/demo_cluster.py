@@ -1,7 +1,8 @@
 """The cluster of `make demo`: a leader and two simulated workers on this machine.
 
 The leader (``demo-leader``) serves the web API and keeps the inventory; ``demo-worker1`` runs
-the turbidostat and ``demo-worker2`` a chemostat. Each unit has its own ``PIO_HOME`` under
+the turbidostat and ``demo-worker2`` a chemostat. Each unit has its own fork server (fast job
+starts), ``PIO_HOME`` under
 ``.demo/cluster/<unit>``, web server on a free port and simulated vial; all share the broker on
 localhost:1883. Jobs start on the workers with ``pios run ... --units <worker>`` from the leader,
 and stop with ``pios kill --all-jobs``.
