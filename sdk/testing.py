@@ -69,7 +69,26 @@ class Broker:
         self.start()
 
 
+_worker_ports = count()
+
+
 def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a broker or server this test starts.
+
+    Under pytest-xdist each worker takes ports from its own block below the kernel's ephemeral
+    range: a port the OS hands out (bind to 0) may be handed out again to another worker before
+    this one's server binds it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker[2:].isdigit():
+        base = 20000 + 500 * (int(worker[2:]) % 20)
+        for _ in range(500):
+            port = base + next(_worker_ports) % 500
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -31,7 +31,9 @@ def test_pid_brings_the_stir_bar_to_its_target(run_job, mqtt_probe, pio_home) ->
     job = run_job("stirring", "--target-rpm", "600", run_options=FAST)
     job.wait_for_state(mqtt_probe, "ready")
     readings = rpm_readings(mqtt_probe, pio_home, 12)
-    assert abs(readings[0] - 600) > 150  # it starts well off target...
+    # it starts well off target (375 RPM at the initial 15 %; a busy machine may report its first
+    # reading after the loop's first correction)...
+    assert abs(readings[0] - 600) > 60
     assert all(abs(r - 600) < 600 * 0.05 for r in readings[-3:]), readings  # ...and settles within 5 %
 
     # a new target is reached too

@@ -540,7 +540,11 @@ def _run(
     # a simulated pump keeps its own deadline in simulated time (see docs/vial.md)
     timed = getattr(pwm, "set_duty_cycle_for", None)
     keeps_deadline = bool(timed(duty, seconds)) if timed and math.isfinite(seconds) else False
-    if not keeps_deadline:
+    if keeps_deadline:
+        # its deadline counts from its own switch-on, after recording it: count from there too,
+        # or switching it off at ours would cut the dose short by the time switching took
+        started = clock.monotonic()
+    else:
         pwm.set_duty_cycle(duty)
     next_event = started + CONTINUOUS_EVENT_PERIOD
     interrupted: str | None = None

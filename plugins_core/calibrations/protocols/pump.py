@@ -180,7 +180,9 @@ class DurationBasedPumpProtocol(CalibrationProtocol):
         # timed from before the output switches on, so the time switching takes is not added
         deadline = clock.monotonic() + seconds
         timed = getattr(pwm, "set_duty_cycle_for", None)  # a simulated pump keeps the deadline itself
-        if timed is None or not timed(duty_cycle, seconds):
+        if timed is not None and timed(duty_cycle, seconds):
+            deadline = clock.monotonic() + seconds  # from its own switch-on: never cut it short
+        else:
             pwm.set_duty_cycle(duty_cycle)
         try:
             clock.sleep(deadline - clock.monotonic())
