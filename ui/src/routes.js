@@ -1,0 +1,6 @@
+// Every page: its path pattern, its title, whether the side navigation lists it, and the
+// module that renders it (loaded when first shown, so the first load stays small).
+export const ROUTES = [
+  { path: "/", title: "Overview", load: () => import("./pages/overview.jsx") },
+  { path: "/overview", title: "Overview", nav: true, load: () => import("./pages/overview.jsx") },
+];
