@@ -3,4 +3,5 @@
 export const ROUTES = [
   { path: "/", title: "Overview", load: () => import("./pages/overview.jsx") },
   { path: "/overview", title: "Overview", nav: true, load: () => import("./pages/overview.jsx") },
+  { path: "/pioreactors", title: "Pioreactors", nav: true, load: () => import("./pages/pioreactors.jsx") },
 ];
