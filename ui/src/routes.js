@@ -4,4 +4,5 @@ export const ROUTES = [
   { path: "/", title: "Overview", load: () => import("./pages/overview.jsx") },
   { path: "/overview", title: "Overview", nav: true, load: () => import("./pages/overview.jsx") },
   { path: "/pioreactors", title: "Pioreactors", nav: true, load: () => import("./pages/pioreactors.jsx") },
+  { path: "/pioreactors/:unit", title: "Pioreactor", load: () => import("./pages/unit.jsx") },
 ];

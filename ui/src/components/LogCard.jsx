@@ -62,26 +62,29 @@ export function LogCard({ experiment, unit = null, title = "Event logs", limit =
         <table class="logs">
           <thead>
             <tr>
-              <th scope="col">Time</th>
-              {!unit && <th scope="col">Unit</th>}
-              <th scope="col">Job</th>
+              <th scope="col">When, where</th>
               <th scope="col">Message</th>
             </tr>
           </thead>
           <tbody>
             {rows.length === 0 && (
               <tr>
-                <td colSpan={4} class="muted">
+                <td colSpan={2} class="muted">
                   Nothing logged yet.
                 </td>
               </tr>
             )}
             {rows.map((r, i) => (
               <tr key={i} class={`level-${String(r.level).toLowerCase()}`}>
-                <td class="nowrap">{new Date(r.timestamp).toLocaleTimeString()}</td>
-                {!unit && <td class="nowrap">{labelOf(r.pioreactor_unit)}</td>}
-                <td class="nowrap">{r.task}</td>
-                <td>{r.message}</td>
+                <td class="log-meta">
+                  <span class="nowrap">{new Date(r.timestamp).toLocaleTimeString()}</span>
+                  <br />
+                  <span class="muted small">
+                    {unit ? "" : `${labelOf(r.pioreactor_unit)} · `}
+                    {r.task}
+                  </span>
+                </td>
+                <td class="log-message">{r.message}</td>
               </tr>
             ))}
           </tbody>
