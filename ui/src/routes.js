@@ -5,4 +5,5 @@ export const ROUTES = [
   { path: "/overview", title: "Overview", nav: true, load: () => import("./pages/overview.jsx") },
   { path: "/pioreactors", title: "Pioreactors", nav: true, load: () => import("./pages/pioreactors.jsx") },
   { path: "/pioreactors/:unit", title: "Pioreactor", load: () => import("./pages/unit.jsx") },
+  { path: "/experiments", title: "Experiments", nav: true, load: () => import("./pages/experiments.jsx") },
 ];
