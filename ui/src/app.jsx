@@ -171,7 +171,7 @@ export function App() {
   else if (!match) body = <NotFound path={path} />;
   else if (pageError) body = <ErrorMessage error={pageError} title="This page did not load" />;
   else if (!Page) (body = <Loading />), (ready = false);
-  else body = <Page key={`${match.route.path}|${name}`} params={match.params} query={query} />;
+  else body = <Page key={`${path}|${name}`} params={match.params} query={query} />;
 
   return (
     <AppContext.Provider value={context}>

@@ -6,4 +6,7 @@ export const ROUTES = [
   { path: "/pioreactors", title: "Pioreactors", nav: true, load: () => import("./pages/pioreactors.jsx") },
   { path: "/pioreactors/:unit", title: "Pioreactor", load: () => import("./pages/unit.jsx") },
   { path: "/experiments", title: "Experiments", nav: true, load: () => import("./pages/experiments.jsx") },
+  { path: "/experiment-profiles", title: "Profiles", nav: true, load: () => import("./pages/profiles.jsx") },
+  { path: "/experiment-profiles/new", title: "New profile", load: () => import("./pages/profile_editor.jsx") },
+  { path: "/experiment-profiles/:file/edit", title: "Edit profile", load: () => import("./pages/profile_editor.jsx") },
 ];
