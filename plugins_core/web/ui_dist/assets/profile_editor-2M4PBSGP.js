@@ -1,4 +1,4 @@
-import{A,B as m,C as L,E as P,c,d as w,e as h,i as u,j as v,q as _,t as C,u as t,v as E,x as b}from"./chunk-7TQRTQYC.js";var N=`experiment_profile_name: my profile
+import{a as E,c as b}from"./chunk-WDXODGQS.js";import{A as P,c,d as w,e as h,i as u,j as v,q as _,t as C,u as t,w as A,x as m,y as L}from"./chunk-ZRYS33ZE.js";var N=`experiment_profile_name: my profile
 metadata:
   author: me
   description: what this profile does

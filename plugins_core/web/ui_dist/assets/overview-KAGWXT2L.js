@@ -1,1 +1,0 @@
-import{c as a,d as b,e as c,f as d}from"./chunk-27H4GCN7.js";import"./chunk-UB3OFH2N.js";import"./chunk-IYPG3K7K.js";import"./chunk-7TQRTQYC.js";export{a as RANGES,b as chartsToShow,d as default,c as useTimeControls};
