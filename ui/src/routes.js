@@ -10,4 +10,5 @@ export const ROUTES = [
   { path: "/experiment-profiles/new", title: "New profile", load: () => import("./pages/profile_editor.jsx") },
   { path: "/experiment-profiles/:file/edit", title: "Edit profile", load: () => import("./pages/profile_editor.jsx") },
   { path: "/export-data", title: "Export data", nav: true, load: () => import("./pages/export.jsx") },
+  { path: "/calibrations", title: "Calibrations", nav: true, load: () => import("./pages/calibrations.jsx") },
 ];
