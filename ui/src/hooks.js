@@ -76,3 +76,13 @@ export function useAction() {
   }, []);
   return { busy, error, run, setError };
 }
+
+/** Every unit the leader knows: the inventory, the experiment's units and the leader itself. */
+export function useAllUnits() {
+  const { units, config } = useApp();
+  const inventory = useApi("/api/units");
+  const leader = config["cluster.topology"]?.leader_hostname;
+  const names = new Set([...(inventory.data || []).map((w) => w.pioreactor_unit), ...units]);
+  if (leader) names.add(leader);
+  return { units: [...names].sort(), inventory, leader };
+}

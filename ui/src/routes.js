@@ -11,4 +11,9 @@ export const ROUTES = [
   { path: "/experiment-profiles/:file/edit", title: "Edit profile", load: () => import("./pages/profile_editor.jsx") },
   { path: "/export-data", title: "Export data", nav: true, load: () => import("./pages/export.jsx") },
   { path: "/calibrations", title: "Calibrations", nav: true, load: () => import("./pages/calibrations.jsx") },
+  { path: "/logs", title: "Logs", nav: true, load: () => import("./pages/logs.jsx") },
+  { path: "/logs/:unit", title: "Logs", load: () => import("./pages/logs.jsx") },
+  { path: "/config", title: "Config", nav: true, load: () => import("./pages/config.jsx") },
+  { path: "/plugins", title: "Plugins", nav: true, load: () => import("./pages/plugins.jsx") },
+  { path: "/inventory", title: "Inventory", nav: true, load: () => import("./pages/inventory.jsx") },
 ];

@@ -1,4 +1,4 @@
-import{a as E,c as b}from"./chunk-WDXODGQS.js";import{A as P,c,d as w,e as h,i as u,j as v,q as _,t as C,u as t,w as A,x as m,y as L}from"./chunk-ZRYS33ZE.js";var N=`experiment_profile_name: my profile
+import{a as E,c as b}from"./chunk-2DZO7IBQ.js";import{B as P,c,d as w,e as h,i as u,j as v,q as _,t as C,v as t,x as A,y as m,z as L}from"./chunk-TI4ZCLCX.js";var N=`experiment_profile_name: my profile
 metadata:
   author: me
   description: what this profile does
