@@ -107,6 +107,7 @@ import math, random
 from datetime import UTC, datetime, timedelta
 from pioreactor.sdk.database import open_database, canonical_timestamp
 conn = open_database()
+conn.execute("BEGIN")
 now = datetime.now(UTC)
 n = int({hours} * 3600 / {every_s})
 total = 0
@@ -125,13 +126,27 @@ for k, unit in enumerate({unit_names!r}):
     conn.executemany("INSERT OR IGNORE INTO od_readings_filtered VALUES (?, ?, ?, ?)", rows_nod)
     conn.executemany("INSERT OR IGNORE INTO growth_rates VALUES (?, ?, ?, ?)", rows_gr)
     conn.executemany("INSERT OR IGNORE INTO temperature_readings VALUES (?, ?, ?, ?)", rows_t)
-    conn.commit()
     total += 4 * n
+conn.execute("COMMIT")
 conn.close()
 print(total)
 """
     out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
     return int(out.stdout.strip().splitlines()[-1])
+
+
+def add_units(home: Path, leader: str, others: list[str], experiment: str = EXPERIMENT) -> None:
+    """Units beyond the leader, straight into its inventory and the experiment (they have no
+    web server to answer ``pio workers add``: their cards show no monitor)."""
+    env = dict(os.environ, PIO_HOME=str(home), PIO_UNIT=leader)
+    script = f"""
+from pioreactor.plugins_core.cluster.inventory import add_worker
+from pioreactor.plugins_core.data.experiment_store import assign_units
+for unit in {others!r}:
+    add_worker(unit, "127.0.0.1:9")
+assign_units({experiment!r}, {others!r})
+"""
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)
 
 
 @contextmanager
@@ -179,10 +194,9 @@ def sandbox(
         wait_for(box.base + "/unit_api/health")
         created = (datetime.now(UTC) - timedelta(hours=hours)).isoformat()
         box.call("POST", "/api/experiments", {"experiment": EXPERIMENT, "created_at": created, "description": "A simulated run", "mediaUsed": "LB", "organismUsed": "E. coli"})
-        for name in names:
-            if name != names[0]:
-                box.call("POST", "/api/workers", {"pioreactor_unit": name, "address": "127.0.0.1:9"})
-            box.call("PUT", f"/api/experiments/{EXPERIMENT}/workers", {"pioreactor_unit": name})
+        box.call("PUT", f"/api/experiments/{EXPERIMENT}/workers", {"pioreactor_unit": names[0]})
+        if len(names) > 1:
+            add_units(home, names[0], names[1:])
         if hours > 0:
             seed_readings(home, names, hours, every_s)
         yield box

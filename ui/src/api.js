@@ -75,3 +75,10 @@ export function unitValue(result, unit) {
 }
 
 export const enc = encodeURIComponent;
+
+const cache = new Map();
+/** GET once per page load, for what does not change while the UI runs (descriptors). */
+export function cachedApi(path) {
+  if (!cache.has(path)) cache.set(path, api(path).catch((err) => (cache.delete(path), Promise.reject(err))));
+  return cache.get(path);
+}

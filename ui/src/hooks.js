@@ -1,7 +1,7 @@
 // Hooks the pages share: data from the API, live MQTT values, the app context.
 import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useRef, useState } from "preact/hooks";
-import { api } from "./api.js";
+import { api, cachedApi } from "./api.js";
 import { subscribe } from "./mqtt.js";
 
 export const AppContext = createContext(null);
@@ -13,7 +13,7 @@ export function useApp() {
 
 /** GET `path` (null: nothing); {data, error, loading, reload}. A new path drops the old data at
  * once, so nothing stale shows while the next answer comes. */
-export function useApi(path, { wait = true } = {}) {
+export function useApi(path, { wait = true, cache = false } = {}) {
   const [state, setState] = useState({ data: undefined, error: null, loading: !!path });
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -23,8 +23,8 @@ export function useApi(path, { wait = true } = {}) {
     }
     const controller = new AbortController();
     setState((s) => ({ data: tick && s.path === path ? s.data : undefined, error: null, loading: true, path }));
-    api(path, { signal: controller.signal, wait })
-      .then((data) => setState({ data, error: null, loading: false, path }))
+    (cache && !tick ? cachedApi(path) : api(path, { signal: controller.signal, wait }))
+      .then((data) => !controller.signal.aborted && setState({ data, error: null, loading: false, path }))
       .catch((error) => {
         if (error.name !== "AbortError") setState({ data: undefined, error, loading: false, path });
       });

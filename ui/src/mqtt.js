@@ -1,9 +1,9 @@
 // One MQTT-over-WebSockets connection for the whole app (live data; the UI never publishes).
 // Pages call subscribe(pattern, handler) and the returned function to unsubscribe; a topic is
 // subscribed on the broker once, however many components listen to it.
-import mqtt from "mqtt";
-
+// mqtt.js is the biggest dependency: it loads beside the first API calls, not before them
 let client = null;
+let connecting = null;
 const listeners = new Map(); // pattern -> Set(handler)
 const statusListeners = new Set();
 let status = "connecting";
@@ -36,7 +36,11 @@ export function topicMatches(pattern, topic) {
 
 /** Connects with the [mqtt] section of config.ini (broker_address may list hosts split by `;`). */
 export function connectMqtt(config) {
-  if (client) return client;
+  connecting = connecting || import("mqtt").then(({ default: mqtt }) => connect(mqtt, config));
+  return connecting;
+}
+
+function connect(mqtt, config) {
   const section = config.mqtt || {};
   const protocol = section.ws_protocol || (location.protocol === "https:" ? "wss" : "ws");
   const port = section.broker_ws_port || "9001";

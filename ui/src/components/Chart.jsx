@@ -134,15 +134,17 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
         historyDone = true;
         for (const [name, x, y, who, channel] of pending) if (add(name, x, y, who, channel)) live.current += 1;
         dirty.current = true;
+        flush();
       })
       .catch((err) => {
         if (err.name === "AbortError") return;
         historyDone = true;
         setError(err);
+        setCounts({ points: 0, live: 0, loading: false });
       });
 
-    // redraw at most every REDRAW_MS, and trim what left the window
-    const timer = setInterval(() => {
+    // redraw at most every REDRAW_MS (at once when the history arrives), trimming what left the window
+    const flush = () => {
       if (!dirty.current) return;
       dirty.current = false;
       if (lookback !== "now") {
@@ -160,7 +162,8 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
       for (const s of series.current.values()) points += s.xs.length;
       setCounts({ points, live: live.current, loading: !historyDone });
       draw();
-    }, REDRAW_MS);
+    };
+    const timer = setInterval(flush, REDRAW_MS);
 
     return () => {
       cancelled = true;

@@ -68,7 +68,7 @@ export function useTimeControls() {
 export default function Overview() {
   const { experiment, config, labelOf, units } = useApp();
   const name = experiment?.experiment;
-  const descriptors = useApi(name ? "/api/charts/descriptors" : null);
+  const descriptors = useApi(name ? "/api/charts/descriptors" : null, { cache: true });
   const preferences = useApi(name ? `/api/experiments/${enc(name)}/chart_preferences` : null);
   const { lookback, timeMode, controls } = useTimeControls();
 

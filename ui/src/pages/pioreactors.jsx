@@ -11,7 +11,7 @@ import { Link } from "../router.jsx";
 
 export default function Pioreactors() {
   const { experiment, units } = useApp();
-  const jobs = useApi("/api/jobs/descriptors");
+  const jobs = useApi("/api/jobs/descriptors", { cache: true });
   const [managingAll, setManagingAll] = useState(false);
   const [assigning, setAssigning] = useState(false);
   const stop = useAction();

@@ -12,10 +12,10 @@ import { chartsToShow, useTimeControls } from "./overview.jsx";
 export default function Unit({ params }) {
   const { unit } = params;
   const { experiment, units, labelOf, config } = useApp();
-  const jobs = useApi("/api/jobs/descriptors");
+  const jobs = useApi("/api/jobs/descriptors", { cache: true });
   const model = useApi(`/api/workers/${enc(unit)}/model`);
   const unitConfig = useApi(`/api/workers/${enc(unit)}/configuration`);
-  const descriptors = useApi("/api/charts/descriptors");
+  const descriptors = useApi("/api/charts/descriptors", { cache: true });
   const preferences = useApi(experiment ? `/api/experiments/${enc(experiment.experiment)}/chart_preferences` : null);
   const { lookback, timeMode, controls } = useTimeControls();
   if (!experiment) return <p>No experiment yet.</p>;
