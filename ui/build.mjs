@@ -56,12 +56,23 @@ const options = {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "assets"), { recursive: true });
 writeFileSync(join(out, "README.md"), "Built by `npm run build` in ui/ (do not edit): the web UI served at `/`.\n");
+
+// the MQTT connection runs in a module worker: built first, its hashed name given to the app
+const workerBuild = await esbuild.build({
+  ...options,
+  entryPoints: ["src/mqtt-worker.js"],
+  splitting: false,
+  plugins: [],
+});
+const workerFile = Object.keys(workerBuild.metafile.outputs).find((f) => f.endsWith(".js"));
+options.define = { __MQTT_WORKER__: JSON.stringify("/static/" + relative(out, workerFile)) };
 if (watch) {
   const context = await esbuild.context(options);
   await context.watch();
   console.log("watching ui/src ...");
 } else {
   const result = await esbuild.build(options);
-  const sizes = Object.entries(result.metafile.outputs).map(([file, o]) => `${relative(out, file)} ${(o.bytes / 1024).toFixed(1)} KB`);
+  const outputs = { ...workerBuild.metafile.outputs, ...result.metafile.outputs };
+  const sizes = Object.entries(outputs).map(([file, o]) => `${relative(out, file)} ${(o.bytes / 1024).toFixed(1)} KB`);
   console.log(sizes.join("\n"));
 }

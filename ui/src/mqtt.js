@@ -1,9 +1,9 @@
-// One MQTT-over-WebSockets connection for the whole app (live data; the UI never publishes).
-// Pages call subscribe(pattern, handler) and the returned function to unsubscribe; a topic is
-// subscribed on the broker once, however many components listen to it.
-// mqtt.js is the biggest dependency: it loads beside the first API calls, not before them
-let client = null;
-let connecting = null;
+// One MQTT-over-WebSockets connection for the whole app (live data; the UI never publishes),
+// run in a Web Worker (mqtt-worker.js). Pages call subscribe(pattern, handler) and the returned
+// function to unsubscribe; a topic is subscribed on the broker once, however many listen.
+/* global __MQTT_WORKER__ */
+
+let worker = null;
 const listeners = new Map(); // pattern -> Set(handler)
 const statusListeners = new Set();
 let status = "connecting";
@@ -34,56 +34,44 @@ export function topicMatches(pattern, topic) {
   return p.length === t.length;
 }
 
-/** Connects with the [mqtt] section of config.ini (broker_address may list hosts split by `;`). */
-export function connectMqtt(config) {
-  connecting = connecting || import("mqtt").then(({ default: mqtt }) => connect(mqtt, config));
-  return connecting;
+function dispatch(topic, text, retain) {
+  for (const [pattern, handlers] of listeners) {
+    if (!topicMatches(pattern, topic)) continue;
+    for (const handler of handlers) {
+      try {
+        handler(topic, text, retain);
+      } catch (err) {
+        console.warn("MQTT handler failed on", topic, err);
+      }
+    }
+  }
 }
 
-function connect(mqtt, config) {
+/** Connects with the [mqtt] section of config.ini (broker_address may list hosts split by `;`). */
+export function connectMqtt(config) {
+  if (worker) return;
   const section = config.mqtt || {};
   const protocol = section.ws_protocol || (location.protocol === "https:" ? "wss" : "ws");
-  const port = section.broker_ws_port || "9001";
-  const hosts = (section.broker_address || "localhost")
+  const port = Number(section.broker_ws_port || 9001);
+  const servers = (section.broker_address || "localhost")
     .split(";")
     .map((h) => h.trim())
     .filter(Boolean)
-    // a broker on this machine's loopback is reached where the page came from
-    .map((h) => (h === "localhost" || h === "127.0.0.1" ? location.hostname : h));
-  const servers = hosts.map((host) => ({ host, port: Number(port), protocol }));
-  client = mqtt.connect({
-    servers,
-    path: "/mqtt",
-    username: section.username || undefined,
-    password: section.password || undefined,
-    keepalive: 60,
-    clean: true,
-    connectTimeout: 3000,
-    reconnectPeriod: 2000,
-    clientId: "pioreactor-ui-" + Math.random().toString(16).slice(2, 10),
-  });
-  client.on("connect", () => {
-    setStatus("connected");
-    const patterns = [...listeners.keys()];
-    if (patterns.length) client.subscribe(patterns, { qos: 0 });
-  });
-  client.on("reconnect", () => setStatus("connecting"));
-  client.on("offline", () => setStatus("offline"));
-  client.on("error", () => setStatus("offline"));
-  client.on("message", (topic, payload, packet) => {
-    const text = payload.toString();
-    for (const [pattern, handlers] of listeners) {
-      if (!topicMatches(pattern, topic)) continue;
-      for (const handler of handlers) {
-        try {
-          handler(topic, text, packet.retain);
-        } catch (err) {
-          console.warn("MQTT handler failed on", topic, err);
-        }
-      }
+    // a broker on the leader's loopback is reached where the page came from
+    .map((host) => ({ host: host === "localhost" || host === "127.0.0.1" ? location.hostname : host, port, protocol }));
+  worker = new Worker(__MQTT_WORKER__, { type: "module" });
+  worker.onmessage = ({ data }) => {
+    if (data.type === "message") dispatch(data.topic, data.text, data.retain);
+    else if (data.type === "status") {
+      if (data.status === "connected" && listeners.size) worker.postMessage({ type: "subscribe", topics: [...listeners.keys()] });
+      setStatus(data.status);
     }
-  });
-  return client;
+  };
+  worker.onerror = (event) => {
+    console.warn("the MQTT worker failed:", event.message);
+    setStatus("offline");
+  };
+  worker.postMessage({ type: "connect", servers, username: section.username || undefined, password: section.password || undefined });
 }
 
 /** Calls handler(topic, text, retained) for each message matching `pattern`. */
@@ -92,14 +80,14 @@ export function subscribe(pattern, handler) {
   if (!handlers) {
     handlers = new Set();
     listeners.set(pattern, handlers);
-    if (client?.connected) client.subscribe(pattern, { qos: 0 });
+    if (status === "connected") worker?.postMessage({ type: "subscribe", topics: [pattern] });
   }
   handlers.add(handler);
   return () => {
     handlers.delete(handler);
     if (handlers.size === 0) {
       listeners.delete(pattern);
-      if (client?.connected) client.unsubscribe(pattern);
+      if (status === "connected") worker?.postMessage({ type: "unsubscribe", topics: [pattern] });
     }
   };
 }

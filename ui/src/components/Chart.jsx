@@ -86,7 +86,6 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
         if (who === null) [who, channel] = splitName(name, opts.current.units, chart.data_source);
         s = { xs: [], ys: [], who, channel };
         series.current.set(name, s);
-        setNames([...series.current.keys()].sort());
       }
       const last = s.xs.length ? s.xs[s.xs.length - 1] : -Infinity;
       if (x < last) return false;
@@ -126,6 +125,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
     history
       .then((answer) => {
         if (cancelled) return;
+        performance.mark?.(`chart-history:${chart.chart_key}`);
         if (answer) {
           answer.series.forEach((name, i) => {
             for (const point of answer.data[i] || []) if (point.y !== null) add(name, seconds(point.x), point.y);
@@ -135,6 +135,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
         for (const [name, x, y, who, channel] of pending) if (add(name, x, y, who, channel)) live.current += 1;
         dirty.current = true;
         flush();
+        performance.mark?.(`chart-drawn:${chart.chart_key}`);
       })
       .catch((err) => {
         if (err.name === "AbortError") return;
@@ -160,8 +161,9 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
       }
       let points = 0;
       for (const s of series.current.values()) points += s.xs.length;
-      setCounts({ points, live: live.current, loading: !historyDone });
       draw();
+      setCounts({ points, live: live.current, loading: !historyDone });
+      setNames([...series.current.keys()].sort());
     };
     const timer = setInterval(flush, REDRAW_MS);
 
@@ -176,8 +178,13 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
   function draw() {
     const current = [...series.current.keys()].sort();
     const data = buildData(series.current, current, opts.current.timeMode, opts.current.origin);
-    if (plot.current && plot.current.series.length === current.length + 1) plot.current.setData(data);
+    if (plot.current && plot.current.pioKey === plotKey(current)) plot.current.setData(data);
     else create(current, data);
+  }
+
+  // a plot is re-created only when its series, time axis or labels change
+  function plotKey(current) {
+    return `${current.join(",")}|${opts.current.timeMode}|${current.map((n) => opts.current.labelOf(series.current.get(n)?.who || n)).join(",")}`;
   }
 
   function create(current, data) {
@@ -217,11 +224,12 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
       data,
       box.current,
     );
+    plot.current.pioKey = plotKey(current);
   }
 
   // redraw when the display mode changes; follow the container's width
   useEffect(() => {
-    if (series.current.size) create([...series.current.keys()].sort(), buildData(series.current, [...series.current.keys()].sort(), timeMode, origin));
+    if (series.current.size) draw();
   }, [timeMode, names.join(","), labelOf]);
 
   useEffect(() => {
