@@ -28,3 +28,17 @@ def test_live_points_reach_a_chart(ui_server: Any, ui_page: Any, mqtt_probe: Any
     page.locator("figure[data-chart='normalized_optical_density'][data-live-points='3']").wait_for()
     # the legend names the unit that sent them
     assert ui_server.unit in chart.locator(".u-legend").inner_text()
+
+
+def test_the_experiments_charts_are_chosen_and_kept(ui_server: Any, ui_page: Any) -> None:
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/overview")
+    page.locator("figure[data-chart='temperature']").wait_for()
+    page.get_by_role("button", name="Charts…").click()
+    dialog = page.get_by_role("dialog", name="Charts of this experiment")
+    dialog.get_by_label("Temperature").uncheck()
+    dialog.get_by_role("button", name="Save").click()
+    page.locator("figure[data-chart='temperature']").wait_for(state="detached")
+    preferences = ui_server.server.get(f"/api/experiments/{ui_server.experiment}/chart_preferences").json()
+    assert "temperature" not in preferences["overview_chart_keys"]
+    assert "optical_density" in preferences["overview_chart_keys"]

@@ -2,11 +2,11 @@
 // profile cards. The charts shown: the experiment's chart preferences, else config.ini's
 // [ui.overview.charts].
 import { useState } from "preact/hooks";
-import { enc } from "../api.js";
 import { Chart } from "../components/Chart.jsx";
 import { LogCard } from "../components/LogCard.jsx";
-import { Card, ErrorMessage, Field, Loading } from "../components/ui.jsx";
-import { useApi, useApp } from "../hooks.js";
+import { api, enc } from "../api.js";
+import { Button, Card, Dialog, ErrorMessage, Field, Loading } from "../components/ui.jsx";
+import { useAction, useApi, useApp } from "../hooks.js";
 import { isOn } from "../ini.js";
 import { Link } from "../router.jsx";
 import { getItem, setItem } from "../storage.js";
@@ -71,6 +71,7 @@ export default function Overview() {
   const descriptors = useApi(name ? "/api/charts/descriptors" : null, { cache: true });
   const preferences = useApi(name ? `/api/experiments/${enc(name)}/chart_preferences` : null);
   const { lookback, timeMode, controls } = useTimeControls();
+  const [choosing, setChoosing] = useState(false);
 
   if (!experiment)
     return (
@@ -93,8 +94,23 @@ export default function Overview() {
             {Number(experiment.delta_hours ?? 0).toFixed(1)} h · {units.length} unit{units.length === 1 ? "" : "s"}: {units.map(labelOf).join(", ") || "none assigned"}
           </p>
         </div>
-        {controls}
+        <div class="controls">
+          {controls}
+          <Button onClick={() => setChoosing(true)} disabled={!charts}>
+            Charts…
+          </Button>
+        </div>
       </div>
+      {charts && (
+        <ChooseCharts
+          open={choosing}
+          onClose={() => setChoosing(false)}
+          experiment={name}
+          descriptors={descriptors.data}
+          shown={charts.map((c) => c.chart_key)}
+          onSaved={preferences.reload}
+        />
+      )}
       <div class="overview-grid">
         <div class="charts">
           <ErrorMessage error={descriptors.error || preferences.error} />
@@ -170,5 +186,48 @@ function ProfilesCard({ experiment }) {
         ))}
       </ul>
     </Card>
+  );
+}
+
+/** The experiment's choice of charts (kept on the server, for every browser). */
+function ChooseCharts({ open, onClose, experiment, descriptors, shown, onSaved }) {
+  const [chosen, setChosen] = useState(new Set(shown));
+  const action = useAction();
+  const save = (keys) =>
+    action.run(async () => {
+      await api(`/api/experiments/${enc(experiment)}/chart_preferences`, { method: "PATCH", body: { overview_chart_keys: keys } });
+      onSaved();
+      onClose();
+    });
+  return (
+    <Dialog title="Charts of this experiment" open={open} onClose={onClose}>
+      <ul class="plain">
+        {descriptors.map((c) => (
+          <li key={c.chart_key}>
+            <label>
+              <input
+                type="checkbox"
+                checked={chosen.has(c.chart_key)}
+                onChange={(e) => {
+                  const next = new Set(chosen);
+                  e.currentTarget.checked ? next.add(c.chart_key) : next.delete(c.chart_key);
+                  setChosen(next);
+                }}
+              />{" "}
+              {c.title}
+            </label>
+          </li>
+        ))}
+      </ul>
+      <div class="card-actions">
+        <Button kind="primary" busy={action.busy} onClick={() => save(descriptors.map((c) => c.chart_key).filter((k) => chosen.has(k)))}>
+          Save
+        </Button>
+        <Button busy={action.busy} onClick={() => save(null)}>
+          Back to the config's defaults
+        </Button>
+      </div>
+      <ErrorMessage error={action.error} />
+    </Dialog>
   );
 }
