@@ -36,24 +36,27 @@ def _warn_once(what: str, err: Exception) -> None:
 def change_and_record(change: Callable[[], Any], kind: str, channel: str, device: str, value: float) -> outputs.OutputRecord | None:
     """Make a hardware change and record it (None if the record could not be written).
 
-    A switch-on and its record are one transaction, so the monitor never switches off a new
-    job's output on the strength of a dead job's row. A switch-off goes to the hardware first:
-    waiting for the record's lock must not lengthen a dose. The record is the monitor's aid, never
-    in the way: if it cannot be written (a full disk), the change is made all the same."""
-    changed = False
-    try:
-        if value > 0:
+    A switch-on is recorded (committed) before it is made: a job killed in between leaves a row
+    that says "on" for an output that is off, which the monitor switches off harmlessly, never an
+    output on that no row names. The record also names the new holder before the output goes on,
+    so the monitor never switches off a new job's output on the strength of a dead job's row. A
+    switch-off goes to the hardware first: waiting for the record's lock must not lengthen a dose.
+    The record is the monitor's aid, never in the way: if it cannot be written (a full disk), the
+    change is made all the same."""
+    record: outputs.OutputRecord | None = None
+    if value > 0:
+        try:
             with outputs.transaction():
-                change()
-                changed = True
-                return outputs.record(kind, channel, device, value)
+                record = outputs.record(kind, channel, device, value)
+        except sqlite3.Error as err:
+            _warn_once(f"record {kind} {channel} for the monitor", err)
         change()
-        changed = True
+        return record
+    change()
+    try:
         with outputs.transaction():
             return outputs.record(kind, channel, device, value)
     except sqlite3.Error as err:
-        if not changed:
-            change()
         _warn_once(f"record {kind} {channel} for the monitor", err)
         return None
 

@@ -33,7 +33,9 @@ from typing import Any
 import pytest
 from pioreactor.sdk.plugins import pio_command
 
-DEFAULT_TIMEOUT = 10.0
+#: how long a test waits for an event before failing: waits end as soon as the event arrives, so
+#: this only needs to cover a job starting on a busy machine (seconds there, not milliseconds)
+DEFAULT_TIMEOUT = 30.0
 _unit_numbers = count(1)
 
 
@@ -277,6 +279,20 @@ class MqttProbe:
                     payloads = [m.payload for m in self.messages if fnmatch(m.topic, topic)]
                     raise TimeoutError(f"no matching message on {topic} within {timeout} s; saw {payloads[-10:]}")
                 self._changed.wait(remaining)
+
+    def wait_for_count(self, topic: str, count: int, *, since: int = 0, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        """Wait until ``count`` messages (from index ``since``) arrived on ``topic``; their payloads.
+
+        Messages on different topics may arrive in any order: wait for the ones you assert on.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(seen := [m.payload for m in self.messages[since:] if fnmatch(m.topic, topic)]) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{len(seen)} of {count} messages on {topic} within {timeout} s; saw {seen[-10:]}")
+                self._changed.wait(remaining)
+            return seen
 
     def mark(self) -> int:
         """An index to pass as ``since=`` to only consider messages arriving from now on."""

@@ -262,6 +262,8 @@ def page_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
         return dict(pool.map(run_page, pages_with_python()))
 
 
+# the first of these runs every page (the session fixture): minutes on a busy machine
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize(
     ("page", "sample"), PYTHON_SAMPLES, ids=[sample["where"] for _, sample in PYTHON_SAMPLES]
 )

@@ -97,6 +97,8 @@ def test_an_exchange_alternates_sub_doses_no_larger_than_max_subdose(run_job, mq
         since=mark,
         timeout=20,
     )
+    # the automation's event and the pumps' events travel on different topics: wait for all nine
+    mqtt_probe.wait_for_count(pio_home.topic("dosing_events"), 9, since=mark, timeout=20)
     events = dosing_events(mqtt_probe, pio_home, mark)
     part = round(2.5 / 3, 6)
     assert [(e["event"], e["volume_change"]) for e in events] == [

@@ -130,6 +130,7 @@ def test_turbidostat_holds_the_target_nod_for_24_hours(run_job, mqtt_probe, pio_
     assert truth()["pumps"] == {"media": 0.0, "alt_media": 0.0, "waste": 0.0}
 
 
+@pytest.mark.timeout(300)
 def test_chemostat_settles_where_growth_rate_equals_the_dilution_rate(run_job, mqtt_probe, pio_home) -> None:  # type: ignore[no-untyped-def]
     world_config(pio_home, lag_hours=0)
     volume, minutes = 0.5, 6.0
@@ -146,7 +147,8 @@ def test_chemostat_settles_where_growth_rate_equals_the_dilution_rate(run_job, m
 
     start = reset_world(od=2.0)["time"]
     topic = pio_home.topic("dosing_events")
-    mqtt_probe.wait_for(topic, lambda p: stamp(p) >= start + 8 * 3600, timeout=30)
+    # ~10 s on an idle machine; the clock slows down for a busy one (it waits for the jobs)
+    mqtt_probe.wait_for(topic, lambda p: stamp(p) >= start + 8 * 3600, timeout=180)
     vial = truth()
     growth_rate = vial["growth_rate"]
     exchanges = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.sdk.testing import MqttProbe, PioHome
+from test_pumps import truth
 
 CHECKS = [
     "test_pioreactor_HAT_present",
@@ -106,13 +107,16 @@ def test_the_unit_is_the_self_tests_alone(run_job, pio, mqtt_probe: MqttProbe, p
 
     monitor = run_job("monitor")  # long-running jobs may run alongside
     mqtt_probe.wait_for(f"pioreactor/{pio_home.unit}/$experiment/monitor/$state", "ready")
+    # a heating check that lasts (simulated hours), so it is still running however busy the machine
+    pio_home.write_config("[simulation]\nclock_speed=30\nseed=3\n[self_test]\nheating_step_seconds=36000\n")
     self_test = run_job("self_test", "-k", "temperature_and_heating")
     mqtt_probe.wait_for(f"pioreactor/{pio_home.unit}/_testing_{pio_home.experiment}/self_test/$state", "ready")
     for command in (("stirring",), ("led_intensity", "--A", "10")):
         result = pio("run", *command)
         assert result.returncode == 1, result.stderr
         assert "self_test is running" in result.stderr
-    assert self_test.wait(60) == 0
+    assert self_test.stop() == 1  # stopped mid-check: that check did not pass
+    assert truth()["heater_duty_cycle"] == 0  # and its heater is off
     assert monitor.stop() == 0
 
 
