@@ -209,6 +209,8 @@ def sandbox(
                 except subprocess.TimeoutExpired:
                     process.kill()
         subprocess.run([str(PIO), "kill", "--all-jobs"], env=box.env(), capture_output=True, check=False)
+        # long-running jobs a caller started through the API (kill --all-jobs spares them)
+        subprocess.run([str(PIO), "kill", "--job-name", "monitor"], env=box.env(), capture_output=True, check=False)
         if folder is None:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -219,6 +221,13 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds between seeded readings")
     options = parser.parse_args()
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # a background `&` start ignores SIGINT: both signals end the sandbox cleanly
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     with sandbox(options.units, options.hours, options.every) as box:
         print(f"UI: {box.base}/   PIO_HOME={box.home} PIO_UNIT={box.unit}", flush=True)
         try:

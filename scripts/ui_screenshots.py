@@ -77,6 +77,7 @@ def main() -> int:
         base = box.base
         box.call("POST", "/unit_api/calibrations/media_pump", {"calibration_data": CALIBRATION, "set_as_active": True})
         for job, opts in (
+            ("monitor", {}),
             ("stirring", {"target_rpm": 450}),
             ("od_reading", {}),
             ("growth_rate_calculating", {}),

@@ -1,7 +1,7 @@
 // The app shell: the side navigation, the experiment picker, the page of the current route.
 // The current experiment comes from the server (newest first) or the user's last choice; every
 // page is keyed by it, so switching experiments throws away the old page and its data.
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, enc } from "./api.js";
 import { AppContext } from "./hooks.js";
 import { parseIni } from "./ini.js";
@@ -118,7 +118,9 @@ export function App() {
   }, [experiments, chosen]);
   const name = experiment?.experiment || null;
 
+  const unitsRequest = useRef(0);
   const reloadUnits = useCallback(() => {
+    const request = ++unitsRequest.current; // a late answer for another experiment is dropped
     if (!name) {
       setUnits([]);
       setLabels({});
@@ -126,6 +128,7 @@ export function App() {
     }
     return Promise.all([api(`/api/experiments/${enc(name)}/workers`), api(`/api/experiments/${enc(name)}/unit_labels`)])
       .then(([workers, unitLabels]) => {
+        if (request !== unitsRequest.current) return;
         const list = workers.map((w) => w.pioreactor_unit).sort();
         setUnitOrder(list);
         setUnits(list);
