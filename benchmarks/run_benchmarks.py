@@ -122,7 +122,9 @@ def make_env(tmp: Path, port: int) -> dict[str, str]:
     (home / "config.ini").write_text(
         f"[mqtt]\nbroker_address=127.0.0.1\nbroker_port={port}\n[hardware]\nbackend=simulator\n"
     )
-    return os.environ | {"PIO_HOME": str(home), "PIO_UNIT": UNIT, "EXPERIMENT": EXPERIMENT}
+    env = os.environ | {"PIO_HOME": str(home), "PIO_UNIT": UNIT, "EXPERIMENT": EXPERIMENT}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a unit: imports use (and the warm-up writes) .pyc files
+    return env
 
 
 def ms_since(start: float) -> float:
@@ -143,9 +145,11 @@ def wait_or_kill(proc: subprocess.Popen[bytes], timeout: float) -> bool:
 
 def time_command(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.Popen([str(PIO), *args], env=env, stdout=subprocess.DEVNULL)
-    if not wait_or_kill(proc, 10) or proc.returncode != 0:
-        raise RuntimeError(f"`pio {' '.join(args)}` failed (exit {proc.returncode})")
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen([str(PIO), *args], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        if not wait_or_kill(proc, 10) or proc.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"`pio {' '.join(args)}` failed (exit {proc.returncode}): {errors.read().decode()[-1500:]}")
     return ms_since(start)
 
 

@@ -100,6 +100,11 @@ def report_failures(failed: list[PluginInfo], stream: Any = None) -> None:
         )
 
 
+def forget_reported() -> None:
+    """Report failures again (a process forked from one that reported them already)."""
+    _reported.clear()
+
+
 # -- switches --------------------------------------------------------------------------------
 def _env_list(name: str) -> set[str]:
     return {item.strip() for item in os.environ.get(name, "").split(",") if item.strip()}

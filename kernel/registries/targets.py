@@ -49,7 +49,7 @@ class CommandRegistry(TargetRegistry):
     kind = "command"
 
     def __init__(self) -> None:
-        from pioreactor.kernel.cli import SUBCOMMANDS
+        from pioreactor.kernel.cli.root import SUBCOMMANDS
 
         super().__init__()
         self.reserved.update(dict.fromkeys(SUBCOMMANDS, "kernel"))

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
@@ -52,6 +53,7 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
     argv = ["run", "--config-override", "logging", "console_log_level", "ERROR", *argv[1:]]
     output = _output_file(job_name)
     started = time.monotonic()
+    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the registry's started_at format
     process = subprocess.Popen(
         pio_command(*argv),
         env=environment,
@@ -77,13 +79,18 @@ def spawn_job(job_name: str, argv: list[str], env: dict[str, str]) -> dict[str, 
             )
         checks += 1
         # the registry (an SQLite file the starting job writes too) is read every 5th tick only
-        # a row that is only a claim (`pio run` holds the name, the job is not built yet) is not a start
-        if checks % 5 == 0 and any(
-            job["pid"] == process.pid and not job.get("is_claim") for job in running_jobs(job_name=job_name)
-        ):
+        # a row that is only a claim (`pio run` holds the name, the job is not built yet) is not a start;
+        # with the unit's fork server the job's pid is not the `pio run` process's: a row that
+        # appeared since this spawn is ours (a second one of the same name would have been refused)
+        ours = [
+            job
+            for job in (running_jobs(job_name=job_name) if checks % 5 == 0 else [])
+            if not job.get("is_claim") and (job["pid"] == process.pid or str(job["started_at"]) >= since)
+        ]
+        if ours:
             _reap(process)
             output.close()
-            return {"ok": True, "job_name": job_name, "pid": process.pid, "state": "started"}
+            return {"ok": True, "job_name": job_name, "pid": ours[0]["pid"], "state": "started"}
         time.sleep(0.02)
     _reap(process)
     output.close()
