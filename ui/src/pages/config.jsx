@@ -1,6 +1,6 @@
-// Config: edit the shared config.ini or a unit's unit_config.ini; the server refuses a broken
+// Config: edit the shared config.ini or this unit's unit_config.ini; the server refuses a broken
 // file (with the line and the problem) and keeps every saved version (history).
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, enc } from "../api.js";
 import { Button, Card, ErrorMessage, Field, Loading, formatTime } from "../components/ui.jsx";
 import { useAction, useApi } from "../hooks.js";
@@ -13,13 +13,7 @@ export default function Config() {
   const base = file === "shared" ? "/api/config/shared" : `/api/config/units/${enc(file)}/specific`;
   const current = useApi(base);
   const history = useApi(`${base}/history`);
-  const [code, setCode] = useState("");
-  const [saved, setSaved] = useState(false);
-  const save = useAction();
-  useEffect(() => {
-    if (typeof current.data === "string") setCode(current.data);
-    setSaved(false);
-  }, [current.data]);
+  const [loadFromHistory, setLoadFromHistory] = useState(null);
   return (
     <div class="page">
       <h1>Configuration</h1>
@@ -39,29 +33,10 @@ export default function Config() {
         <Card title={file === "shared" ? "config.ini" : `unit_config.ini of ${file}`}>
           <ErrorMessage error={current.error} />
           {current.loading && <Loading />}
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              setSaved(false);
-              save.run(async () => {
-                await api(base, { method: "PUT", body: { code } });
-                setSaved(true);
-                history.reload();
-              });
-            }}
-          >
-            <Field label="Contents">
-              <textarea class="code" spellcheck={false} rows={24} value={code} onInput={(e) => setCode(e.currentTarget.value)} />
-            </Field>
-            <div class="card-actions">
-              <Button type="submit" kind="primary" busy={save.busy}>
-                Save
-              </Button>
-              <Button onClick={() => setCode(current.data || "")}>Undo changes</Button>
-              {saved && <span class="ok">Saved.</span>}
-            </div>
-            <ErrorMessage error={save.error} title="Not saved" />
-          </form>
+          {/* the editor shows once the file is here, so nothing typed can be overwritten by it */}
+          {typeof current.data === "string" && (
+            <Editor key={`${base}|${loadFromHistory?.at || ""}`} base={base} saved={current.data} initial={loadFromHistory?.text ?? current.data} onSaved={history.reload} />
+          )}
         </Card>
         <Card title="History">
           <ErrorMessage error={history.error} />
@@ -70,7 +45,7 @@ export default function Config() {
             {(history.data || []).slice(0, 30).map((h, i) => (
               <li key={i} class="history-item">
                 <span>{formatTime(h.timestamp)}</span>{" "}
-                <Button kind="small" onClick={() => setCode(h.data ?? h.code ?? "")}>
+                <Button kind="small" onClick={() => setLoadFromHistory({ text: h.data ?? "", at: `${h.timestamp}-${Date.now()}` })}>
                   Load into editor
                 </Button>
               </li>
@@ -79,5 +54,36 @@ export default function Config() {
         </Card>
       </div>
     </div>
+  );
+}
+
+function Editor({ base, saved, initial, onSaved }) {
+  const [code, setCode] = useState(initial);
+  const [done, setDone] = useState(false);
+  const save = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        setDone(false);
+        save.run(async () => {
+          await api(base, { method: "PUT", body: { code } });
+          setDone(true);
+          onSaved();
+        });
+      }}
+    >
+      <Field label="Contents">
+        <textarea class="code" spellcheck={false} rows={24} value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+      </Field>
+      <div class="card-actions">
+        <Button type="submit" kind="primary" busy={save.busy}>
+          Save
+        </Button>
+        <Button onClick={() => setCode(saved)}>Undo changes</Button>
+        {done && <span class="ok">Saved.</span>}
+      </div>
+      <ErrorMessage error={save.error} title="Not saved" />
+    </form>
   );
 }
