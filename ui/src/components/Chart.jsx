@@ -88,7 +88,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
         series.current.set(name, s);
       }
       const last = s.xs.length ? s.xs[s.xs.length - 1] : -Infinity;
-      if (x < last) return false;
+      if (x <= last) return false; // out of order, or the same message twice (overlapping subscriptions)
       s.xs.push(x);
       s.ys.push(y);
       return true;
