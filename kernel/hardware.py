@@ -94,6 +94,10 @@ class Board(Protocol):
     def button_pressed(self) -> bool | None:
         """Whether the HAT's button is held down now."""
 
+    def power(self, action: str) -> str:
+        """``"reboot"`` or ``"shutdown"`` the unit (``pios reboot``, the UI's buttons); what was
+        done, in words. A simulated board must leave the machine alone."""
+
 
 @runtime_checkable
 class HardwareBackend(Protocol):

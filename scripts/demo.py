@@ -38,11 +38,11 @@ from demo_support import (
     TURBIDOSTAT_EXCHANGE_ML,
     UNIT,
     Live,
-    calibrate_od,
-    calibrate_pumps,
     fresh_home,
+    held_seconds,
     kill_all_jobs,
     pio_command,
+    speed_line,
 )
 from terminal_plot import Series, chart, save_png, unicode_ok
 
@@ -157,26 +157,6 @@ def summary(live: Live, speed: float) -> None:
         print(f"The same charts as a picture: {png.relative_to(DEMO_DIR.parent)}")
 
 
-def held_seconds(clock: object) -> float:
-    report = getattr(clock, "report", None)
-    return float(report()["held_seconds"]) if report else 0.0
-
-
-def speed_line(asked: float, sim_start: float, wall_start: float, held_start: float) -> str:
-    """How fast the simulated clock actually ran, and how long it waited for held-up processes."""
-    from pioreactor.sdk import get_clock
-
-    clock = get_clock()
-    simulated, wall = clock.time() - sim_start, time.monotonic() - wall_start
-    held = held_seconds(clock) - held_start
-    return (
-        f"The clock ran {simulated / 3600:.1f} simulated hours in {wall:.0f} wall-clock seconds: "
-        f"{simulated / max(wall, 1e-9):.0f}x on average (asked {asked:g}x). It stood still for "
-        f"{held / asked:.1f} s in all, waiting for processes this machine held up, so that no pump, "
-        "reading or heater pause lasted longer than it should."
-    )
-
-
 def stop_jobs(procs: list[subprocess.Popen[bytes]]) -> None:
     if not procs:
         return
@@ -210,7 +190,8 @@ def main() -> int:
     args.exchange = TURBIDOSTAT_EXCHANGE_ML
     if args.hours <= 0 or args.speed <= 0 or args.every <= 0:
         parser.error("--hours, --speed and --every must be positive")
-    turbidostat = args.scenario == "turbidostat"
+    if args.scenario == "turbidostat":  # a leader and two simulated workers (demo_turbidostat)
+        return demo_turbidostat.main(args)
 
     os.environ.update(PIO_HOME=str(HOME), PIO_UNIT=UNIT, EXPERIMENT=EXPERIMENT)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
@@ -218,10 +199,6 @@ def main() -> int:
     from pioreactor.kernel.bus import Bus
     from pioreactor.plugins_core.simulator.world import reset_world
 
-    if turbidostat:
-        calibrate_pumps()  # active media and waste pump calibrations matching the simulator's pumps
-        if calibrate_od(pio_command):
-            print("$ pio calibrations run --device od90 --name simulated-od90 -y   (od_reading reports OD600)")
     live = Live(t0=reset_world()["time"])  # a fresh vial at the start of the unit's clock
     bus = Bus("demo")
     bus.subscribe(f"pioreactor/{UNIT}/{EXPERIMENT}/+/+", live.on_message, allow_retained=False)
@@ -242,7 +219,7 @@ def main() -> int:
 
     wall_start, held_start = time.monotonic(), held_seconds(get_clock())
     try:
-        code = (demo_turbidostat.run if turbidostat else run)(args, live, procs)
+        code = run(args, live, procs)
     except KeyboardInterrupt:
         print("\nInterrupted.")
         code = 130
@@ -252,7 +229,7 @@ def main() -> int:
         stop_jobs(procs)
         time.sleep(0.2)  # the jobs' last messages
         bus.close()
-    (demo_turbidostat.summary if turbidostat else summary)(live, args.speed)
+    summary(live, args.speed)
     print(speed_line(args.speed, live.t0, wall_start, held_start))
     print(
         f"Logs: {HOME.relative_to(DEMO_DIR.parent)}/logs/pioreactor.log. "

@@ -128,8 +128,9 @@ console_log_level=WARNING
 """
 
 
-def calibrate_pumps(flow: float = PUMP_ML_PER_SECOND) -> None:
-    """Active calibrations of the media and waste pumps matching the simulator's (``flow`` ml/s)."""
+def calibrate_pumps(flow: float = PUMP_ML_PER_SECOND, unit: str = UNIT) -> None:
+    """Active calibrations of the media and waste pumps of this process's unit (``$PIO_HOME``)
+    matching the simulator's (``flow`` ml/s)."""
     from datetime import UTC
 
     from pioreactor.plugins_core.calibrations.api import (
@@ -144,7 +145,7 @@ def calibrate_pumps(flow: float = PUMP_ML_PER_SECOND) -> None:
         seconds = [0.5, 1.0, 2.0, 5.0, 10.0]
         calibration = PumpCalibration(
             calibration_name=f"simulated-{pump}",
-            calibrated_on_pioreactor_unit=UNIT,
+            calibrated_on_pioreactor_unit=unit,
             created_at=datetime.now(UTC),
             curve_data_=PolyFit([flow, 0.0]),
             recorded_data=RecordedData(x=seconds, y=[flow * s for s in seconds]),
@@ -175,6 +176,28 @@ def fresh_home(clock_speed: float, scenario: str = "growth") -> None:
     shutil.rmtree(HOME, ignore_errors=True)
     HOME.mkdir(parents=True)
     (HOME / "config.ini").write_text(config_text(clock_speed, scenario))
+
+
+def held_seconds(clock: object) -> float:
+    report = getattr(clock, "report", None)
+    return float(report()["held_seconds"]) if report else 0.0
+
+
+def speed_line(asked: float, sim_start: float, wall_start: float, held_start: float) -> str:
+    """How fast the simulated clock actually ran, and how long it waited for held-up processes."""
+    import time
+
+    from pioreactor.sdk import get_clock
+
+    clock = get_clock()
+    simulated, wall = clock.time() - sim_start, time.monotonic() - wall_start
+    held = held_seconds(clock) - held_start
+    return (
+        f"The clock ran {simulated / 3600:.1f} simulated hours in {wall:.0f} wall-clock seconds: "
+        f"{simulated / max(wall, 1e-9):.0f}x on average (asked {asked:g}x). It stood still for "
+        f"{held / asked:.1f} s in all, waiting for processes this machine held up, so that no pump, "
+        "reading or heater pause lasted longer than it should."
+    )
 
 
 def stamp(text: str) -> float:

@@ -1,7 +1,7 @@
 """A whole cluster on one machine: a leader and N simulated workers, one broker.
 
-Each unit gets its own PIO_HOME (under ``.cluster/<unit>``), unit name, simulated vial and web
-server on a free port of 127.0.0.1; the leader adds the workers to its inventory. Then ``pios``
+Each unit gets its own PIO_HOME (under ``.cluster/<unit>``), unit name, simulated vial, fork
+server (``pio fork-server``: its jobs start fast) and web server on a free port of 127.0.0.1; the leader adds the workers to its inventory. Then ``pios``
 and ``pio workers`` work from the leader's environment (printed, and written to
 ``.cluster/leader.env``). Ctrl-C stops every process this script started.
 
@@ -18,8 +18,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,25 +58,52 @@ class LocalCluster:
     broker_port: int = 1883
     experiment: str = "cluster_demo"
     units: list[Unit] = field(default_factory=list)
+    #: the leader first, then the workers (default: leader, worker1, worker2, ...)
+    names: list[str] = field(default_factory=list)
+    #: a unit's whole config.ini (default: the broker, the simulator and the leader's name)
+    config_for: Callable[[str], str] | None = None
+    #: start `pio run cluster_follower` on each worker (the experiment assignment it keeps)
+    followers: bool = True
+    #: start each unit's fork server (`pio fork-server start`): jobs start in a fraction of the time
+    fork_servers: bool = True
 
     @property
     def leader(self) -> Unit:
         return self.units[0]
 
-    def config(self, leader: str) -> str:
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = ["leader"] + [f"worker{i}" for i in range(1, self.workers + 1)]
+
+    def config(self, name: str) -> str:
+        if self.config_for is not None:
+            return self.config_for(name)
         return (
             f"[mqtt]\nbroker_address={self.broker_host}\nbroker_port={self.broker_port}\n\n"
-            f"[hardware]\nbackend=simulator\n\n[cluster]\nleader_hostname={leader}\n"
+            f"[hardware]\nbackend=simulator\n\n[cluster]\nleader_hostname={self.names[0]}\n\n"
+            # every unit is on 127.0.0.1: nothing for the network to discover
+            "[mdns]\nadvertise=0\n"
         )
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Fresh homes, a web server per unit, every worker added to the leader's inventory."""
+    def prepare(self) -> None:
+        """Fresh homes with their config.ini (nothing runs yet)."""
         shutil.rmtree(self.folder, ignore_errors=True)
-        names = ["leader"] + [f"worker{i}" for i in range(1, self.workers + 1)]
-        for name in names:
+        self.units = []
+        for name in self.names:
             unit = Unit(name, self.folder / name, free_port())
             unit.home.mkdir(parents=True)
-            (unit.home / "config.ini").write_text(self.config("leader"))
+            (unit.home / "config.ini").write_text(self.config(name))
+            self.units.append(unit)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """A web server per unit (homes made by :meth:`prepare` unless done already), every worker
+        added to the leader's inventory."""
+        if not self.units:
+            self.prepare()
+        if self.fork_servers:  # before the web servers: the jobs they start fork from it
+            for unit in self.units:
+                self.pio("fork-server", "start", "--background", unit=unit)
+        for unit in self.units:
             log = open(unit.home / "web_server.out", "w")  # noqa: SIM115 (the process keeps it)
             unit.process = subprocess.Popen(
                 [*PIO, "run", "web_server", "--host", "127.0.0.1", "--port", str(unit.port)],
@@ -83,11 +112,12 @@ class LocalCluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            self.units.append(unit)
         for unit in self.units:
             self.wait_healthy(unit, timeout)
         for unit in self.units[1:]:
             self.pio("workers", "add", unit.name, "--address", unit.address)
+            if not self.followers:
+                continue
             # keeps the leader's experiment assignment of the worker (docs/cluster.md)
             follower = open(unit.home / "cluster_follower.out", "w")  # noqa: SIM115 (the process keeps it)
             subprocess.Popen(
@@ -113,9 +143,10 @@ class LocalCluster:
             time.sleep(0.05)  # polling a port that is not open yet: there is no event to wait on
         raise TimeoutError(f"{unit.name}'s web server did not answer within {timeout} s")
 
-    def pio(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """``pio ARGS`` as the leader."""
-        return subprocess.run([*PIO, *args], env=self.leader.env(self.experiment), capture_output=True, text=True, check=check)
+    def pio(self, *args: str, check: bool = True, unit: Unit | None = None) -> subprocess.CompletedProcess[str]:
+        """``pio ARGS`` as the leader (or as ``unit``)."""
+        env = (unit or self.leader).env(self.experiment)
+        return subprocess.run([*PIO, *args], env=env, capture_output=True, text=True, check=check)
 
     def pios(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``pios ARGS`` as the leader."""
@@ -134,6 +165,9 @@ class LocalCluster:
             subprocess.run([*PIO, "kill", "--job-name", "cluster_follower"], env=unit.env(self.experiment), capture_output=True, timeout=30)
         for unit in self.units:
             self.stop_worker_server(unit)
+        if self.fork_servers:
+            for unit in self.units:
+                self.pio("fork-server", "stop", check=False, unit=unit)
 
 
 def main() -> int:
@@ -151,14 +185,19 @@ def main() -> int:
             print(f"{unit.name:<10} http://{unit.address}   PIO_HOME={unit.home}")
         print(f"\nIn another shell: source {env_file}; then e.g. `pios run stirring -y`, `pio workers status`.")
         print("Ctrl-C stops the cluster.")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.5):
+            pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         cluster.stop()
     return 0
 
 
+# a handler, not a blocked signal: a blocked SIGTERM would be inherited by every web server and
+# job started from here, and `pio kill` could not stop them
+stopping = threading.Event()
+
 if __name__ == "__main__":
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stopping.set())
     sys.exit(main())

@@ -126,7 +126,10 @@ class PioHome:
         self.config_path.write_text(
             f"[mqtt]\nbroker_address={self.broker.host}\nbroker_port={self.broker.port}\n"
             f"broker_ws_port={self.broker.ws_port or 9001}\n\n"
-            "[hardware]\nbackend=simulator\n\n[logging]\nconsole_log_level=DEBUG\n\n" + extra
+            "[hardware]\nbackend=simulator\n\n[logging]\nconsole_log_level=DEBUG\n\n"
+            # tests share a network with other runs: no mDNS unless a test asks for it
+            + ("" if "[mdns]" in extra else "[mdns]\nadvertise=0\n\n")
+            + extra
         )
 
     def topic(self, *parts: str) -> str:

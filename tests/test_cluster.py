@@ -52,7 +52,7 @@ def _runner_for(home: PioHome) -> Callable[..., JobProcess]:
         log_path = home.path / f"{name}.out"
         with open(log_path, "w") as out:
             process = subprocess.Popen(
-                pio_command("run", name, *args), env={**home.env(), **(env or {})}, stdout=out, stderr=subprocess.STDOUT, text=True
+                pio_command("run", name, *args), env=home.env(**(env or {})), stdout=out, stderr=subprocess.STDOUT, text=True
             )
         return JobProcess(name, process, home, log_path)
 
@@ -228,3 +228,9 @@ def test_the_leader_api_runs_and_stops_jobs_on_its_workers(
     dead = envelopes[workers[1].unit]
     assert dead["ok"] is False and dead["error"]["kind"] == "unreachable" and dead["retryable"] is True
     mqtt_probe.wait_for(f"pioreactor/{one}/exp3/stirring/$state", "disconnected")
+
+
+def test_a_homes_environment_can_be_overridden(pio_home: PioHome) -> None:
+    # another unit's runner (or a job without $EXPERIMENT) overrides the home's own variables
+    env = pio_home.env(PIO_HOME="/elsewhere", PIO_UNIT="other", EXPERIMENT="", EXTRA="1")
+    assert (env["PIO_HOME"], env["PIO_UNIT"], env["EXPERIMENT"], env["EXTRA"]) == ("/elsewhere", "other", "", "1")

@@ -223,29 +223,30 @@ def get_zipped_calibrations() -> ResponseReturnValue:
 
 
 # -- the leader's /api/workers/<unit>/... twins ------------------------------------------------------
-def _task(pioreactor_unit: str, function: str, *args: Any) -> ResponseReturnValue:
-    return submit_unit_task(pioreactor_unit, f"{HERE}:{function}", *args)
+def _task(pioreactor_unit: str, function: str, *args: Any, unit_api: tuple[str, str, Any]) -> ResponseReturnValue:
+    """``function(*args)`` here, or ``unit_api`` (method, path, body) on the workers it addresses."""
+    return submit_unit_task(pioreactor_unit, f"{HERE}:{function}", *args, unit_api=unit_api)
 
 
 def api_calibrations(pioreactor_unit: str) -> ResponseReturnValue:
     """Calibrations of a unit (or ``$broadcast``), as a task."""
-    return _task(pioreactor_unit, "all_calibrations")
+    return _task(pioreactor_unit, "all_calibrations", unit_api=("GET", "/unit_api/calibrations", None))
 
 
 def api_active_calibrations(pioreactor_unit: str) -> ResponseReturnValue:
     """Active calibrations of a unit (or ``$broadcast``), as a task."""
-    return _task(pioreactor_unit, "active_calibrations")
+    return _task(pioreactor_unit, "active_calibrations", unit_api=("GET", "/unit_api/active_calibrations", None))
 
 
 def api_protocols(pioreactor_unit: str) -> ResponseReturnValue:
     """Calibration protocols of a unit, as a task."""
-    return _task(pioreactor_unit, "protocols")
+    return _task(pioreactor_unit, "protocols", unit_api=("GET", "/unit_api/calibration_protocols", None))
 
 
 def api_device_calibrations(pioreactor_unit: str, device: str) -> ResponseReturnValue:
     """The calibrations of one device of a unit, as a task."""
     _checked(device)
-    return _task(pioreactor_unit, "device_calibrations", device)
+    return _task(pioreactor_unit, "device_calibrations", device, unit_api=("GET", f"/unit_api/calibrations/{device}", None))
 
 
 def device_calibrations(device: str) -> list[dict[str, Any]]:
@@ -255,7 +256,9 @@ def device_calibrations(device: str) -> list[dict[str, Any]]:
 def api_calibration(pioreactor_unit: str, device: str, calibration_name: str) -> ResponseReturnValue:
     """One calibration of a unit, as a task."""
     _checked(device, calibration_name)
-    return _task(pioreactor_unit, "one_calibration", device, calibration_name)
+    return _task(
+        pioreactor_unit, "one_calibration", device, calibration_name, unit_api=("GET", f"/unit_api/calibrations/{device}/{calibration_name}", None)
+    )
 
 
 def one_calibration(device: str, calibration_name: str) -> dict[str, Any]:
@@ -274,25 +277,35 @@ def api_post_calibration(pioreactor_unit: str, device: str) -> ResponseReturnVal
     text = body.get("calibration_data")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, "calibration_data is required", "calibration_data: missing", "send the calibration's YAML as text")
-    return _task(pioreactor_unit, "create_from_yaml", device, text, bool(body.get("set_as_active", False)))
+    active = bool(body.get("set_as_active", False))
+    forward = ("POST", f"/unit_api/calibrations/{device}", {"calibration_data": text, "set_as_active": active})
+    return _task(pioreactor_unit, "create_from_yaml", device, text, active, unit_api=forward)
 
 
 def api_delete_calibration(pioreactor_unit: str, device: str, calibration_name: str) -> ResponseReturnValue:
     """Delete a calibration on a unit, as a task."""
     _checked(device, calibration_name)
-    return _task(pioreactor_unit, "delete", device, calibration_name)
+    return _task(
+        pioreactor_unit, "delete", device, calibration_name, unit_api=("DELETE", f"/unit_api/calibrations/{device}/{calibration_name}", None)
+    )
 
 
 def api_patch_active(pioreactor_unit: str, device: str, calibration_name: str) -> ResponseReturnValue:
     """Set a unit's active calibration of a device, as a task."""
     _checked(device, calibration_name)
-    return _task(pioreactor_unit, "set_active", device, calibration_name)
+    return _task(
+        pioreactor_unit,
+        "set_active",
+        device,
+        calibration_name,
+        unit_api=("PATCH", f"/unit_api/active_calibrations/{device}/{calibration_name}", None),
+    )
 
 
 def api_delete_active(pioreactor_unit: str, device: str) -> ResponseReturnValue:
     """Clear a unit's active calibration of a device, as a task."""
     _checked(device)
-    return _task(pioreactor_unit, "clear_active", device)
+    return _task(pioreactor_unit, "clear_active", device, unit_api=("DELETE", f"/unit_api/active_calibrations/{device}", None))
 
 
 def api_zipped_calibrations(pioreactor_unit: str) -> ResponseReturnValue:
@@ -316,7 +329,7 @@ def get_estimators() -> ResponseReturnValue:
 
 def api_estimators(pioreactor_unit: str) -> ResponseReturnValue:
     """Estimators (or active estimators) of a unit, as a task: ``{}`` per unit."""
-    return _task(pioreactor_unit, "no_estimators")
+    return _task(pioreactor_unit, "no_estimators", unit_api=("GET", "/unit_api/estimators", None))
 
 
 def sessions_not_offered(**_: Any) -> ResponseReturnValue:

@@ -42,6 +42,19 @@ WEB_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/workers/<pioreactor_unit>/is_active", ("PUT", "PATCH"), f"{ROUTES}:set_active"),
     ("/workers/<pioreactor_unit>/history", ("GET",), f"{ROUTES}:worker_history"),
     ("/units", ("GET",), f"{ROUTES}:list_units"),
+    *[
+        (f"{prefix}/system/{action}", ("POST",), f"{ROUTES}:api_{action}")
+        for prefix in ("/units/<pioreactor_unit>", "/workers/<pioreactor_unit>")
+        for action in ("reboot", "shutdown")
+    ],
+]
+UNIT_ROUTES_MODULE = f"{PACKAGE}.unit_routes"
+# what a unit does for its leader (pios reboot/shutdown/cp/rm)
+UNIT_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
+    ("/system/reboot", ("POST",), f"{UNIT_ROUTES_MODULE}:reboot"),
+    ("/system/shutdown", ("POST",), f"{UNIT_ROUTES_MODULE}:shutdown"),
+    ("/system/files", ("PUT", "POST"), f"{UNIT_ROUTES_MODULE}:put_file"),
+    ("/system/files", ("DELETE",), f"{UNIT_ROUTES_MODULE}:delete_file"),
 ]
 
 
@@ -69,10 +82,14 @@ def pioreactor_register_commands(registry):
 def pioreactor_register_web_routes(registry):
     for rule, methods, target in WEB_ROUTES:
         registry.add(rule, target, methods=methods, scope="api")
+    for rule, methods, target in UNIT_ROUTES:
+        registry.add(rule, target, methods=methods, scope="unit_api")
 
 
 @hookimpl
 def pioreactor_register_config_defaults(defaults):
+    # the web server advertises its unit by mDNS, for `pio workers discover` on the leader
+    defaults.section("mdns", {"advertise": 1})
     defaults.section(
         "pios",
         {
@@ -82,5 +99,7 @@ def pioreactor_register_config_defaults(defaults):
             "fan_out_threads": 16,
             # the port a worker's web server answers on when its address gives none
             "worker_port": 80,
+            # `pio workers status` warns about a worker whose clock is further than this from the leader's
+            "max_clock_skew_seconds": 5.0,
         },
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.plugins_core.cluster.assignment import clear_assignment, publish_assignment
+from pioreactor.plugins_core.cluster.configs import unit_config_path
 from pioreactor.plugins_core.cluster.fanout import envelope, fan_out
 from pioreactor.plugins_core.cluster.http import Unreachable, call, call_and_wait
 from pioreactor.plugins_core.cluster.inventory import (
@@ -19,20 +20,27 @@ from pioreactor.plugins_core.cluster.inventory import (
     list_workers,
     units_in_experiment,
 )
+from pioreactor.plugins_core.cluster.mdns import advertise, discover
+from pioreactor.plugins_core.cluster.sync import push_configs, push_shared_config_to_workers
 
 __all__ = [
     "InventoryError",
     "Unreachable",
+    "advertise",
     "call",
     "call_and_wait",
     "clear_assignment",
+    "discover",
     "envelope",
     "fan_out",
     "forward_to_units",
     "get_worker",
     "list_workers",
     "publish_assignment",
+    "push_configs",
+    "push_shared_config_to_workers",
     "target_units",
+    "unit_config_path",
     "units_in_experiment",
     "worker_addresses",
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def unit_config_path(unit: str) -> Path:
+    """Where the leader keeps ``unit``'s unit_config.ini: ``$PIO_HOME/cluster_configs/config_<unit>.ini``."""
     from pioreactor.sdk import pio_home
 
     return Path(pio_home()) / "cluster_configs" / f"config_{unit}.ini"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pioreactor.plugins_core.cluster import inventory
-from pioreactor.plugins_core.web.api import ApiError, json_body
+from pioreactor.plugins_core.web.api import ApiError, json_body, submit_unit_task
 
 
 def list_workers() -> Any:
@@ -68,3 +68,22 @@ def set_active(pioreactor_unit: str) -> Any:
 def worker_history(pioreactor_unit: str) -> Any:
     """A worker's inventory events: added, removed, activated, deactivated."""
     return inventory.history(pioreactor_unit)
+
+
+def _api_power(pioreactor_unit: str, action: str) -> Any:
+    return submit_unit_task(
+        pioreactor_unit,
+        "pioreactor.plugins_core.cluster.unit_routes:power_here",
+        action,
+        unit_api=("POST", f"/unit_api/system/{action}", None),
+    )
+
+
+def api_reboot(pioreactor_unit: str) -> Any:
+    """Reboot a unit (``$broadcast``: every active worker), as a task with one result per unit."""
+    return _api_power(pioreactor_unit, "reboot")
+
+
+def api_shutdown(pioreactor_unit: str) -> Any:
+    """Shut a unit down (``$broadcast``: every active worker), as a task with one result per unit."""
+    return _api_power(pioreactor_unit, "shutdown")

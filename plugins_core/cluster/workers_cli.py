@@ -90,20 +90,56 @@ def list_(as_json: bool) -> None:
         click.echo(f"{row['pioreactor_unit']:<20} {row['address']:<28} {'active' if row['is_active'] else 'inactive'}")
 
 
+@workers.command("discover")
+@click.option("-t", "--terse", is_flag=True, help="Only the names.")
+@click.option("--seconds", type=click.FloatRange(min=0.5, max=60), default=3.0, show_default=True, help="How long to listen.")
+def discover(terse: bool, seconds: float) -> None:
+    """List the units that advertise themselves on the local network (mDNS), and whether they are
+    in the inventory; add one with `pio workers add NAME --address ADDRESS`."""
+    from pioreactor.plugins_core.cluster import inventory
+    from pioreactor.plugins_core.cluster.mdns import discover as browse
+
+    try:
+        found = browse(seconds)
+    except OSError as err:
+        raise click.ClickException(f"cannot listen for mDNS on this network: {err}") from None
+    known = {w["pioreactor_unit"] for w in inventory.list_workers()}
+    for row in found:
+        if terse:
+            click.echo(row["pioreactor_unit"])
+        else:
+            where = "in the inventory" if row["pioreactor_unit"] in known else "not added"
+            click.echo(f"{row['pioreactor_unit']:<20} {row['address']:<28} {row['version']:<10} {where}")
+    if not found and not terse:
+        click.echo(f"no unit answered within {seconds:g} s (is `pio run web_server` running on them, on this network?)")
+
+
 @workers.command("status")
 def status() -> None:
-    """Ask every worker whether it answers, in parallel; exit 1 if one does not."""
+    """Ask every worker, in parallel, whether it answers, its version and how far its clock is
+    from this leader's; exit 1 if one does not answer."""
     from pioreactor.plugins_core.cluster import inventory
+    from pioreactor.plugins_core.cluster.clock_skew import max_skew_seconds, measure
 
     rows = {w["pioreactor_unit"]: w["address"] for w in inventory.list_workers()}
     results = fan_out(rows, lambda unit: ("GET", "/unit_api/versions/app", None))
+    skews = measure({u: a for u, a in rows.items() if results[u]["ok"]})
+    limit = max_skew_seconds()
     failed = False
     for unit in sorted(results):
         result = results[unit]
-        if result["ok"]:
-            click.echo(f"{unit}: ok, version {result['value'].get('version')}")
-        else:
+        if not result["ok"]:
             failed = True
             click.echo(f"{unit}: {result['error']['message']}")
+            continue
+        skew = skews.get(unit)
+        clock = "clock not read" if skew is None else f"clock {skew:+.2f} s from the leader's"
+        click.echo(f"{unit}: ok, version {result['value'].get('version')}, {clock}")
+        if skew is not None and abs(skew) > limit:
+            click.echo(
+                f"warning: {unit}'s clock is {abs(skew):.1f} s {'ahead of' if skew > 0 else 'behind'} the leader's "
+                f"(more than [pios] max_clock_skew_seconds = {limit:g}); check its time sync (chrony or NTP)",
+                err=True,
+            )
     if failed:
         raise SystemExit(1)

@@ -60,7 +60,14 @@ def backup(source: Path, output: Path) -> tuple[int, float]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the copy [default: [storage] database_backup, else the database's path + .backup].",
 )
-def backup_database(output: Path | None) -> None:
+@click.option(
+    "--backup-to-workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also copy the backup to this many active workers (the same place under their $PIO_HOME).",
+)
+def backup_database(output: Path | None, backup_to_workers: int) -> None:
     """Back up the leader's database while it is in use (a consistent snapshot)."""
     from datetime import UTC, datetime
 
@@ -77,3 +84,37 @@ def backup_database(output: Path | None) -> None:
         store["latest_backup_path"] = str(output)
     size = output.stat().st_size / 1e6
     click.echo(f"Backed up {source} ({pages} pages, {size:.1f} MB) to {output} in {seconds:.1f} s.")
+    if backup_to_workers:
+        copy_to_workers(output, backup_to_workers)
+
+
+def copy_to_workers(backup_file: Path, count: int) -> None:
+    """Copy ``backup_file`` (under ``$PIO_HOME``) to ``count`` active workers, in parallel, one
+    line per worker; exit 1 if a copy failed or fewer workers than asked exist."""
+    import base64
+
+    from pioreactor.plugins_core.cluster.api import fan_out, list_workers
+    from pioreactor.sdk import get_unit_name, pio_home
+
+    home = Path(pio_home()).resolve()
+    resolved = backup_file.resolve()
+    if home not in resolved.parents:
+        raise click.ClickException(f"--backup-to-workers needs the backup under $PIO_HOME ({home}); {resolved} is not")
+    me = get_unit_name()
+    workers = {w["pioreactor_unit"]: w["address"] for w in list_workers(active_only=True) if w["pioreactor_unit"] != me}
+    chosen = dict(list(workers.items())[:count])
+    if not chosen:
+        raise click.ClickException("no active workers to copy the backup to; `pio workers list` shows them")
+    body = {"path": resolved.relative_to(home).as_posix(), "content_base64": base64.b64encode(resolved.read_bytes()).decode()}
+    results = fan_out(chosen, lambda unit: ("PUT", "/unit_api/system/files", body), task_timeout=120.0)
+    failed = False
+    for unit in sorted(results):
+        if results[unit]["ok"]:
+            click.echo(f"Copied the backup to {unit}.")
+        else:
+            failed = True
+            click.echo(f"Could not copy the backup to {unit}: {results[unit]['error']['message']}", err=True)
+    if len(chosen) < count:
+        click.echo(f"Only {len(chosen)} active worker(s) to copy to, not {count}.", err=True)
+    if failed or len(chosen) < count:
+        raise SystemExit(1)

@@ -77,12 +77,20 @@ def unit_system_logs(pioreactor_unit: str) -> Any:
     return _query(["pioreactor_unit = ?", "experiment = ?"], [pioreactor_unit, SYSTEM_EXPERIMENT])
 
 
+def _workers() -> list[str]:
+    """The units of the cluster's inventory: a log line for one of them is published under its name
+    (the broker is the leader's: the worker's log table shows it, the database stores it)."""
+    from pioreactor.plugins_core.cluster.api import list_workers
+
+    return [w["pioreactor_unit"] for w in list_workers()]
+
+
 def post_log(pioreactor_unit: str, experiment: str) -> Any:
     """Add a line to the logs: ``{"message", "level" (INFO), "source" (ui), "task" (logs),
     "timestamp"}``. Published on ``pioreactor/<unit>/<experiment>/logs/<source>/<level>``, where the
     UI shows it live and the database streamer stores it."""
     body = json_body({"message": str}, optional={"level": str, "source": str, "task": str, "timestamp": str})
-    unit = pioreactor_unit if pioreactor_unit == "$broadcast" else require_this_unit(pioreactor_unit)
+    unit = pioreactor_unit if pioreactor_unit in ("$broadcast", *_workers()) else require_this_unit(pioreactor_unit)
     level = (body.get("level") or "INFO").upper()
     if level not in LEVELS:
         raise ApiError(400, f"field 'level' must be one of {', '.join(LEVELS)}, got {level!r}")

@@ -79,6 +79,15 @@ class RpiBoard:
         except Exception:
             return None
 
+    def power(self, action: str) -> str:
+        """``sudo reboot`` or ``sudo shutdown -h now``, started and left running (the answer to
+        the caller goes out before the Pi goes down)."""
+        commands = {"reboot": ["sudo", "reboot"], "shutdown": ["sudo", "shutdown", "-h", "now"]}
+        if action not in commands:
+            raise ValueError(f"power action must be reboot or shutdown, got {action!r}")
+        subprocess.Popen(commands[action], start_new_session=True)  # noqa: S603 (fixed commands)
+        return f"{' '.join(commands[action])} started"
+
     def close(self) -> None:
         for pin in (self._led_pin, self._button_pin):
             if pin is not None:

@@ -102,19 +102,23 @@ def uninstall() -> Any:
 # -- leader views -----------------------------------------------------------------------------------
 def api_installed(pioreactor_unit: str) -> Any:
     """Plugins installed on a unit (or ``$broadcast``), as a task."""
-    return submit_unit_task(pioreactor_unit, f"{HERE}:list_installed")
+    return submit_unit_task(pioreactor_unit, f"{HERE}:list_installed", unit_api=("GET", "/unit_api/plugins/installed", None))
 
 
 def api_install(pioreactor_unit: str) -> Any:
     """Install a plugin on a unit, as a task."""
     _refuse_if_disallowed()
-    return submit_unit_task(pioreactor_unit, f"{HERE}:run_install", _name(json_body()))
+    name = _name(json_body())
+    return submit_unit_task(pioreactor_unit, f"{HERE}:run_install", name, unit_api=("POST", "/unit_api/plugins/install", {"args": [name]}))
 
 
 def api_uninstall(pioreactor_unit: str) -> Any:
     """Uninstall a plugin on a unit, as a task."""
     _refuse_if_disallowed()
-    return submit_unit_task(pioreactor_unit, f"{HERE}:run_uninstall", _name(json_body()))
+    name = _name(json_body())
+    return submit_unit_task(
+        pioreactor_unit, f"{HERE}:run_uninstall", name, unit_api=("POST", "/unit_api/plugins/uninstall", {"args": [name]})
+    )
 
 
 def api_install_here() -> Any:

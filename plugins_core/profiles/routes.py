@@ -257,4 +257,6 @@ def api_capabilities(pioreactor_unit: str) -> Any:
     """What a unit (or ``$broadcast``) can run, as a task."""
     from pioreactor.plugins_core.web.api import submit_unit_task
 
-    return submit_unit_task(pioreactor_unit, "pioreactor.plugins_core.profiles.routes:capabilities")
+    return submit_unit_task(
+        pioreactor_unit, "pioreactor.plugins_core.profiles.routes:capabilities", unit_api=("GET", "/unit_api/capabilities", None)
+    )

@@ -10,6 +10,7 @@ The vial lives in this unit's intermittent storage, so every process of the unit
 
 from __future__ import annotations
 
+from pioreactor.plugins_core.simulator.board import power_requests
 from pioreactor.plugins_core.simulator.world import (
     World,
     culture_set_aside,
@@ -18,4 +19,4 @@ from pioreactor.plugins_core.simulator.world import (
     reset_world,
 )
 
-__all__ = ["World", "culture_set_aside", "get_world", "ground_truth", "reset_world"]
+__all__ = ["World", "culture_set_aside", "get_world", "ground_truth", "power_requests", "reset_world"]

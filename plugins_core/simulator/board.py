@@ -14,6 +14,7 @@ from pioreactor.plugins_core.simulator.faults import active_faults
 from pioreactor.sdk import Clock, local_intermittent_storage
 
 STATUS_LED = "simulator_status_led"
+POWER = "simulator_power"
 HISTORY_LENGTH = 400
 HEALTHY_RAIL_VOLTS = 5.05
 HEALTHY_CPU_CELSIUS = 48.0
@@ -56,6 +57,19 @@ class SimulatedBoard:
 
     def button_pressed(self) -> bool:
         return bool(self._faults().get("button_pressed"))
+
+    def power(self, action: str) -> str:
+        """A simulated unit only records the request (``power_requests()``): the machine it runs
+        on, which other units may share, is never rebooted or shut down."""
+        with local_intermittent_storage(POWER) as store:
+            store["requests"] = [*store.get("requests", []), [time.time(), action]][-HISTORY_LENGTH:]
+        return f"simulated {action}: recorded; this machine was left alone"
+
+
+def power_requests() -> list[tuple[float, str]]:
+    """The reboots and shutdowns asked of this simulated unit, as (wall-clock time, action)."""
+    with local_intermittent_storage(POWER) as store:
+        return [(float(t), str(action)) for t, action in store.get("requests", [])]
 
 
 def status_led_history() -> list[tuple[float, bool]]:

@@ -39,6 +39,8 @@ CORE_ROUTES: list[tuple[str, str, tuple[str, ...], str]] = [
     ("unit_api", "/config/merged", ("GET",), f"{ROUTES}.config:merged_config_view"),
     ("unit_api", "/config/specific", ("GET",), f"{ROUTES}.config:get_specific_here"),
     ("unit_api", "/config/specific", ("PUT", "PATCH", "POST"), f"{ROUTES}.config:put_specific_here"),
+    ("unit_api", "/config/shared", ("GET",), f"{ROUTES}.config:get_shared"),
+    ("unit_api", "/config/shared", ("PUT", "PATCH", "POST"), f"{ROUTES}.config:put_shared_here"),
     # -- the leader (the inventory itself, /workers and /units, is the cluster plugin's) ----
     ("api", "/workers/<pioreactor_unit>/experiment", ("GET",), f"{ROUTES}.inventory:worker_experiment"),
     ("api", "/models", ("GET",), f"{ROUTES}.system:models"),

@@ -34,6 +34,7 @@ __all__ = [
     "json_body",
     "publish",
     "query_int",
+    "record_config_history",
     "require_this_unit",
     "safe_filename",
     "safe_path",
@@ -203,6 +204,14 @@ def safe_path(folder: Path, name: str, *, suffixes: tuple[str, ...] = ()) -> Pat
     return path
 
 
+def record_config_history(filename: str, text: str) -> str:
+    """Keep ``text`` as a version of config file ``filename`` (``GET /api/config/.../history``);
+    the timestamp it was kept under."""
+    from pioreactor.plugins_core.web.routes.config import record_history
+
+    return record_history(filename, text)
+
+
 def unit_name() -> str:
     """This unit's name."""
     from pioreactor.sdk import get_unit_name
@@ -253,10 +262,17 @@ def exports_folder() -> Path:
     return Path(folder)
 
 
-def submit_unit_task(pioreactor_unit: str, target: str, *args: Any, **kwargs: Any) -> Any:
+def submit_unit_task(
+    pioreactor_unit: str, target: str, *args: Any, unit_api: tuple[str, str, Any] | None = None, **kwargs: Any
+) -> Any:
     """For a leader route on ``/api/workers/<unit>/...`` (or ``$broadcast``): queue ``target``
     (``"package.module:function"``) and answer ``202``; the task's result is one envelope per
     unit, as upstream's UI unwraps it: ``{"<unit>": {"ok": true, "unit", "value"}}`` or
     ``{"<unit>": {"ok": false, "unit", "error": {"kind", "message"}, "status_code", "retryable"}}``.
-    Until the cluster fan-out exists only this unit answers (see ``unit_results``)."""
-    return submit_task("pioreactor.plugins_core.web.unit_results:on_units", pioreactor_unit, target, *args, **kwargs)
+
+    ``unit_api=(method, path, body)`` is the same work on a unit's ``/unit_api``: a worker of the
+    cluster's inventory (every active one for ``$broadcast``) gets that request over HTTP; this
+    unit, or any unit when there is no inventory, runs ``target`` here (see ``unit_results``)."""
+    return submit_task(
+        "pioreactor.plugins_core.web.unit_results:on_units", pioreactor_unit, target, *args, unit_api=unit_api, **kwargs
+    )

@@ -110,6 +110,15 @@ class WebServer(BackgroundJob):
         self._thread = threading.Thread(target=self._serve, name="web_server", daemon=True)
         self._thread.start()
         self.logger.info(f"Serving the web API on http://{host}:{self.port} ({threads} threads).")
+        self._withdraw = self._advertise(host) if config.getboolean("mdns", "advertise", fallback=True) else None
+
+    def _advertise(self, host: str) -> Any:
+        """On the local network by mDNS, for `pio workers discover` (the cluster plugin's)."""
+        try:
+            from pioreactor.plugins_core.cluster.api import advertise
+        except ImportError:  # the cluster plugin is not installed
+            return None
+        return advertise(self.unit, host, self.port, on_error=lambda why: self.logger.debug(f"Not advertised by mDNS: {why}"))
 
     def _serve(self) -> None:
         try:
@@ -119,5 +128,7 @@ class WebServer(BackgroundJob):
                 self.logger.error(f"The web server stopped: {type(err).__name__}: {err}")
 
     def on_disconnected(self) -> None:
+        if self._withdraw is not None:
+            self._withdraw()
         self.server.close()
         self.tasks.stop()

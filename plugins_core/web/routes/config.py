@@ -50,22 +50,8 @@ def _new_text() -> str:
     return request.get_data(as_text=True)
 
 
-def _save(which: str) -> dict[str, Any]:
-    text = _new_text()
-    problems = check_config_text(text, which)
-    name = config_file_path(which).name
-    if problems:
-        raise ApiError(
-            400,
-            f"{name} was not saved: {problems[0]}",
-            cause="\n".join(problems),
-            remediation="Fix the line named above and save again; the file on disk is unchanged.",
-        )
-    path = config_file_path(which)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)  # readers see the old file or the new one, never half of it
+def record_history(name: str, text: str) -> str:
+    """Keep ``text`` as a version of config file ``name``; the timestamp."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with _history_db() as conn:
         conn.execute("INSERT INTO config_files_histories VALUES (?, ?, ?)", (name, now, text))
@@ -74,11 +60,62 @@ def _save(which: str) -> dict[str, Any]:
             "config_files_histories WHERE filename = ? ORDER BY timestamp DESC LIMIT ?)",
             (name, name, MAX_HISTORY),
         )
-    return {"status": "saved", "filename": name, "timestamp": now}
+    return now
+
+
+def _checked_text(which: str, name: str) -> str:
+    text = _new_text()
+    problems = check_config_text(text, which)
+    if problems:
+        raise ApiError(
+            400,
+            f"{name} was not saved: {problems[0]}",
+            cause="\n".join(problems),
+            remediation="Fix the line named above and save again; the file on disk is unchanged.",
+        )
+    return text
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)  # readers see the old file or the new one, never half of it
+
+
+def _save(which: str) -> dict[str, Any]:
+    path = config_file_path(which)
+    text = _checked_text(which, path.name)
+    _write(path, text)
+    return {"status": "saved", "filename": path.name, "timestamp": record_history(path.name, text)}
+
+
+def _save_shared_and_push() -> dict[str, Any]:
+    """The leader's config.ini, saved, then pushed to every worker of the inventory (upstream
+    runs ``pios sync-configs`` after a save): ``"units"`` has one envelope per worker."""
+    saved = _save("shared")
+    from pioreactor.plugins_core.cluster.api import push_shared_config_to_workers
+
+    return {**saved, "units": push_shared_config_to_workers()}
+
+
+def _worker_copy(pioreactor_unit: str) -> Path | None:
+    """The leader's copy of a worker's unit_config.ini (``cluster_configs/config_<unit>.ini``), for
+    a unit of the inventory other than this one; None for this unit."""
+    if pioreactor_unit == unit_name():
+        return None
+    from pioreactor.plugins_core.cluster.api import get_worker, unit_config_path
+
+    if get_worker(pioreactor_unit) is None:
+        require_this_unit(pioreactor_unit)  # 404, naming the inventory
+    return unit_config_path(pioreactor_unit)
 
 
 def _history(which: str) -> list[dict[str, Any]]:
-    name = config_file_path(which).name
+    return _history_of(config_file_path(which).name)
+
+
+def _history_of(name: str) -> list[dict[str, Any]]:
     with _history_db() as conn:
         rows = conn.execute(
             "SELECT filename, timestamp, data FROM config_files_histories WHERE filename = ? ORDER BY timestamp DESC",
@@ -94,7 +131,13 @@ def get_shared() -> Response:
 
 def put_shared() -> Any:
     """Replace config.ini: ``{"code": "<text>"}`` or a text/plain body. Refused (400, with the
-    line and the problem) if it does not parse or a value has the wrong type."""
+    line and the problem) if it does not parse or a value has the wrong type. On a leader with
+    workers, they get it too (``"units"``: one result per worker)."""
+    return _save_shared_and_push()
+
+
+def put_shared_here() -> Any:
+    """This unit's copy of the cluster's config.ini, as the leader pushes it (``pios sync-configs``)."""
     return _save("shared")
 
 
@@ -104,19 +147,35 @@ def shared_history() -> Any:
 
 
 def get_specific(pioreactor_unit: str) -> Response:
-    """A unit's unit_config.ini as text."""
+    """A unit's unit_config.ini as text (for a worker, the leader's copy of it)."""
+    copy = _worker_copy(pioreactor_unit)
+    if copy is not None:
+        return _text_response(copy.read_text(encoding="utf-8") if copy.exists() else "")
     require_this_unit(pioreactor_unit)
     return _text_response(_read("specific"))
 
 
 def put_specific(pioreactor_unit: str) -> Any:
-    """Replace a unit's unit_config.ini (validated like config.ini)."""
-    require_this_unit(pioreactor_unit)
-    return _save("specific")
+    """Replace a unit's unit_config.ini (validated like config.ini). For a worker of the
+    inventory: the leader's copy (``config_<unit>.ini``) is saved, then pushed to the worker
+    (``"units"``: its result)."""
+    copy = _worker_copy(pioreactor_unit)
+    if copy is None:
+        require_this_unit(pioreactor_unit)
+        return _save("specific")
+    text = _checked_text("specific", copy.name)
+    _write(copy, text)
+    saved = {"status": "saved", "filename": copy.name, "timestamp": record_history(copy.name, text)}
+    from pioreactor.plugins_core.cluster.api import forward_to_units
+
+    return {**saved, "units": forward_to_units([pioreactor_unit], "PUT", "/unit_api/config/specific", {"code": text})}
 
 
 def specific_history(pioreactor_unit: str) -> Any:
     """Earlier versions of a unit's unit_config.ini, newest first."""
+    copy = _worker_copy(pioreactor_unit)
+    if copy is not None:
+        return _history_of(copy.name)
     require_this_unit(pioreactor_unit)
     return _history("specific")
 
@@ -136,15 +195,41 @@ def merged_config_view() -> Any:
     return merged_config()
 
 
+def _workers_merged(pioreactor_unit: str) -> dict[str, dict[str, Any]] | None:
+    """The merged configs of the workers ``pioreactor_unit`` addresses (``$broadcast``: every
+    active one), asked over HTTP in parallel: one envelope each; None to answer here."""
+    if pioreactor_unit == unit_name():
+        return None
+    from pioreactor.plugins_core.cluster.api import forward_to_units, target_units
+
+    units = target_units(pioreactor_unit)
+    return None if units is None else forward_to_units(units, "GET", "/unit_api/config/merged")
+
+
 def unit_merged_config(pioreactor_unit: str) -> Any:
-    """A unit's merged configuration as JSON ``{section: {key: value}}``."""
+    """A unit's merged configuration as JSON ``{section: {key: value}}`` (a worker's is asked
+    over HTTP; 502 naming the problem when it does not answer)."""
+    if pioreactor_unit != "$broadcast":
+        found = _workers_merged(pioreactor_unit)
+        if found is not None:
+            result = found[pioreactor_unit]
+            if not result["ok"]:
+                raise ApiError(502, f"{pioreactor_unit} did not answer: {result['error']['message']}")
+            return result["value"]
     require_this_unit(pioreactor_unit)
     return merged_config()
 
 
 def unit_configs(pioreactor_unit: str) -> Any:
     """Merged configurations by unit, as the UI reads them: ``{"configs": {unit: {section: {key:
-    value}}}, "errors": {}}`` (``$broadcast``: every unit this server answers for)."""
+    value}}}, "errors": {unit: message}}`` (``$broadcast``: every active worker of the
+    inventory, else this unit)."""
+    found = _workers_merged(pioreactor_unit)
+    if found is not None:
+        return {
+            "configs": {u: r["value"] for u, r in found.items() if r["ok"]},
+            "errors": {u: r["error"]["message"] for u, r in found.items() if not r["ok"]},
+        }
     unit = unit_name() if pioreactor_unit == "$broadcast" else require_this_unit(pioreactor_unit)
     return {"configs": {unit: merged_config()}, "errors": {}}
 
@@ -186,8 +271,10 @@ def get_config_file(filename: str) -> Response:
 
 
 def put_config_file(filename: str) -> Any:
-    """Replace a config file by upstream 25.11's name: ``{"code": "<text>", "filename": ...}``."""
-    return _save(_which(filename))
+    """Replace a config file by upstream 25.11's name: ``{"code": "<text>", "filename": ...}``
+    (config.ini goes to the workers too, as ``PUT /api/config/shared``)."""
+    which = _which(filename)
+    return _save_shared_and_push() if which == "shared" else _save(which)
 
 
 def config_file_history(filename: str) -> Any:

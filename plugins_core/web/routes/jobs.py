@@ -299,12 +299,21 @@ def api_running_jobs(pioreactor_unit: str) -> Any:
 
 
 def api_job_settings(pioreactor_unit: str, job_name: str, experiment: str) -> Any:
-    """The published settings of a job on a unit."""
+    """The published settings of a job on a unit (a worker's, or ``$broadcast``: a task with one
+    envelope per unit)."""
+    forwarded = _forwarded(pioreactor_unit, None, "GET", f"/unit_api/jobs/settings/job_name/{job_name}")
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return {"settings": _settings_of(job_name, experiment)}
 
 
 def api_job_setting(pioreactor_unit: str, job_name: str, setting: str, experiment: str) -> Any:
-    """One published setting of a job on a unit."""
+    """One published setting of a job on a unit (a worker's, or ``$broadcast``: a task with one
+    envelope per unit)."""
+    path = f"/unit_api/jobs/settings/job_name/{job_name}/setting/{setting}"
+    forwarded = _forwarded(pioreactor_unit, None, "GET", path)
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return job_setting(job_name, setting)

@@ -60,14 +60,33 @@ def utc_clock() -> dict[str, Any]:
     return {"pioreactor_unit": unit_name(), "clock_time": _utc_now()}
 
 
-def unit_utc_clock(pioreactor_unit: str) -> dict[str, Any]:
-    """A unit's clock (UTC)."""
+def _on_workers(pioreactor_unit: str, function: str, path: str) -> Any:
+    """For a worker of the inventory (or ``$broadcast`` over them): a task asking each one's
+    ``/unit_api`` (one envelope per unit); None to answer here."""
+    if pioreactor_unit == unit_name():
+        return None
+    from pioreactor.plugins_core.cluster.api import target_units
+    from pioreactor.plugins_core.web.api import submit_unit_task
+
+    if target_units(pioreactor_unit) is None:
+        return None
+    return submit_unit_task(pioreactor_unit, f"{__name__}:{function}", unit_api=("GET", path, None))
+
+
+def unit_utc_clock(pioreactor_unit: str) -> Any:
+    """A unit's clock (UTC); a worker's (or ``$broadcast``: every active worker's) as a task."""
+    forwarded = _on_workers(pioreactor_unit, "utc_clock", "/unit_api/system/utc_clock")
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return utc_clock()
 
 
-def unit_versions_app(pioreactor_unit: str) -> dict[str, Any]:
-    """A unit's software version."""
+def unit_versions_app(pioreactor_unit: str) -> Any:
+    """A unit's software version; a worker's (or ``$broadcast``: every active worker's) as a task."""
+    forwarded = _on_workers(pioreactor_unit, "versions_app", "/unit_api/versions/app")
+    if forwarded is not None:
+        return forwarded
     require_this_unit(pioreactor_unit)
     return versions_app()
 
