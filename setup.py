@@ -47,6 +47,6 @@ setup(
     package_data={
         "": ["*.json", "*.yaml", "*.ini", "*.md"],
         "pioreactor.plugin_template": template_files,
-        "pioreactor.plugins_core.web": ["placeholder_ui/*"],
+        "pioreactor.plugins_core.web": ["placeholder_ui/*", "ui_dist/*", "ui_dist/assets/*"],
     },
 )

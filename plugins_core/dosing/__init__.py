@@ -120,6 +120,13 @@ def pioreactor_register_timeseries(registry):
         timestamped=False,
         units={"liquid_volume": "mL"},
         description="The liquid volume in the vial, as the dosing automation tracks it.",
+        chart={
+            "chart_key": "liquid_volume",
+            "title": "Liquid volume",
+            "topic": "dosing_automation/current_volume_ml",
+            "y_axis_label": "mL",
+            "column": "liquid_volume",
+        },
     )
     registry.add(
         "alt_media_fractions",
@@ -129,4 +136,11 @@ def pioreactor_register_timeseries(registry):
         key=None,
         timestamped=False,
         description="The fraction of alternative media in the vial.",
+        chart={
+            "chart_key": "fraction_of_volume_that_is_alternative_media",
+            "title": "Fraction of volume that is alternative media",
+            "topic": "dosing_automation/alt_media_fraction",
+            "y_axis_label": "Fraction",
+            "column": "alt_media_fraction",
+        },
     )

@@ -91,3 +91,16 @@ def pioreactor_register_timeseries(registry):
         summary="The Kalman filter's state and covariance",
         dataset=False,
     )
+
+
+# -- what a user interface shows: a card line on the Pioreactors page, started from Manage ------
+@hookimpl
+def pioreactor_register_ui_descriptors(registry):
+    registry.add_job(
+        {
+            "job_name": "growth_rate_calculating",
+            "display_name": "Growth rate",
+            "description": "Estimate the growth rate and the normalised OD from the OD readings.",
+            "fields": [],
+        }
+    )

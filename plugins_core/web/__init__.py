@@ -120,7 +120,7 @@ def pioreactor_register_config_defaults(defaults):
             "max_body_mb": 16.0,
             "job_start_burst": 10.0,
             "job_starts_per_second": 2.0,
-            # empty: the placeholder page; a folder with index.html and the UI's static files
+            # empty: the UI built into the package (ui_dist/); else a folder with index.html and static files
             "ui_folder": "",
             # empty: $PIO_HOME/exports (served under /exports/)
             "exports_folder": "",

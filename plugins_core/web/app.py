@@ -21,6 +21,13 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 log = logging.getLogger("pioreactor_web")
 PLACEHOLDER_UI = Path(__file__).parent / "placeholder_ui"
+#: the built web UI (``npm run build`` in ui/), shipped in the package
+BUILT_UI = Path(__file__).parent / "ui_dist"
+
+
+def default_ui_folder() -> Path:
+    """The built UI when the package has it, else a page saying how to build it."""
+    return BUILT_UI if (BUILT_UI / "index.html").is_file() else PLACEHOLDER_UI
 API_PREFIXES = ("/api/", "/unit_api/")
 
 
@@ -78,7 +85,7 @@ def create_app(
 ) -> Flask:
     """The app for ``routes`` (one :class:`WebRouteSpec` per rule and method); ``/api`` routes
     only when ``leader``."""
-    ui = Path(ui_folder) if ui_folder else PLACEHOLDER_UI
+    ui = Path(ui_folder) if ui_folder else default_ui_folder()
     app = Flask("pioreactor_web", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ def _folder(text: str, default: Path) -> Path:
 
 def build_app(unit: str, *, leader: bool | None = None) -> tuple[Any, Any]:
     """The Flask app of this unit and its task queue, configured from ``[web]``."""
-    from pioreactor.plugins_core.web.app import create_app
+    from pioreactor.plugins_core.web.app import create_app, default_ui_folder
     from pioreactor.plugins_core.web.security import STORE, Security
     from pioreactor.plugins_core.web.tasks import TaskQueue
 
@@ -62,7 +62,7 @@ def build_app(unit: str, *, leader: bool | None = None) -> tuple[Any, Any]:
         leader=am_i_leader() if leader is None else leader,
         tasks=tasks,
         security=security,
-        ui_folder=_folder(config.get(SECTION, "ui_folder"), Path(__file__).parent / "placeholder_ui"),
+        ui_folder=_folder(config.get(SECTION, "ui_folder"), default_ui_folder()),
         exports_folder=exports,
         max_body_bytes=int(config.getfloat(SECTION, "max_body_mb") * 1024 * 1024),
     )

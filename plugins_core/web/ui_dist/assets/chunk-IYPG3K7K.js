@@ -1,0 +1,1 @@
+var c=["#1f77b4","#d62728","#2ca02c","#9467bd","#ff7f0e","#17becf","#8c564b","#e377c2","#7f7f7f","#bcbd22","#393b79","#ad494a","#637939","#7b4173","#8c6d31","#3182bd"],e=new Map;function b(f){f.forEach((s,t)=>{e.has(s)||e.set(s,c[e.size%c.length])})}function n(f){return e.has(f)||e.set(f,c[e.size%c.length]),e.get(f)}export{b as a,n as b};
