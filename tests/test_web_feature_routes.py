@@ -249,6 +249,28 @@ def test_descriptors_in_upstreams_shape(web):
     assert web.call("GET", f"/api/workers/{web.home.unit}/jobs/descriptors").status == 200
 
 
+def test_every_automation_has_a_form_from_its_options(web):
+    turbidostat = {a["automation_name"]: a for a in web.call("GET", "/api/automations/descriptors/dosing").json()}["turbidostat"]
+    fields = {f["key"]: f for f in turbidostat["fields"]}
+    # no plugin described it: the fields are its options, typed, with defaults, units and help
+    assert list(fields) == ["exchange_volume_ml", "target_normalized_od", "target_od", "duration", "skip_first_run"]
+    volume = fields["exchange_volume_ml"]
+    assert (volume["label"], volume["unit"], volume["type"], volume["required"]) == ("Exchange volume", "mL", "numeric", True)
+    assert fields["duration"]["default"] == 0.25 and fields["duration"]["unit"] == "min"
+    assert fields["skip_first_run"]["type"] == "boolean" and fields["skip_first_run"]["default"] is False
+    assert fields["target_od"]["label"] == "Target OD" and "[default" not in fields["target_od"]["description"]
+    # a registered descriptor still names the fields; the class adds the options it left out
+    cycle = {a["automation_name"]: a for a in web.call("GET", "/api/automations/descriptors/led").json()}["light_dark_cycle"]
+    keys = [f["key"] for f in cycle["fields"]]
+    assert {"light_intensity", "light_duration_minutes", "duration"} <= set(keys)
+    light = next(f for f in cycle["fields"] if f["key"] == "light_intensity")
+    assert (light["label"], light["unit"], light["default"], light["type"]) == ("Light intensity", "%", 50.0, "numeric")
+    names = {a["automation_name"]: a["display_name"] for a in web.call("GET", "/api/automations/descriptors/dosing").json()}
+    assert names["pid_morbidostat"] == "PID morbidostat"
+    jobs = {j["job_name"]: j["display_name"] for j in web.call("GET", "/api/jobs/descriptors").json()}
+    assert jobs["led_automation"] == "LED automation"
+
+
 def test_plugin_installs_are_refused_while_disallowed(web):
     installed = web.call("GET", "/unit_api/plugins/installed")
     assert installed.status == 200 and isinstance(installed.json(), list)

@@ -8,12 +8,29 @@ so descriptors written for upstream keep working.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
 from pioreactor.plugins_core.web.api import ApiError
 
 NUMERIC = ("float", "integer")
+#: words people write in capitals (or their own way) in names made from identifiers
+ACRONYMS = {"od": "OD", "nod": "nOD", "led": "LED", "leds": "LEDs", "pwm": "PWM", "pid": "PID", "rpm": "RPM", "ml": "mL", "ph": "pH", "do": "DO"}
+#: options a form never shows: the dialog or the job fills them in
+HIDDEN_OPTIONS = frozenset({"automation_name", "experiment", "unit", "source_of_event"})
+#: a click help text's own "[default: ...]" note, which the form shows as the value instead
+DEFAULT_NOTE = re.compile(r"\s*\[default:[^\]]*\]")
+#: a key's last word that is its unit: the form shows the unit beside the box, not in the label
+UNIT_SUFFIXES = {"ml": "mL", "minutes": "min", "seconds": "s", "hours": "h"}
+
+
+def display_name(identifier: str) -> str:
+    """``led_automation`` -> ``LED automation``: words capitalised, known acronyms kept as such."""
+    words = [ACRONYMS.get(word, word) for word in identifier.split("_") if word]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0].capitalize()
+    return " ".join(words)
 
 
 def _this_unit(pioreactor_unit: str | None) -> None:
@@ -96,7 +113,7 @@ def job_descriptors() -> list[dict[str, Any]]:
             jobs.append(
                 {
                     "job_name": name,
-                    "display_name": f"{kind.capitalize()} automation",
+                    "display_name": display_name(f"{kind}_automation"),
                     "display": True,
                     "description": f"Runs one {kind} automation at a time.",
                     "subtext": None,
@@ -109,8 +126,84 @@ def job_descriptors() -> list[dict[str, Any]]:
     return _merge(jobs, _yaml_files("jobs"), "job_name")
 
 
+def _form_field(field: dict[str, Any]) -> dict[str, Any]:
+    """A registered descriptor's field in the shape the forms read."""
+    choices = field.get("choices")
+    return {
+        "key": field["key"],
+        "default": field.get("default"),
+        "label": field.get("label") or display_name(field["key"]),
+        "unit": field.get("unit"),
+        "description": field.get("description"),
+        "type": "select" if choices else ("numeric" if field["type"] in NUMERIC else field["type"]),
+        "options": [str(c) for c in choices] if choices else None,
+        "disabled": False,
+        "required": field.get("default") is None,
+    }
+
+
+def option_fields(job_class: type) -> list[dict[str, Any]]:
+    """Form fields from a job class's keyword-only parameters (the options ``pio run`` gives it),
+    with the units of its published settings: every automation gets a form, a third party's too."""
+    import click
+    from pioreactor.sdk.plugins import job_options
+
+    units: dict[str, str] = {}
+    for klass in reversed(job_class.__mro__):  # a subclass's published settings override its base's
+        for name, meta in (vars(klass).get("published_settings") or {}).items():
+            if isinstance(meta, dict) and meta.get("unit"):
+                units[name] = str(meta["unit"])
+    fields = []
+    for option in job_options(job_class):
+        key = str(option.name)
+        if key in HIDDEN_OPTIONS:
+            continue
+        # click marks "no default" with a sentinel object (and may hold a callable): neither is a value
+        default = option.default if isinstance(option.default, str | int | float | bool) else None
+        choices = list(option.type.choices) if isinstance(option.type, click.Choice) else None
+        kind = "boolean" if option.is_flag else "select" if choices else "numeric" if option.type.name in ("float", "integer") else "string"
+        stem, _, last = key.rpartition("_")
+        suffix_unit = UNIT_SUFFIXES.get(last) if stem else None
+        fields.append(
+            {
+                "key": key,
+                "default": default,
+                "label": display_name(stem if suffix_unit else key),
+                "unit": units.get(key) or suffix_unit or ("min" if key == "duration" else None),
+                "description": DEFAULT_NOTE.sub("", option.help or "").strip() or None,
+                "type": kind,
+                "options": [str(c) for c in choices] if choices else None,
+                "disabled": False,
+                "required": bool(option.required),
+            }
+        )
+    return fields
+
+
+def _automation_fields(automation: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The class's options, each overlaid with what a registered descriptor says of it (labels,
+    units, defaults win); a descriptor's field the class does not take is kept as described."""
+    try:
+        derived = option_fields(automation.load())
+    except Exception as err:  # a broken third-party module must not take the whole list down
+        print(f"pio web: options of automation {automation.name!r} unreadable: {err}", file=sys.stderr)
+        derived = []
+    registered = {f["key"]: f for f in data.get("fields", [])}
+    fields = []
+    for field in derived:
+        described = registered.pop(field["key"], None)
+        if described is not None:
+            overlay = _form_field(described)
+            field = field | {k: v for k, v in overlay.items() if v is not None and k not in ("required", "disabled")}
+            if "default" in described and described["default"] is not None:
+                field["required"] = False
+        fields.append(field)
+    return fields + [_form_field(f) for f in registered.values()]
+
+
 def automation_descriptors(kind: str) -> list[dict[str, Any]]:
-    """Every registered automation of ``kind``, with its form when a plugin described it."""
+    """Every registered automation of ``kind`` with its form: the options its class takes,
+    labelled by the UI descriptor a plugin registered for it, if any."""
     from pioreactor.sdk.plugins import automations_of_kind
     from pioreactor.sdk.ui import ui_descriptors
 
@@ -118,26 +211,14 @@ def automation_descriptors(kind: str) -> list[dict[str, Any]]:
     result = []
     for name, automation in sorted(automations_of_kind(kind).items()):
         spec = described.get(name)
-        data = spec.data if spec else {}
+        data = dict(spec.data) if spec else {}
         result.append(
             {
                 "automation_name": name,
-                "display_name": data.get("display_name") or name.replace("_", " ").capitalize(),
+                "display_name": data.get("display_name") or display_name(name),
                 "description": data.get("description") or automation.summary or "",
                 "source": automation.plugin,
-                "fields": [
-                    {
-                        "key": f["key"],
-                        "default": f.get("default"),
-                        "label": f.get("label") or f["key"],
-                        "unit": f.get("unit"),
-                        "type": "select" if f.get("choices") else ("numeric" if f["type"] in NUMERIC else f["type"]),
-                        "options": [str(c) for c in f["choices"]] if f.get("choices") else None,
-                        "disabled": False,
-                        "required": f.get("default") is None,
-                    }
-                    for f in data.get("fields", [])
-                ],
+                "fields": _automation_fields(automation, data),
             }
         )
     return _merge(result, _yaml_files("automations", kind), "automation_name")

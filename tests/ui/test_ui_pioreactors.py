@@ -51,3 +51,30 @@ def test_a_refused_start_is_shown_in_the_dialog(ui_server: Any, ui_page: Any) ->
     alert = dialog.get_by_role("alert")
     alert.wait_for()
     assert "did not start" in alert.inner_text()
+
+
+def test_an_automation_starts_with_its_options_filled_in(ui_server: Any, ui_page: Any, mqtt_probe: Any) -> None:
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/pioreactors")
+    card = page.locator(f".unit-card[data-unit='{ui_server.unit}']")
+    card.locator(".job-row[data-job='temperature_automation']").wait_for()
+    page.locator("[data-mqtt='connected']").wait_for()
+    assert card.get_by_text("LED automation").count() == 1  # acronyms kept, not "Led automation"
+
+    card.get_by_role("button", name="Manage").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Start Temperature automation").click()
+    form = dialog.get_by_role("form", name="Start Temperature automation")
+    form.get_by_label("Automation", exact=True).select_option("thermostat")
+    target = form.get_by_label("Target temperature")
+    # the automation's own option, with its default, in a number box (not a bare "default" box)
+    assert target.input_value() == "30" and target.get_attribute("type") == "number"
+    target.fill("33")
+    since = mqtt_probe.mark()
+    form.get_by_role("button", name="Start").click()
+    topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/temperature_automation/target_temperature"
+    mqtt_probe.wait_for(topic, "33.0", since=since)
+    card.locator(".job-row[data-job='temperature_automation'][data-state='ready']").wait_for()
+
+    dialog.get_by_role("button", name="Stop Temperature automation").click()
+    card.locator(".job-row[data-job='temperature_automation'][data-state='disconnected']").wait_for()

@@ -22,6 +22,7 @@ export function useOptions(job, automation = null) {
   const [error, setError] = useState(null);
   useEffect(() => {
     setFields(null);
+    if (!job) return;
     loadCapabilities()
       .then((all) => {
         const entry = all.find((c) => c.job_name === job && (automation === null || c.automation_name === automation));
@@ -68,26 +69,81 @@ function cleanOptions(values) {
   return options;
 }
 
+/** The values a descriptor's fields start with: their defaults, as the inputs hold them (text). */
+function defaultsOf(fields) {
+  const values = {};
+  for (const f of fields || []) if (f.default !== null && f.default !== undefined) values[f.key] = String(f.default);
+  return values;
+}
+
+/** Inputs for an automation's fields (from its descriptor): numbers as number boxes, defaults filled in. */
+function DescriptorFields({ fields, values, onChange }) {
+  const set = (key) => (e) => onChange({ ...values, [key]: e.currentTarget.value });
+  return fields.map((f) => {
+    const common = { key: f.key, label: f.label || label(f.key), unit: f.unit, hint: f.description };
+    if (f.type === "boolean" || f.type === "select") {
+      const choices = f.type === "boolean" ? [["true", "Yes"], ["false", "No"]] : (f.options || []).map((o) => [o, o]);
+      return (
+        <Field {...common}>
+          <select value={values[f.key] ?? ""} onChange={set(f.key)} required={f.required} disabled={f.disabled}>
+            {!f.required && <option value="">Not set</option>}
+            {choices.map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </Field>
+      );
+    }
+    return (
+      <Field
+        {...common}
+        type={f.type === "numeric" ? "number" : "text"}
+        step={f.type === "numeric" ? "any" : undefined}
+        value={values[f.key] ?? ""}
+        required={f.required}
+        disabled={f.disabled}
+        onInput={set(f.key)}
+      />
+    );
+  });
+}
+
+/** Descriptor values as options: numbers as numbers, yes/no as booleans, empty ones left out. */
+function descriptorOptions(fields, values) {
+  const options = {};
+  for (const f of fields) {
+    const v = values[f.key];
+    if (v === "" || v === null || v === undefined) continue;
+    if (f.type === "boolean") options[f.key] = v === "true";
+    else if (f.type === "numeric" && Number.isFinite(Number(v))) options[f.key] = Number(v);
+    else options[f.key] = v;
+  }
+  return options;
+}
+
 function StartForm({ unit, experiment, job, onDone, onCancel }) {
   const kind = job.job_name.endsWith("_automation") ? job.job_name.replace(/_automation$/, "") : null;
   const automations = useApi(kind ? `/api/automations/descriptors/${enc(kind)}` : null);
   const [automation, setAutomation] = useState(null);
   const chosen = automation || automations.data?.[0]?.automation_name || null;
-  const { fields, error } = useOptions(job.job_name, kind ? chosen : null);
+  const descriptor = automations.data?.find((a) => a.automation_name === chosen);
+  // an automation's form comes from its descriptor; a plain job's from its command-line options
+  const { fields, error } = useOptions(kind ? null : job.job_name);
   const [values, setValues] = useState({});
   const action = useAction();
-  useEffect(() => setValues({}), [chosen]);
+  useEffect(() => setValues(defaultsOf(descriptor?.fields)), [descriptor]);
 
   const submit = (event) => {
     event.preventDefault();
     action.run(async () => {
-      const options = cleanOptions(values);
+      const options = kind ? descriptorOptions(descriptor?.fields || [], values) : cleanOptions(values);
       if (kind) options.automation_name = chosen;
       await startJob(unit, experiment, job.job_name, options);
       onDone();
     });
   };
-  const descriptor = automations.data?.find((a) => a.automation_name === chosen);
   return (
     <form class="start-form" onSubmit={submit} aria-label={`Start ${job.display_name}`}>
       {kind && (
@@ -103,7 +159,7 @@ function StartForm({ unit, experiment, job, onDone, onCancel }) {
       )}
       {descriptor?.description && <p class="muted">{descriptor.description}</p>}
       <ErrorMessage error={error || automations.error} />
-      {fields && <OptionFields fields={fields} values={values} onChange={setValues} />}
+      {kind ? descriptor && <DescriptorFields fields={descriptor.fields || []} values={values} onChange={setValues} /> : fields && <OptionFields fields={fields} values={values} onChange={setValues} />}
       <div class="card-actions">
         <Button type="submit" kind="primary" busy={action.busy}>
           Start
