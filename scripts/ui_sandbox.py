@@ -135,6 +135,36 @@ print(total)
     return int(out.stdout.strip().splitlines()[-1])
 
 
+def join_seeded_to_live(home: Path, unit: str, since: datetime, timeout: float = 60.0, experiment: str = EXPERIMENT) -> bool:
+    """Scale ``unit``'s seeded OD history so it ends at its first live reading (taken after
+    ``since``): the made-up curve otherwise ends far from what the simulated vial reads, and the
+    chart shows that as a cliff where history meets live points. False if no reading came."""
+    env = dict(os.environ, PIO_HOME=str(home), PIO_UNIT=unit)
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # as the database writes them
+    script = f"""
+import time
+from pioreactor.sdk.database import open_database
+conn = open_database()
+where = "experiment = ? AND pioreactor_unit = ? AND channel = 2"
+deadline = time.monotonic() + {timeout}
+live = None
+while live is None and time.monotonic() < deadline:
+    live = conn.execute(f"SELECT od_reading FROM od_readings WHERE {{where}} AND timestamp > ? ORDER BY timestamp LIMIT 1",
+                        ({experiment!r}, {unit!r}, {stamp!r})).fetchone()
+    if live is None:
+        time.sleep(0.5)
+last = conn.execute(f"SELECT od_reading FROM od_readings WHERE {{where}} AND timestamp <= ? ORDER BY timestamp DESC LIMIT 1",
+                    ({experiment!r}, {unit!r}, {stamp!r})).fetchone()
+if live and last and last[0]:
+    conn.execute(f"UPDATE od_readings SET od_reading = od_reading * ? WHERE {{where}} AND timestamp <= ?",
+                 (live[0] / last[0], {experiment!r}, {unit!r}, {stamp!r}))
+    conn.commit()
+print(1 if live else 0)
+"""
+    out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip().endswith("1")
+
+
 def add_units(home: Path, leader: str, others: list[str], experiment: str = EXPERIMENT) -> None:
     """Units beyond the leader, straight into its inventory and the experiment (they have no
     web server to answer ``pio workers add``: their cards show no monitor)."""

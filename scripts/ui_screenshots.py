@@ -14,11 +14,12 @@ import argparse
 import json
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_sandbox import EXPERIMENT, sandbox  # noqa: E402
+from ui_sandbox import EXPERIMENT, join_seeded_to_live, sandbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -75,6 +76,7 @@ def main() -> int:
 
     with sandbox(units=3, hours=24, every_s=60) as box:
         base = box.base
+        seeded_until = datetime.now(UTC)
         box.call("POST", "/unit_api/calibrations/media_pump", {"calibration_data": CALIBRATION, "set_as_active": True})
         for job, opts in (
             ("monitor", {}),
@@ -84,6 +86,8 @@ def main() -> int:
             ("temperature_automation", {"automation_name": "thermostat", "target_temperature": 30}),
         ):
             box.call("PATCH", f"/api/workers/{box.unit}/jobs/run/job_name/{job}/experiments/{EXPERIMENT}", {"options": opts})
+        # unit1's live readings continue its seeded history rather than jumping from it
+        join_seeded_to_live(box.home, box.unit, seeded_until)
         box.call("PUT", f"/api/experiments/{EXPERIMENT}/unit_labels", {"unit": "unit2", "label": "control"})
         box.call("POST", f"/api/workers/{box.unit}/experiments/{EXPERIMENT}/logs", {"message": "Added 1 ml antifoam", "level": "INFO"})
         with sync_playwright() as playwright:
