@@ -165,13 +165,15 @@ print(1 if live else 0)
     return out.stdout.strip().endswith("1")
 
 
-def add_units(home: Path, leader: str, others: list[str], experiment: str = EXPERIMENT) -> None:
+def add_units(home: Path, leader: str, others: list[str], leader_address: str, experiment: str = EXPERIMENT) -> None:
     """Units beyond the leader, straight into its inventory and the experiment (they have no
-    web server to answer ``pio workers add``: their cards show no monitor)."""
+    web server to answer ``pio workers add``: their cards show no monitor). The leader joins the
+    inventory too, as a leader that is also a worker does: ``$broadcast`` routes then reach it."""
     env = dict(os.environ, PIO_HOME=str(home), PIO_UNIT=leader)
     script = f"""
 from pioreactor.plugins_core.cluster.inventory import add_worker
 from pioreactor.plugins_core.data.experiment_store import assign_units
+add_worker({leader!r}, {leader_address!r})
 for unit in {others!r}:
     add_worker(unit, "127.0.0.1:9")
 assign_units({experiment!r}, {others!r})
@@ -226,7 +228,7 @@ def sandbox(
         box.call("POST", "/api/experiments", {"experiment": EXPERIMENT, "created_at": created, "description": "A simulated run", "mediaUsed": "LB", "organismUsed": "E. coli"})
         box.call("PUT", f"/api/experiments/{EXPERIMENT}/workers", {"pioreactor_unit": names[0]})
         if len(names) > 1:
-            add_units(home, names[0], names[1:])
+            add_units(home, names[0], names[1:], f"127.0.0.1:{web_port}")
         if hours > 0:
             seed_readings(home, names, hours, every_s)
         yield box

@@ -115,7 +115,7 @@ def job_descriptors() -> list[dict[str, Any]]:
                     "job_name": name,
                     "display_name": display_name(f"{kind}_automation"),
                     "display": True,
-                    "description": f"Runs one {kind} automation at a time.",
+                    "description": f"Runs one {ACRONYMS.get(kind, kind)} automation at a time.",
                     "subtext": None,
                     "source": "app",
                     "published_settings": [
