@@ -314,6 +314,10 @@ def test_capabilities_for_the_profile_editor(web):
     assert "target-rpm" in [o["long_flag"] for o in stirring["options"]]
     assert "target_rpm" in stirring["published_settings"]
     assert any(c.get("automation_name") == "thermostat" for c in caps)
+    # each option's type and default, as the Manage dialog shows them
+    turbidostat = next(c for c in caps if c.get("automation_name") == "turbidostat")
+    duration = next(o for o in turbidostat["options"] if o["name"] == "duration")
+    assert (duration["type"], duration["default"]) == ("FLOAT", 0.25)
     task = web.result(web.call("GET", "/api/units/$broadcast/capabilities"))
     assert task["result"][web.home.unit]["ok"] is True
 

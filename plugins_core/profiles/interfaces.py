@@ -33,6 +33,10 @@ class OptionInfo:
     off_flag: str | None = None
     is_flag: bool = False
     required: bool = False
+    #: the value used when the option is not given (None: none, or "read the config")
+    default: str | int | float | bool | None = None
+    #: click's name of its type: "float", "integer", "text", "boolean", "choice"...
+    type_name: str = "text"
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,9 @@ def _options_of(params: list[Any]) -> dict[str, OptionInfo]:
             off_flag=off,
             is_flag=bool(param.is_flag),
             required=bool(param.required),
+            # click marks "no default" with a sentinel object (or holds a callable): not a value
+            default=param.default if isinstance(param.default, str | int | float | bool) else None,
+            type_name=str(getattr(param.type, "name", "text")),
         )
         for key in {info.key, *(_key_for(opt) for opt in long_flags), param.name or info.key}:
             found.setdefault(key, info)

@@ -190,8 +190,8 @@ def _options(interface: Any) -> list[dict[str, Any]]:
             "required": info.required,
             "multiple": False,
             "is_flag": info.is_flag,
-            "default": None,
-            "type": "BOOL" if info.is_flag else "TEXT",
+            "default": info.default,
+            "type": "BOOL" if info.is_flag else info.type_name.upper(),
         }
     return list(seen.values())
 

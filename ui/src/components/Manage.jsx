@@ -42,7 +42,7 @@ function OptionFields({ fields, values, onChange }) {
   return fields.map((o) =>
     o.is_flag ? (
       <Field key={o.name} label={label(o.name)}>
-        <select value={values[o.name] ?? ""} onChange={(e) => onChange({ ...values, [o.name]: e.currentTarget.value })}>
+        <select value={values[o.name] ?? (typeof o.default === "boolean" ? String(o.default) : "")} onChange={(e) => onChange({ ...values, [o.name]: e.currentTarget.value })}>
           <option value="">Default</option>
           <option value="true">Yes</option>
           <option value="false">No</option>
@@ -53,7 +53,8 @@ function OptionFields({ fields, values, onChange }) {
         key={o.name}
         label={label(o.name)}
         value={values[o.name] ?? (o.default ?? "")}
-        placeholder="default"
+        placeholder={o.required ? "required" : "from config"}
+        required={o.required}
         onInput={(e) => onChange({ ...values, [o.name]: e.currentTarget.value })}
       />
     ),
