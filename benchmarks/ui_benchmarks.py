@@ -20,22 +20,19 @@ import gzip
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from ui_sandbox import sandbox  # noqa: E402
 
 BUILT = ROOT / "plugins_core" / "web" / "ui_dist"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 JS_BUDGET_KB = 300
 INTERACTIVE_BUDGET_S = 1.5
 READY = """() => {
@@ -91,7 +88,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "ui.json")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--chromium", default=CHROMIUM)
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -100,7 +97,7 @@ def main() -> int:
         # the whole experiment on screen: the hardest case for the charts
         base = box.base
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=options.chromium, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright, options.chromium)
             warmup = browser.new_context().new_page()  # first queries build the series indexes
             warmup.goto(base + "/overview")
             warmup.wait_for_function(READY, timeout=120_000)

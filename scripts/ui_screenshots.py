@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
+
 sys.path.insert(0, str(Path(__file__).parent))
 from ui_sandbox import EXPERIMENT, join_seeded_to_live, sandbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 CALIBRATION = """\
 calibration_type: simple_peristaltic_pump
 calibration_name: media_pump_2026
@@ -69,7 +66,7 @@ def shoot(page: Any, out: Path, name: str, full: bool = False) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "ui")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--chromium", default=CHROMIUM)
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
@@ -91,7 +88,7 @@ def main() -> int:
         box.call("PUT", f"/api/experiments/{EXPERIMENT}/unit_labels", {"unit": "unit2", "label": "control"})
         box.call("POST", f"/api/workers/{box.unit}/experiments/{EXPERIMENT}/logs", {"message": "Added 1 ml antifoam", "level": "INFO"})
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=options.chromium, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright, options.chromium)
             context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
             page = context.new_page()
             page.goto(base + "/overview")

@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
+
 PIO = Path(sys.executable).parent / "pio"
 UNIT = "unit1"
 EXPERIMENT = "ui-check"
@@ -151,7 +153,7 @@ def main() -> int:
     parser.add_argument("--static", type=Path, required=True, help="upstream's pioreactor/web/static folder")
     parser.add_argument("--shots", type=Path, default=None, help="save a screenshot of each page here")
     parser.add_argument("--json", type=Path, default=None, help="write the findings as JSON here")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--pages", nargs="*", help="only these pages (default: every page)")
     parser.add_argument("--settle-ms", type=int, default=2500, help="wait this long on each page for its calls")
     options = parser.parse_args()
@@ -284,10 +286,7 @@ def drive(base: str, options: argparse.Namespace) -> list[dict[str, Any]]:
 
     findings: list[dict[str, Any]] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=options.chromium,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = launch_chromium(playwright, options.chromium)
         if options.shots:
             options.shots.mkdir(parents=True, exist_ok=True)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)

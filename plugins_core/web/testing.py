@@ -7,6 +7,8 @@ fixtures it builds on: ``web_server`` runs ``pio run web_server`` on a free port
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +16,26 @@ from typing import Any
 
 import pytest
 from pioreactor.sdk.testing import DEFAULT_TIMEOUT, JobProcess, free_port
+
+#: Debian's Chromium (``make chromium``), the browser the UI tests, screenshots and benchmarks drive
+CHROMIUM = os.environ.get("PIO_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+#: what a closed network and a root user need: no sandbox, no background calls to Google's hosts
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def launch_chromium(playwright: Any, executable: str | None = None) -> Any:
+    """Headless Chromium through Playwright (``playwright`` from ``sync_playwright()``); it never
+    downloads a browser of its own, and gives this one a fresh, empty profile."""
+    return playwright.chromium.launch(executable_path=executable or CHROMIUM, args=CHROMIUM_ARGS)
 
 
 @dataclass

@@ -9,28 +9,15 @@ marker: ``pytest -m ui`` runs them alone, ``-m "not ui"`` skips them.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
 
-CHROMIUM = os.environ.get("PIO_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 BUILT_UI = Path(__file__).parent.parent.parent / "plugins_core" / "web" / "ui_dist" / "index.html"
-# what the machine's closed network and a root user need (see the tests' README in docs/ui.md)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 20_000
 
 
@@ -51,7 +38,7 @@ def chromium_browser() -> Iterator[Any]:
     playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extras)")
     # Playwright gives the browser a fresh, empty profile folder of its own
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
