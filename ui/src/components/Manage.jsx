@@ -132,9 +132,12 @@ function StartForm({ unit, experiment, job, onDone, onCancel }) {
   const descriptor = automations.data?.find((a) => a.automation_name === chosen);
   // an automation's form comes from its descriptor; a plain job's from its command-line options
   const { fields, error } = useOptions(kind ? null : job.job_name);
-  const [values, setValues] = useState({});
+  // what was typed, per automation (a plain job: ""); an automation not yet touched shows its defaults
+  const [typed, setTyped] = useState({});
+  const current = chosen || "";
+  const values = typed[current] ?? (kind ? defaultsOf(descriptor?.fields) : {});
+  const setValues = (next) => setTyped((all) => ({ ...all, [current]: next }));
   const action = useAction();
-  useEffect(() => setValues(defaultsOf(descriptor?.fields)), [descriptor]);
 
   const submit = (event) => {
     event.preventDefault();
