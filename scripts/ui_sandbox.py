@@ -30,7 +30,7 @@ from typing import Any
 
 PIO = Path(sys.executable).parent / "pio"
 EXPERIMENT = "demo-experiment"
-CHARTS = ("optical_density", "normalized_optical_density", "implied_growth_rate", "temperature", "stirring_rates")
+CHARTS = ("optical_density", "normalized_optical_density", "implied_growth_rate", "temperature", "stirring_rates", "led_intensities")
 PROFILE = """\
 experiment_profile_name: demo
 metadata:
@@ -126,6 +126,10 @@ for k, unit in enumerate({unit_names!r}):
     conn.executemany("INSERT OR IGNORE INTO od_readings_filtered VALUES (?, ?, ?, ?)", rows_nod)
     conn.executemany("INSERT OR IGNORE INTO growth_rates VALUES (?, ?, ?, ?)", rows_gr)
     conn.executemany("INSERT OR IGNORE INTO temperature_readings VALUES (?, ?, ?, ?)", rows_t)
+    # white light (LED B) on and off every 4 hours, each unit an hour after the previous one
+    rows_led = [({experiment!r}, unit, canonical_timestamp(now - timedelta(hours={hours} - h)), 'B', 50.0 if (h // 4) % 2 == 0 else 0.0, 'light_dark_cycle')
+                for h in range(k, int({hours}), 4)]
+    conn.executemany("INSERT OR IGNORE INTO led_change_events (experiment, pioreactor_unit, timestamp, channel, intensity, source_of_event) VALUES (?, ?, ?, ?, ?, ?)", rows_led)
     total += 4 * n
 conn.execute("COMMIT")
 conn.close()

@@ -293,3 +293,8 @@ def test_ui_descriptors_are_checked(vpio: Run, pio_home: PioHome) -> None:
     rows = {row["name"]: row for row in json.loads(vpio("plugins", "list", "--json").stdout)}
     assert rows["bubbles"]["status"] == "failed"
     assert "unknown keys ['kind']" in rows["bubbles"]["error"]
+
+    stepwise = ASSETS_PLUGIN.replace('"column": "rate"}', '"column": "rate", "interpolation": "smooth"}').replace("FIELD", '"rate"')
+    (plugins / "bubbles.py").write_text(stepwise)
+    rows = {row["name"]: row for row in json.loads(vpio("plugins", "list", "--json").stdout)}
+    assert "'interpolation' must be one of linear, stepAfter, got 'smooth'" in rows["bubbles"]["error"]

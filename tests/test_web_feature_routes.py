@@ -245,6 +245,9 @@ def test_descriptors_in_upstreams_shape(web):
     assert "thermostat" in [a["automation_name"] for a in automations]
     charts = {c["chart_key"]: c for c in web.call("GET", "/api/charts/descriptors").json()}
     assert charts["temperature"]["data_source"] == "temperature_readings"
+    # an LED's intensity holds until it changes: drawn as steps, from the change events
+    assert (charts["led_intensities"]["data_source"], charts["led_intensities"]["interpolation"]) == ("led_change_events", "stepAfter")
+    assert charts["temperature"]["interpolation"] == "linear"
     assert web.call("GET", "/api/contrib/jobs").json() == list(jobs.values())
     assert web.call("GET", f"/api/workers/{web.home.unit}/jobs/descriptors").status == 200
 

@@ -17,9 +17,12 @@ UI_DESCRIPTOR_KEYS = {
     "job": frozenset({"job_name", "display_name", "description", "fields"}),
     "automation": frozenset({"automation_name", "kind", "display_name", "description", "fields"}),
     "chart": frozenset(
-        {"chart_key", "title", "topic", "payload_key", "y_axis_label", "description", "table", "column"}
+        {"chart_key", "title", "topic", "payload_key", "y_axis_label", "description", "table", "column", "interpolation"}
     ),
 }
+#: how a chart joins its points: straight lines (measurements), or steps that hold each value
+#: until the next one (settings and events, e.g. an LED's intensity)
+CHART_INTERPOLATIONS = ("linear", "stepAfter")
 UI_NAME_KEYS = {"job": ("job_name",), "automation": ("kind", "automation_name"), "chart": ("chart_key",)}
 
 
@@ -106,6 +109,11 @@ def make_ui_descriptor(category: str, plugin: str, descriptor: Mapping[str, Any]
             )
         for key in ("payload_key", "y_axis_label", "description", "table", "column"):
             _ui_text(where, descriptor, key)
+        if descriptor.get("interpolation", "linear") not in CHART_INTERPOLATIONS:
+            raise RegistrationError(
+                f"{where}: 'interpolation' must be one of {', '.join(CHART_INTERPOLATIONS)}, "
+                f"got {descriptor.get('interpolation')!r}"
+            )
     else:
         data["display_name"] = _ui_text(where, descriptor, "display_name", key_names[-1].replace("_", " ").capitalize())
         data["description"] = _ui_text(where, descriptor, "description")

@@ -243,7 +243,7 @@ def chart_descriptors() -> list[dict[str, Any]]:
                 "fixed_decimals": 3,
                 "down_sample": True,
                 "lookback": 100_000,
-                "interpolation": "stepAfter",
+                "interpolation": data.get("interpolation", "linear"),
                 "y_transformation": "(y) => y",
             }
         )

@@ -52,6 +52,16 @@ def pioreactor_register_timeseries(registry):
         key=["channel"],
         units={"intensity": "%"},
         description="Each change of an LED's intensity, and what changed it.",
+        # each intensity holds until the next change: drawn as steps, one series per channel
+        chart={
+            "chart_key": "led_intensities",
+            "title": "LED intensities",
+            "topic": "led_change_events",
+            "payload_key": "intensity",
+            "y_axis_label": "Intensity, %",
+            "column": "intensity",
+            "interpolation": "stepAfter",
+        },
     )
 
 

@@ -30,6 +30,21 @@ def test_live_points_reach_a_chart(ui_server: Any, ui_page: Any, mqtt_probe: Any
     assert ui_server.unit in chart.locator(".u-legend").inner_text()
 
 
+def test_led_changes_reach_the_led_chart_one_series_per_channel(ui_server: Any, ui_page: Any, mqtt_probe: Any) -> None:
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/overview")
+    page.locator("[data-mqtt='connected']").wait_for()
+    chart = page.locator("figure[data-chart='led_intensities']")
+    chart.locator("xpath=self::*[@data-loading='0']").wait_for()
+    topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/led_change_events"
+    for channel, intensity in (("B", 40.0), ("C", 15.0)):
+        event = {"channel": channel, "intensity": intensity, "source_of_event": "test", "timestamp": datetime.now(UTC).isoformat()}
+        mqtt_probe.publish(topic, json.dumps(event))
+    page.locator("figure[data-chart='led_intensities'][data-live-points='2']").wait_for()
+    legend = chart.locator(".u-legend").inner_text()
+    assert f"{ui_server.unit} (B)" in legend and f"{ui_server.unit} (C)" in legend
+
+
 def test_the_experiments_charts_are_chosen_and_kept(ui_server: Any, ui_page: Any) -> None:
     ui = ui_page(ui_server.url)
     page = ui.goto("/overview")

@@ -23,11 +23,14 @@ export function liveValues(text, payloadKey) {
   } catch {
     return [];
   }
+  let suffix = "";
   if (value && typeof value === "object" && !Array.isArray(value)) {
     if (value.timestamp) t = seconds(value.timestamp);
+    // an event of one channel ({channel: "A", intensity: 10}): that channel's series, as in history
+    if (typeof value.channel === "string" || typeof value.channel === "number") suffix = `-${value.channel}`;
     value = payloadKey && payloadKey in value ? value[payloadKey] : value.value ?? value;
   }
-  if (typeof value === "number") return [["", value, t]];
+  if (typeof value === "number") return [[suffix, value, t]];
   if (value && typeof value === "object") {
     // {channel: {od, timestamp...}} (od_reading/ods): one series per channel
     return Object.entries(value)
@@ -37,11 +40,14 @@ export function liveValues(text, payloadKey) {
   return [];
 }
 
-function buildData(series, names, mode, origin) {
+/** uPlot's data; `holdUntil` (seconds) repeats each series' last value up to then: a stepped
+ * chart's value (an LED's intensity) holds until it changes, so its line reaches now. */
+function buildData(series, names, mode, origin, holdUntil = null) {
   const tables = names.map((name) => {
     const s = series.get(name);
-    const xs = mode === "hours" ? s.xs.map((x) => (x - origin) / 3600) : s.xs;
-    return [xs, s.ys];
+    let [xs, ys] = [s.xs, s.ys];
+    if (holdUntil !== null && xs.length && xs[xs.length - 1] < holdUntil) [xs, ys] = [[...xs, holdUntil], [...ys, ys[ys.length - 1]]];
+    return [mode === "hours" ? xs.map((x) => (x - origin) / 3600) : xs, ys];
   });
   if (tables.length === 0) return [[]];
   if (tables.length === 1) return [tables[0][0], tables[0][1]];
@@ -64,6 +70,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
 
   const origin = createdAt ? seconds(createdAt) : 0;
   const decimals = chart.fixed_decimals ?? 3;
+  const stepped = chart.interpolation === "stepAfter";
   // the redraw timer reads the latest display options through this ref
   const opts = useRef({});
   opts.current = { timeMode, origin, labelOf, units };
@@ -177,7 +184,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
 
   function draw() {
     const current = [...series.current.keys()].sort();
-    const data = buildData(series.current, current, opts.current.timeMode, opts.current.origin);
+    const data = buildData(series.current, current, opts.current.timeMode, opts.current.origin, stepped ? Date.now() / 1000 : null);
     if (plot.current && plot.current.pioKey === plotKey(current)) plot.current.setData(data);
     else create(current, data);
   }
@@ -212,8 +219,9 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
             return {
               label: label(who) + (channel ? ` (${channel})` : ""),
               stroke: colorOf(who),
-              dash: channel && channel !== "2" ? [6, 3] : undefined,
+              dash: DASHES[channel],
               width: 1.5,
+              paths: stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
               spanGaps: true,
               points: { show: false },
               value: (_u, v) => (v == null ? "–" : v.toFixed(decimals)),
@@ -256,13 +264,15 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
   );
 }
 
-const CHANNEL_TABLES = new Set(["od_readings", "raw_od_readings"]);
+const CHANNEL_TABLES = new Set(["od_readings", "raw_od_readings", "led_change_events"]);
+// a unit's channels in one colour: channel 2 (OD's usual) and LED A solid, the others dashed
+const DASHES = { 1: [6, 3], 3: [2, 3], 4: [10, 3, 2, 3], B: [6, 3], C: [2, 3], D: [10, 3, 2, 3] };
 
 /** [unit, channel] of a series name from the server: `unit1` or `unit1-2` (tables with a
  * channel column); unit names may contain dashes themselves. */
 function splitName(name, units, table) {
   if (units.includes(name)) return [name, null];
-  const m = name.match(/^(.*)-(\d+)$/);
+  const m = name.match(/^(.*)-([A-Za-z0-9]+)$/);
   if (m && (units.includes(m[1]) || CHANNEL_TABLES.has(table))) return [m[1], m[2]];
   return [name, null];
 }
