@@ -17,6 +17,7 @@ it in every test run of the environment.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -69,26 +70,28 @@ class Broker:
         self.start()
 
 
-_worker_ports = count()
+_issued_ports: set[int] = set()
+_random = random.SystemRandom()  # not the seeded `random`: concurrent sessions must not agree
 
 
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 for a broker or server this test starts.
 
-    Under pytest-xdist each worker takes ports from its own block below the kernel's ephemeral
-    range: a port the OS hands out (bind to 0) may be handed out again to another worker before
-    this one's server binds it."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker[2:].isdigit():
-        base = 20000 + 500 * (int(worker[2:]) % 20)
-        for _ in range(500):
-            port = base + next(_worker_ports) % 500
-            with socket.socket() as sock:
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
+    Picked at random below the kernel's ephemeral range (32768 on), which the tests' own outgoing
+    connections draw from: a port the OS hands out may be handed out again before the server
+    binds it. Random, so xdist workers and concurrent sessions do not pick the same one; never
+    the same one twice in this process."""
+    for _ in range(500):
+        port = _random.randrange(15000, 32000)
+        if port in _issued_ports:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _issued_ports.add(port)
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
