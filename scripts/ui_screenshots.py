@@ -121,7 +121,7 @@ def main() -> int:
             page.get_by_role("button", name=f"Manage {box.unit}").click()
             page.get_by_role("dialog").get_by_role("button", name="Start Dosing automation").click()
             start = page.get_by_role("form", name="Start Dosing automation")
-            start.get_by_label("Automation", exact=True).select_option("turbidostat")
+            start.get_by_role("combobox", name="Automation").first.select_option("turbidostat")
             start.get_by_label("Exchange volume").fill("1.0")
             page.wait_for_timeout(500)
             shoot(page, options.out, "manage")

@@ -65,7 +65,7 @@ def test_an_automation_starts_with_its_options_filled_in(ui_server: Any, ui_page
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name="Start Temperature automation").click()
     form = dialog.get_by_role("form", name="Start Temperature automation")
-    form.get_by_label("Automation", exact=True).select_option("thermostat")
+    form.get_by_role("combobox", name="Automation").first.select_option("thermostat")  # its name includes the chosen one
     target = form.get_by_label("Target temperature")
     # the automation's own option, with its default, in a number box (not a bare "default" box)
     assert target.input_value() == "30" and target.get_attribute("type") == "number"
