@@ -385,16 +385,7 @@ def run_job(pio_home: PioHome) -> Iterator[Callable[..., JobProcess]]:
     started: list[JobProcess] = []
 
     def start(name: str, *args: str, env: dict[str, str] | None = None, run_options: tuple[str, ...] = ()) -> JobProcess:
-        log_path = pio_home.path / f"{name}-{len(started)}.out"
-        with open(log_path, "w") as out:
-            process = subprocess.Popen(
-                pio_command("run", *run_options, name, *args),
-                env=pio_home.env(**(env or {})),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        job = JobProcess(name, process, pio_home, log_path)
+        job = start_job(pio_home, name, *args, env=env, run_options=run_options, log_name=f"{name}-{len(started)}.out")
         started.append(job)
         return job
 
@@ -403,6 +394,28 @@ def run_job(pio_home: PioHome) -> Iterator[Callable[..., JobProcess]]:
         if job.process.poll() is None:
             job.process.kill()
             job.process.wait(5)
+
+
+def start_job(
+    home: PioHome,
+    name: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    run_options: tuple[str, ...] = (),
+    log_name: str | None = None,
+) -> JobProcess:
+    """``pio run name *args`` as the unit ``home`` (its PIO_HOME, unit and experiment), its
+    output in ``home/<log_name>``; the caller stops it (the ``run_job`` fixture does)."""
+    log_path = home.path / (log_name or f"{name}.out")
+    with open(log_path, "w") as out:
+        process = subprocess.Popen(
+            pio_command("run", *run_options, name, *args),
+            env=home.env(**(env or {})),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    return JobProcess(name, process, home, log_path)
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 from pioreactor.plugins_core.web.testing import WebServer, start_web_server
-from pioreactor.sdk.plugins import pio_command
-from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome, free_port, stop_leftover_jobs
+from pioreactor.sdk.testing import JobProcess, MqttProbe, PioHome, free_port, start_job, stop_leftover_jobs
 
 
 @dataclass
@@ -46,17 +46,8 @@ def pios(pio_home: PioHome) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 def _runner_for(home: PioHome) -> Callable[..., JobProcess]:
-    """``pio run`` as the worker ``home`` (its own PIO_HOME and unit name)."""
-
-    def start(name: str, *args: str, env: dict[str, str] | None = None) -> JobProcess:
-        log_path = home.path / f"{name}.out"
-        with open(log_path, "w") as out:
-            process = subprocess.Popen(
-                pio_command("run", name, *args), env=home.env(**(env or {})), stdout=out, stderr=subprocess.STDOUT, text=True
-            )
-        return JobProcess(name, process, home, log_path)
-
-    return start
+    """``pio run`` as the unit ``home`` (its own PIO_HOME and unit name)."""
+    return partial(start_job, home)
 
 
 @pytest.fixture

@@ -9,14 +9,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 from pioreactor.plugins_core.web.testing import WebServer, start_web_server
 from pioreactor.sdk.plugins import pio_command
-from pioreactor.sdk.testing import Broker, JobProcess, PioHome, free_port, stop_leftover_jobs
+from pioreactor.sdk.testing import Broker, JobProcess, PioHome, free_port, start_job, stop_leftover_jobs
 
 
 @dataclass
@@ -34,16 +35,9 @@ class Cluster:
         return subprocess.run(pio_command(*args), env=(home or self.leader).env(), capture_output=True, text=True, timeout=60)
 
 
-def _runner(home: PioHome):  # type: ignore[no-untyped-def]
-    def start(name: str, *args: str, env: dict[str, str] | None = None) -> JobProcess:
-        log_path = home.path / f"{name}.out"
-        with open(log_path, "w") as out:
-            process = subprocess.Popen(
-                pio_command("run", name, *args), env=home.env(**(env or {})), stdout=out, stderr=subprocess.STDOUT, text=True
-            )
-        return JobProcess(name, process, home, log_path)
-
-    return start
+def _runner(home: PioHome) -> Callable[..., JobProcess]:
+    """``pio run`` as the unit ``home`` (its own PIO_HOME and unit name)."""
+    return partial(start_job, home)
 
 
 @pytest.fixture(scope="module")

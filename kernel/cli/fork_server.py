@@ -57,6 +57,15 @@ def _write_plugin_index() -> None:
     job_listing()
 
 
+def server_environment() -> dict[str, str]:
+    """The server's environment: this one, with glibc's malloc held to two arenas (its children
+    inherit them): a job's threads each get an arena of their own otherwise, which costs every
+    job about 0.7 MB (PSS) and buys nothing under the GIL. A value already set is kept."""
+    env = dict(os.environ)
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    return env
+
+
 @click.group("fork-server")
 def fork_server() -> None:
     """The unit's warm fork server: jobs start faster and share memory.
@@ -78,12 +87,13 @@ def start(background: bool) -> None:
     if not background:
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execv(sys.executable, server_command())
+        os.execve(sys.executable, server_command(), server_environment())
     log_path = paths.default_log_file().with_name("fork_server.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
         process = subprocess.Popen(
-            server_command(), stdin=devnull, stdout=log, stderr=log, start_new_session=True, cwd="/"
+            server_command(), stdin=devnull, stdout=log, stderr=log, start_new_session=True, cwd="/",
+            env=server_environment(),
         )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
