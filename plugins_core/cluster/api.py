@@ -14,14 +14,10 @@ from pioreactor.plugins_core.cluster.assignment import clear_assignment, publish
 from pioreactor.plugins_core.cluster.configs import unit_config_path
 from pioreactor.plugins_core.cluster.fanout import envelope, fan_out
 from pioreactor.plugins_core.cluster.http import Unreachable, call, call_and_wait
-from pioreactor.plugins_core.cluster.inventory import (
-    InventoryError,
-    get_worker,
-    list_workers,
-    units_in_experiment,
-)
+from pioreactor.plugins_core.cluster.inventory import InventoryError, get_worker, list_workers
 from pioreactor.plugins_core.cluster.mdns import advertise, discover
 from pioreactor.plugins_core.cluster.sync import push_configs, push_shared_config_to_workers
+from pioreactor.plugins_core.data.api import units_in_experiment  # the data plugin owns the assignments
 
 __all__ = [
     "InventoryError",

@@ -87,28 +87,3 @@ def history(unit: str | None = None) -> list[dict[str, Any]]:
         return [dict(zip(("pioreactor_unit", "event", "at"), r, strict=True)) for r in conn.execute(sql + " ORDER BY at", params)]
     finally:
         conn.close()
-
-
-def assigned_experiment(unit: str) -> str | None:
-    conn = open_database(report=False)
-    try:
-        row = conn.execute(
-            "SELECT experiment FROM experiment_worker_assignments WHERE pioreactor_unit = ?", (unit,)
-        ).fetchone()
-    finally:
-        conn.close()
-    return None if row is None else str(row[0])
-
-
-def units_in_experiment(experiment: str) -> list[str]:
-    """The units the leader assigned to ``experiment``."""
-    conn = open_database(report=False)
-    try:
-        return [
-            str(r[0])
-            for r in conn.execute(
-                "SELECT pioreactor_unit FROM experiment_worker_assignments WHERE experiment = ?", (experiment,)
-            )
-        ]
-    finally:
-        conn.close()

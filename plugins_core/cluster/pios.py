@@ -71,7 +71,7 @@ def _experiment_of(unit: str) -> str | None:
     """The experiment the leader assigned ``unit`` to, else this shell's $EXPERIMENT."""
     import os
 
-    from pioreactor.plugins_core.cluster.inventory import assigned_experiment
+    from pioreactor.plugins_core.data.api import assigned_experiment
 
     return assigned_experiment(unit) or os.environ.get("EXPERIMENT") or None
 

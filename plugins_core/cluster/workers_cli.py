@@ -8,6 +8,7 @@ import click
 from pioreactor.plugins_core.cluster.fanout import fan_out, settings
 from pioreactor.plugins_core.cluster.inventory import InventoryError
 from pioreactor.plugins_core.cluster.probe import probe
+from pioreactor.plugins_core.data.api import assigned_experiment
 
 
 @click.group()
@@ -31,7 +32,7 @@ def add(name: str, address: str | None, force: bool) -> None:
     if problems and not force:
         raise click.ClickException(f"{name} was not added (fix the above, or add it anyway with --force)")
     inventory.add_worker(name, address)
-    _tell_worker(name, inventory.assigned_experiment(name))
+    _tell_worker(name, assigned_experiment(name))
     click.echo(f"{name} added at {address}")
 
 

@@ -15,6 +15,7 @@ from pioreactor.plugins_core.data.experiment_store import (
     Experiment,
     ExperimentError,
     assign_units,
+    assigned_experiment,
     create_experiment,
     delete_experiment,
     experiment_created_at,
@@ -23,6 +24,7 @@ from pioreactor.plugins_core.data.experiment_store import (
     set_unit_label,
     unassign_units,
     unit_labels,
+    units_in_experiment,
 )
 from pioreactor.plugins_core.data.records import automation_settings, log, unit_label
 from pioreactor.sdk.automations.events import automation_event
@@ -31,6 +33,7 @@ __all__ = [
     "Experiment",
     "ExperimentError",
     "assign_units",
+    "assigned_experiment",
     "automation_event",
     "create_experiment",
     "delete_experiment",
@@ -43,4 +46,5 @@ __all__ = [
     "unassign_units",
     "unit_label",
     "unit_labels",
+    "units_in_experiment",
 ]

@@ -261,6 +261,33 @@ def set_unit_label(experiment: str, unit: str, label: str, conn: sqlite3.Connect
             db.close()
 
 
+def assigned_experiment(unit: str, conn: sqlite3.Connection | None = None) -> str | None:
+    """The experiment ``unit`` is assigned to (None if none)."""
+    db, owned = _connect(conn)
+    try:
+        row = db.execute(
+            "SELECT experiment FROM experiment_worker_assignments WHERE pioreactor_unit = ?", (unit,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+    finally:
+        if owned:
+            db.close()
+
+
+def units_in_experiment(experiment: str, conn: sqlite3.Connection | None = None) -> list[str]:
+    """The units assigned to ``experiment``, by name."""
+    db, owned = _connect(conn)
+    try:
+        rows = db.execute(
+            "SELECT pioreactor_unit FROM experiment_worker_assignments WHERE experiment = ? ORDER BY pioreactor_unit",
+            (experiment,),
+        )
+        return [str(r[0]) for r in rows]
+    finally:
+        if owned:
+            db.close()
+
+
 def unit_labels(experiment: str, conn: sqlite3.Connection | None = None) -> dict[str, str]:
     """``{unit: label}``: the latest label of each unit in ``experiment``."""
     db, owned = _connect(conn)

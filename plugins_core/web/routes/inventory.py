@@ -11,21 +11,15 @@ from pioreactor.plugins_core.web.api import ApiError, require_this_unit
 def worker_experiment(pioreactor_unit: str) -> Any:
     """The experiment a unit is assigned to (404 if none)."""
     unit = require_this_unit(pioreactor_unit)
-    from pioreactor.sdk.database import open_database
+    from pioreactor.plugins_core.data.api import assigned_experiment
 
-    conn = open_database(report=False)
-    try:
-        row = conn.execute(
-            "SELECT experiment FROM experiment_worker_assignments WHERE pioreactor_unit = ?", (unit,)
-        ).fetchone()
-    finally:
-        conn.close()
-    if row is None:
+    experiment = assigned_experiment(unit)
+    if experiment is None:
         raise ApiError(
             404, f"{unit} is not assigned to an experiment", remediation="PUT /api/experiments/<experiment>/workers."
         )
     return {
-        "experiment": row[0],
+        "experiment": experiment,
         "pioreactor_unit": unit,
         "utc_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
