@@ -24,18 +24,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ui_sandbox import call, free_port, wait_for  # noqa: E402
 
 PIO = Path(sys.executable).parent / "pio"
 UNIT = "unit1"
@@ -97,35 +96,6 @@ hz: 200.0
 dc: 60.0
 voltage: -1.0
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except (OSError, urllib.error.URLError):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} does not answer after {timeout} s") from None
-            time.sleep(0.1)
-
-
-def call(base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode(errors="replace")
 
 
 def seed_database(home: Path) -> None:
