@@ -16,6 +16,17 @@ from pioreactor.kernel.job_registry import ALL_JOBS, JobRecord, RunningJobs, is_
 STOP_TIMEOUT_SECONDS = 10.0
 
 
+def terminate(records: list[JobRecord]) -> list[JobRecord]:
+    """SIGTERM each job (it switches its hardware off as it ends); those still running after
+    ``STOP_TIMEOUT_SECONDS``."""
+    for record in records:
+        try:
+            os.kill(record.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    return _wait_for_exit(records, STOP_TIMEOUT_SECONDS)
+
+
 def _wait_for_exit(records: list[JobRecord], timeout: float) -> list[JobRecord]:
     """Wait until the processes are gone; return those still alive after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -78,12 +89,7 @@ def kill(
         )
     with RunningJobs() as registry:
         records = _jobs_to_stop(registry, job_name, experiment, job_source, job_id, all_jobs)
-    for record in records:
-        try:
-            os.kill(record.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    stubborn = _wait_for_exit(records, STOP_TIMEOUT_SECONDS)
+    stubborn = terminate(records)
     for record in stubborn:
         click.echo(f"Warning: {record.job_name} (pid {record.pid}) has not stopped yet.", err=True)
     if all_jobs:

@@ -308,16 +308,9 @@ def running_jobs_of(plugins: list[str]) -> list[Any]:
 
 
 def stop_jobs(records: list[Any]) -> None:
-    import signal
+    from pioreactor.kernel.cli.jobs import terminate
 
-    from pioreactor.kernel.cli.jobs import STOP_TIMEOUT_SECONDS, _wait_for_exit
-
-    for record in records:
-        try:
-            os.kill(record.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    stubborn = _wait_for_exit(records, STOP_TIMEOUT_SECONDS)
+    stubborn = terminate(records)
     if stubborn:
         raise InstallError(
             "these jobs did not stop: " + ", ".join(f"{r.job_name} (pid {r.pid})" for r in stubborn)
