@@ -187,7 +187,9 @@ class PageRunner:
         env.pop("PIO_HOME", None)
         env.pop("PIO_DISABLED_PLUGINS", None)
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(folder), str(folder)],
+            # its own --basetemp: left to /tmp/pytest-of-<user>, it could remove the outer session's folders
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(self.workdir / "inner-tmp"),
+             "--rootdir", str(folder), str(folder)],
             cwd=folder, env=env, capture_output=True, text=True, timeout=120,
         )
         error = None if result.returncode == 0 else result.stdout[-4000:] + result.stderr[-2000:]

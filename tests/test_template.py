@@ -108,7 +108,9 @@ def test_the_generated_plugin_installs_and_passes_its_own_tests(pio_home: PioHom
     assert install.returncode == 0, install.stderr
 
     tests = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        # its own --basetemp: a pytest left to /tmp/pytest-of-<user> removes the oldest numbered
+        # folders there, which may be this very session's (the docs runner's pages vanished so)
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(project.parent / "inner-tmp")],
         cwd=project, env=env, capture_output=True, text=True, timeout=120,
     )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
