@@ -59,6 +59,13 @@ class UiPage:
         self.page.locator("main[data-page]").wait_for(timeout=TIMEOUT_MS)
         return self.page
 
+    def wait_until_live(self) -> None:
+        """Waits for the MQTT connection and the broker's acknowledgement of every subscription made so far.
+
+        Call it once the components under test are on the page: a message published before its
+        subscription is acknowledged may never arrive (MQTT keeps no backlog for live topics)."""
+        self.page.locator("[data-mqtt='connected'][data-mqtt-pending='0']").wait_for(timeout=TIMEOUT_MS)
+
     def expect_failure(self, path_part: str) -> None:
         self.expected_failures.append(path_part)
 

@@ -44,9 +44,9 @@ def test_switching_experiments_drops_the_previous_ones_data(ui_server: Any, ui_p
     ui = ui_page(ui_server.url, storage=False)  # and without localStorage (upstream #560)
     page = ui.goto("/overview")
     page.get_by_label("Experiment", exact=True).select_option(ui_server.experiment)
-    page.locator("[data-mqtt='connected']").wait_for()
     chart = "figure[data-chart='normalized_optical_density']"
     page.locator(f"{chart}[data-loading='0']").wait_for()
+    ui.wait_until_live()
     topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/growth_rate_calculating/od_filtered"
     mqtt_probe.publish(topic, json.dumps({"od_filtered": 1.5, "timestamp": datetime.now(UTC).isoformat()}))
     page.locator(f"{chart}[data-live-points='1']").wait_for()

@@ -19,9 +19,9 @@ def test_overview_opens_with_charts_and_no_failed_call(ui_server: Any, ui_page: 
 def test_live_points_reach_a_chart(ui_server: Any, ui_page: Any, mqtt_probe: Any) -> None:
     ui = ui_page(ui_server.url)
     page = ui.goto("/overview")
-    page.locator("[data-mqtt='connected']").wait_for()
     chart = page.locator("figure[data-chart='normalized_optical_density']")
     chart.locator("xpath=self::*[@data-loading='0']").wait_for()
+    ui.wait_until_live()
     topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/growth_rate_calculating/od_filtered"
     for value in (1.0, 1.1, 1.2):
         mqtt_probe.publish(topic, json.dumps({"od_filtered": value, "timestamp": datetime.now(UTC).isoformat()}))
@@ -33,9 +33,9 @@ def test_live_points_reach_a_chart(ui_server: Any, ui_page: Any, mqtt_probe: Any
 def test_led_changes_reach_the_led_chart_one_series_per_channel(ui_server: Any, ui_page: Any, mqtt_probe: Any) -> None:
     ui = ui_page(ui_server.url)
     page = ui.goto("/overview")
-    page.locator("[data-mqtt='connected']").wait_for()
     chart = page.locator("figure[data-chart='led_intensities']")
     chart.locator("xpath=self::*[@data-loading='0']").wait_for()
+    ui.wait_until_live()
     topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/led_change_events"
     for channel, intensity in (("B", 40.0), ("C", 15.0)):
         event = {"channel": channel, "intensity": intensity, "source_of_event": "test", "timestamp": datetime.now(UTC).isoformat()}

@@ -10,7 +10,7 @@ def test_start_stirring_from_manage_then_change_its_target(ui_server: Any, ui_pa
     page = ui.goto("/pioreactors")
     card = page.locator(f".unit-card[data-unit='{ui_server.unit}']")
     card.locator(".job-row[data-job='stirring'][data-state='off']").wait_for()
-    page.locator("[data-mqtt='connected']").wait_for()
+    ui.wait_until_live()
 
     card.get_by_role("button", name="Manage").click()
     dialog = page.get_by_role("dialog")
@@ -58,7 +58,7 @@ def test_an_automation_starts_with_its_options_filled_in(ui_server: Any, ui_page
     page = ui.goto("/pioreactors")
     card = page.locator(f".unit-card[data-unit='{ui_server.unit}']")
     card.locator(".job-row[data-job='temperature_automation']").wait_for()
-    page.locator("[data-mqtt='connected']").wait_for()
+    ui.wait_until_live()
     assert card.get_by_text("LED automation").count() == 1  # acronyms kept, not "Led automation"
 
     card.get_by_role("button", name="Manage").click()

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { api, enc } from "./api.js";
 import { AppContext } from "./hooks.js";
 import { parseIni } from "./ini.js";
-import { connectMqtt, mqttStatus, onMqttStatus, subscribe } from "./mqtt.js";
+import { connectMqtt, mqttPendingSubscriptions, mqttStatus, onMqttStatus, subscribe } from "./mqtt.js";
 import { Link, matchRoute, useLocation } from "./router.jsx";
 import { ROUTES } from "./routes.js";
 import { getItem, setItem } from "./storage.js";
@@ -33,10 +33,18 @@ function usePage(route) {
 
 function MqttIndicator() {
   const [status, setStatus] = useState(mqttStatus());
-  useEffect(() => onMqttStatus(setStatus), []);
+  const [pending, setPending] = useState(mqttPendingSubscriptions());
+  useEffect(
+    () =>
+      onMqttStatus((next, waiting) => {
+        setStatus(next);
+        setPending(waiting);
+      }),
+    [],
+  );
   const text = { connected: "Live", connecting: "Connecting…", offline: "Offline" }[status] || status;
   return (
-    <span class={`live live-${status}`} role="status" title="Live data from the MQTT broker" data-mqtt={status}>
+    <span class={`live live-${status}`} role="status" title="Live data from the MQTT broker" data-mqtt={status} data-mqtt-pending={pending}>
       {text}
     </span>
   );

@@ -26,6 +26,7 @@ function connect({ servers, username, password }) {
 
 onmessage = ({ data }) => {
   if (data.type === "connect") connect(data);
-  else if (data.type === "subscribe") client?.subscribe(data.topics, { qos: 0 });
+  // the page learns when the broker acknowledged a subscription: only then are messages sure to arrive
+  else if (data.type === "subscribe") client?.subscribe(data.topics, { qos: 0 }, () => postMessage({ type: "subscribed", id: data.id }));
   else if (data.type === "unsubscribe") client?.unsubscribe(data.topics);
 };

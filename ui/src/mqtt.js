@@ -7,14 +7,32 @@ let worker = null;
 const listeners = new Map(); // pattern -> Set(handler)
 const statusListeners = new Set();
 let status = "connecting";
+const unacknowledged = new Set(); // ids of subscribe requests the broker has not acknowledged yet
+let nextRequest = 0;
+
+function notify() {
+  for (const fn of statusListeners) fn(status, unacknowledged.size);
+}
 
 function setStatus(next) {
   status = next;
-  for (const fn of statusListeners) fn(status);
+  if (next !== "connected") unacknowledged.clear(); // a new connection subscribes everything again
+  notify();
+}
+
+function requestSubscribe(topics) {
+  const id = nextRequest++;
+  unacknowledged.add(id);
+  worker.postMessage({ type: "subscribe", topics, id });
 }
 
 export function mqttStatus() {
   return status;
+}
+
+/** How many subscriptions wait for the broker's acknowledgement (messages before it may be missed). */
+export function mqttPendingSubscriptions() {
+  return unacknowledged.size;
 }
 
 export function onMqttStatus(fn) {
@@ -62,8 +80,11 @@ export function connectMqtt(config) {
   worker = new Worker(__MQTT_WORKER__, { type: "module" });
   worker.onmessage = ({ data }) => {
     if (data.type === "message") dispatch(data.topic, data.text, data.retain);
-    else if (data.type === "status") {
-      if (data.status === "connected" && listeners.size) worker.postMessage({ type: "subscribe", topics: [...listeners.keys()] });
+    else if (data.type === "subscribed") {
+      if (unacknowledged.delete(data.id)) notify();
+    } else if (data.type === "status") {
+      if (data.status !== "connected") unacknowledged.clear();
+      if (data.status === "connected" && listeners.size) requestSubscribe([...listeners.keys()]);
       setStatus(data.status);
     }
   };
@@ -80,7 +101,10 @@ export function subscribe(pattern, handler) {
   if (!handlers) {
     handlers = new Set();
     listeners.set(pattern, handlers);
-    if (status === "connected") worker?.postMessage({ type: "subscribe", topics: [pattern] });
+    if (status === "connected" && worker) {
+      requestSubscribe([pattern]);
+      notify();
+    }
   }
   handlers.add(handler);
   return () => {

@@ -1,4 +1,4 @@
-import{a as E,c as b}from"./chunk-4N27ZU24.js";import{A as L,C as P,d as u,e as h,g as c,h as w,i as v,r as _,u as C,w as t,y as A,z as m}from"./chunk-O6LTEACU.js";var N=`experiment_profile_name: my profile
+import{a as E,c as b}from"./chunk-LUEG4TOP.js";import{A as m,B as L,D as P,d as u,e as h,g as c,h as w,i as v,s as _,v as C,x as t,z as A}from"./chunk-JVFA57LN.js";var N=`experiment_profile_name: my profile
 metadata:
   author: me
   description: what this profile does
