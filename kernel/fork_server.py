@@ -53,9 +53,11 @@ PRELOAD = (
     "pioreactor.kernel.bus",
     "pioreactor.kernel.job_registry",
     "pioreactor.kernel.config",
+    "pioreactor.kernel.config_defaults",
     "pioreactor.kernel.hardware",
     "pioreactor.sdk",
     "setproctitle",
+    "encodings.idna",  # connecting to a host by name (the broker's "localhost") encodes it
 )
 MAX_MESSAGE = 4 * 1024 * 1024
 
