@@ -16,9 +16,12 @@ from typing import Any
 
 import pytest
 from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
+from playwright.sync_api import expect
 
 BUILT_UI = Path(__file__).parent.parent.parent / "plugins_core" / "web" / "ui_dist" / "index.html"
 TIMEOUT_MS = 20_000
+# what a page shows may come a render (or an API answer) later: expect() retries for this long
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -65,6 +68,16 @@ class UiPage:
         Call it once the components under test are on the page: a message published before its
         subscription is acknowledged may never arrive (MQTT keeps no backlog for live topics)."""
         self.page.locator("[data-mqtt='connected'][data-mqtt-pending='0']").wait_for(timeout=TIMEOUT_MS)
+
+    def wait_for_live_points(self, chart_key: str, count: int) -> None:
+        """Waits until the chart ``chart_key`` has drawn ``count`` points that came live over MQTT;
+        on a timeout, fails with what the chart shows."""
+        chart = self.page.locator(f"figure[data-chart='{chart_key}']")
+        try:
+            chart.locator(f"xpath=self::*[@data-live-points='{count}']").wait_for(timeout=TIMEOUT_MS)
+        except Exception:
+            shown = chart.evaluate("f => [...f.attributes].map(a => a.name + '=' + a.value).join(' ')")
+            raise AssertionError(f"{count} live points expected; the chart shows {shown}: {chart.inner_text()!r}") from None
 
     def expect_failure(self, path_part: str) -> None:
         self.expected_failures.append(path_part)

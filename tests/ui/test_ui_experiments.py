@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from playwright.sync_api import expect
+
 
 def test_create_switch_label_and_delete(ui_server: Any, ui_page: Any) -> None:
     ui = ui_page(ui_server.url)
@@ -15,7 +17,7 @@ def test_create_switch_label_and_delete(ui_server: Any, ui_page: Any) -> None:
     form.get_by_label("Description").fill("the second one")
     form.get_by_role("button", name="Create and switch to it").click()
     page.get_by_role("heading", name="Current: second-run").wait_for()
-    assert page.get_by_label("Experiment", exact=True).input_value() == "second-run"
+    expect(page.get_by_label("Experiment", exact=True)).to_have_value("second-run")
 
     # back to the first, label its unit
     page.get_by_role("button", name=f"Switch to {ui_server.experiment}").click()
@@ -44,12 +46,13 @@ def test_switching_experiments_drops_the_previous_ones_data(ui_server: Any, ui_p
     ui = ui_page(ui_server.url, storage=False)  # and without localStorage (upstream #560)
     page = ui.goto("/overview")
     page.get_by_label("Experiment", exact=True).select_option(ui_server.experiment)
+    page.get_by_role("heading", name=ui_server.experiment, exact=True).wait_for()  # the page of the chosen one
     chart = "figure[data-chart='normalized_optical_density']"
     page.locator(f"{chart}[data-loading='0']").wait_for()
     ui.wait_until_live()
     topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/growth_rate_calculating/od_filtered"
     mqtt_probe.publish(topic, json.dumps({"od_filtered": 1.5, "timestamp": datetime.now(UTC).isoformat()}))
-    page.locator(f"{chart}[data-live-points='1']").wait_for()
+    ui.wait_for_live_points("normalized_optical_density", 1)
 
     page.get_by_label("Experiment", exact=True).select_option("other")
     page.get_by_role("heading", name="other", exact=True).wait_for()

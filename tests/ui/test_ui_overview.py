@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -23,9 +23,12 @@ def test_live_points_reach_a_chart(ui_server: Any, ui_page: Any, mqtt_probe: Any
     chart.locator("xpath=self::*[@data-loading='0']").wait_for()
     ui.wait_until_live()
     topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/growth_rate_calculating/od_filtered"
-    for value in (1.0, 1.1, 1.2):
-        mqtt_probe.publish(topic, json.dumps({"od_filtered": value, "timestamp": datetime.now(UTC).isoformat()}))
-    page.locator("figure[data-chart='normalized_optical_density'][data-live-points='3']").wait_for()
+    # a second apart: the browser keeps milliseconds, and a point no later than the last is a repeat
+    start = datetime.now(UTC)
+    for i, value in enumerate((1.0, 1.1, 1.2)):
+        stamp = (start + timedelta(seconds=i)).isoformat()
+        mqtt_probe.publish(topic, json.dumps({"od_filtered": value, "timestamp": stamp}))
+    ui.wait_for_live_points("normalized_optical_density", 3)
     # the legend names the unit that sent them
     assert ui_server.unit in chart.locator(".u-legend").inner_text()
 
@@ -40,7 +43,7 @@ def test_led_changes_reach_the_led_chart_one_series_per_channel(ui_server: Any, 
     for channel, intensity in (("B", 40.0), ("C", 15.0)):
         event = {"channel": channel, "intensity": intensity, "source_of_event": "test", "timestamp": datetime.now(UTC).isoformat()}
         mqtt_probe.publish(topic, json.dumps(event))
-    page.locator("figure[data-chart='led_intensities'][data-live-points='2']").wait_for()
+    ui.wait_for_live_points("led_intensities", 2)
     legend = chart.locator(".u-legend").inner_text()
     assert f"{ui_server.unit} (B)" in legend and f"{ui_server.unit} (C)" in legend
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 
 def test_start_stirring_from_manage_then_change_its_target(ui_server: Any, ui_page: Any, mqtt_probe: Any) -> None:
     ui = ui_page(ui_server.url)
@@ -68,7 +70,8 @@ def test_an_automation_starts_with_its_options_filled_in(ui_server: Any, ui_page
     form.get_by_role("combobox", name="Automation").first.select_option("thermostat")  # its name includes the chosen one
     target = form.get_by_label("Target temperature")
     # the automation's own option, with its default, in a number box (not a bare "default" box)
-    assert target.input_value() == "30" and target.get_attribute("type") == "number"
+    expect(target).to_have_value("30")
+    expect(target).to_have_attribute("type", "number")
     target.fill("33")
     since = mqtt_probe.mark()
     form.get_by_role("button", name="Start").click()
