@@ -297,4 +297,5 @@ def test_ui_descriptors_are_checked(vpio: Run, pio_home: PioHome) -> None:
     stepwise = ASSETS_PLUGIN.replace('"column": "rate"}', '"column": "rate", "interpolation": "smooth"}').replace("FIELD", '"rate"')
     (plugins / "bubbles.py").write_text(stepwise)
     rows = {row["name"]: row for row in json.loads(vpio("plugins", "list", "--json").stdout)}
-    assert "'interpolation' must be one of linear, stepAfter, got 'smooth'" in rows["bubbles"]["error"]
+    assert "'interpolation' must be one of linear, stepAfter, points" in rows["bubbles"]["error"]
+    assert "got 'smooth'" in rows["bubbles"]["error"]

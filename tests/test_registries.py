@@ -255,3 +255,51 @@ def test_the_sdk_reads_any_registry_by_its_hook_name(home: Path) -> None:
     assert "stirring" in registered("pioreactor_register_jobs")
     with pytest.raises(ValueError, match="'pioreactor_register_job' is not a registration hook"):
         registered("pioreactor_register_job")
+
+
+def test_a_charts_series_are_named_by_the_time_series_key(home: Path) -> None:
+    # a probe of several gases: one key column, so one series per unit and gas, drawn as points
+    declaration = (
+        "registry.add('gas_events', topics='pioreactor/+/+/gas_events', parser='m:f', "
+        "columns={'ppm': 'REAL', 'gas': 'TEXT'}, key=['gas'], "
+        "chart={'chart_key': 'gas', 'topic': 'gas_events', 'column': 'ppm', 'interpolation': 'points'})"
+    )
+    write_plugin(home, "gas", {"pioreactor_register_timeseries": [declaration]})
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.ui import UiDescriptorRegistry
+
+    charts = get_plugin_host().registry(UiDescriptorRegistry)
+    gas = charts.entries[("chart", "gas")]
+    assert (gas.data["series_key"], gas.data["interpolation"]) == ("gas", "points")
+    # the core charts the same way: LEDs by channel, doses by event
+    assert charts.entries[("chart", "led_intensities")].data["series_key"] == "channel"
+    doses = charts.entries[("chart", "dosing_events")].data
+    assert (doses["series_key"], doses["interpolation"], doses["table"]) == ("event", "points", "dosing_events")
+    assert "series_key" not in charts.entries[("chart", "temperature")].data
+
+
+@pytest.mark.parametrize(
+    ("chart", "message"),
+    [
+        (
+            "'interpolation': 'bars'",
+            "'interpolation' must be one of linear, stepAfter, points (linear for measurements, "
+            "stepAfter for values that hold until they change, points for events), got 'bars'",
+        ),
+        ("'series_key': 'timestamp'", "'series_key' is the payload field and column that names a series within a unit"),
+        ("'series_key': 'colour'", "chart's series_key 'colour' is not one of its columns (ppm, gas)"),
+    ],
+)
+def test_a_bad_chart_fails_its_plugin_naming_the_value(home: Path, chart: str, message: str) -> None:
+    declaration = (
+        "registry.add('gas_events', topics='pioreactor/+/+/gas_events', parser='m:f', "
+        f"columns={{'ppm': 'REAL', 'gas': 'TEXT'}}, chart={{'chart_key': 'gas', 'topic': 'gas_events', {chart}}})"
+    )
+    write_plugin(home, "gas", {"pioreactor_register_timeseries": [declaration]})
+    from pioreactor.kernel.plugins import get_plugin_host
+    from pioreactor.kernel.registries.timeseries import TimeseriesRegistry
+
+    host = get_plugin_host()
+    assert "gas_events" not in host.registry(TimeseriesRegistry)
+    failed = host.by_name("gas")
+    assert failed is not None and message in str(failed.error)

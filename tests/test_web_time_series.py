@@ -65,6 +65,40 @@ def test_od_readings_are_one_series_per_unit_and_channel(db):
     assert [len(points) for points in result["data"]] == [50, 50]
 
 
+def test_doses_are_one_series_per_unit_and_event_each_with_its_own_volume(db):
+    # a chemostat's doses: media in, then waste out, every 10 minutes for a day
+    rows = []
+    for i in range(144):
+        stamp = NOW - timedelta(minutes=10 * i)
+        rows.append(("unit1", canonical_timestamp(stamp), 0.5 + (i % 3) / 10, "add_media"))
+        rows.append(("unit1", canonical_timestamp(stamp + timedelta(seconds=5)), 0.8, "remove_waste"))
+    db.executemany(
+        "INSERT INTO dosing_events (experiment, pioreactor_unit, timestamp, volume_change_ml, event, source_of_event) "
+        "VALUES ('exp', ?, ?, ?, ?, 'chemostat')",
+        rows,
+    )
+    every = query_time_series(db, "exp", "dosing_events", "volume_change_ml", series_key="event", lookback_hours=48, now=NOW)
+    assert every["series"] == ["unit1-add_media", "unit1-remove_waste"]
+    assert [len(points) for points in every["data"]] == [144, 144]
+    # thinned out, what is left are doses as they were: never a volume averaged with its neighbours
+    few = query_time_series(
+        db, "exp", "dosing_events", "volume_change_ml", series_key="event", lookback_hours=48, target_points=20, now=NOW
+    )
+    media = {(stamp, volume) for _, stamp, volume, event in rows if event == "add_media"}
+    assert len(few["data"][0]) == 20 and {(p["x"], p["y"]) for p in few["data"][0]} <= media
+    assert {p["y"] for p in few["data"][1]} == {0.8}
+    # without a series column, a unit's doses are one series (the table has no channel)
+    assert query_time_series(db, "exp", "dosing_events", "volume_change_ml", lookback_hours=48, now=NOW)["series"] == ["unit1"]
+
+
+def test_a_series_key_must_be_a_column_that_names_series(db):
+    for bad in ("colour", "timestamp", "volume_change_ml"):
+        with pytest.raises(TimeSeriesError) as caught:
+            query_time_series(db, "exp", "dosing_events", "volume_change_ml", series_key=bad, now=NOW)
+        assert caught.value.field == "series_key" and repr(bad) in str(caught.value)
+        assert "event" in caught.value.remediation
+
+
 def test_any_column_of_a_table_of_readings(db):
     db.execute(
         "INSERT INTO liquid_volumes (experiment, pioreactor_unit, timestamp, liquid_volume) VALUES ('exp', 'unit1', ?, 14.5)",

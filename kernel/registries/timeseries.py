@@ -33,6 +33,13 @@ class TimeseriesSpec:
     sink: SinkSpec
     dataset: DatasetSpec | None
     chart: UiDescriptor | None
+    key: tuple[str, ...] | None = ()  # the columns that, with unit and time, make a reading unique
+
+    @property
+    def series_key(self) -> str | None:
+        """The column that splits one unit's readings into series (an OD or LED channel, a
+        dose's event): the key, when it is one column."""
+        return self.key[0] if self.key and len(self.key) == 1 else None
 
     def load_parser(self) -> Any:
         return load_target(self.parser)
@@ -105,7 +112,16 @@ class TimeseriesRegistry(Registry[TimeseriesSpec]):
             }
             fields.update(dataset if isinstance(dataset, Mapping) else {})
             dataset_spec = make_dataset(name, self.plugin, fields)
-        chart_spec = make_ui_descriptor("chart", self.plugin, {"table": name, **chart}) if chart else None
+        chart_spec = None
+        if chart:
+            # a one-column key names the series within a unit, in the table and in each payload
+            series = {"series_key": key[0]} if key and len(key) == 1 else {}
+            chart_spec = make_ui_descriptor("chart", self.plugin, {"table": name, **series, **chart})
+            if chart_spec.data.get("series_key") not in (None, *columns):
+                raise RegistrationError(
+                    f"{where}: chart's series_key {chart_spec.data['series_key']!r} is not one of its columns "
+                    f"({', '.join(columns)})"
+                )
         summary = summary or description.strip().split(".")[0]
         self.put(
             TimeseriesSpec(
@@ -116,6 +132,7 @@ class TimeseriesRegistry(Registry[TimeseriesSpec]):
                 SinkSpec(name, self.plugin, filters, parser, name, summary, bool(timestamped)),
                 dataset_spec,
                 chart_spec,
+                None if key is None else tuple(key),
             )
         )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pioreactor.kernel.errors import RegistrationError
-from pioreactor.kernel.registries import NAME_PATTERN, Registry
+from pioreactor.kernel.registries import NAME_PATTERN, TABLE_NAME_PATTERN, Registry
 from pioreactor.kernel.registries.data import valid_topic_filter
 
 UI_FIELD_TYPES = ("float", "integer", "string", "boolean", "json")
@@ -17,12 +17,26 @@ UI_DESCRIPTOR_KEYS = {
     "job": frozenset({"job_name", "display_name", "description", "fields"}),
     "automation": frozenset({"automation_name", "kind", "display_name", "description", "fields"}),
     "chart": frozenset(
-        {"chart_key", "title", "topic", "payload_key", "y_axis_label", "description", "table", "column", "interpolation"}
+        {
+            "chart_key",
+            "title",
+            "topic",
+            "payload_key",
+            "y_axis_label",
+            "description",
+            "table",
+            "column",
+            "interpolation",
+            "series_key",
+        }
     ),
 }
-#: how a chart joins its points: straight lines (measurements), or steps that hold each value
-#: until the next one (settings and events, e.g. an LED's intensity)
-CHART_INTERPOLATIONS = ("linear", "stepAfter")
+#: how a chart joins its points: straight lines (measurements), steps that hold each value until
+#: the next one (settings, e.g. an LED's intensity), or no line at all: each point a marker of
+#: its own (discrete events, e.g. doses)
+CHART_INTERPOLATIONS = ("linear", "stepAfter", "points")
+#: columns every time series has: a series is split by another one
+SERIES_COLUMNS = ("experiment", "pioreactor_unit", "timestamp")
 UI_NAME_KEYS = {"job": ("job_name",), "automation": ("kind", "automation_name"), "chart": ("chart_key",)}
 
 
@@ -111,8 +125,17 @@ def make_ui_descriptor(category: str, plugin: str, descriptor: Mapping[str, Any]
             _ui_text(where, descriptor, key)
         if descriptor.get("interpolation", "linear") not in CHART_INTERPOLATIONS:
             raise RegistrationError(
-                f"{where}: 'interpolation' must be one of {', '.join(CHART_INTERPOLATIONS)}, "
+                f"{where}: 'interpolation' must be one of {', '.join(CHART_INTERPOLATIONS)} (linear for "
+                f"measurements, stepAfter for values that hold until they change, points for events), "
                 f"got {descriptor.get('interpolation')!r}"
+            )
+        series_key = descriptor.get("series_key")
+        if series_key is not None and (
+            not isinstance(series_key, str) or not TABLE_NAME_PATTERN.match(series_key) or series_key in SERIES_COLUMNS
+        ):
+            raise RegistrationError(
+                f"{where}: 'series_key' is the payload field and column that names a series within a unit "
+                f"(e.g. 'channel'), got {series_key!r}"
             )
     else:
         data["display_name"] = _ui_text(where, descriptor, "display_name", key_names[-1].replace("_", " ").capitalize())
@@ -142,7 +165,8 @@ class UiDescriptorRegistry(Registry[UiDescriptor]):
         self.put(make_ui_descriptor("automation", self.plugin, descriptor))
 
     def add_chart(self, descriptor: Mapping[str, Any]) -> None:
-        """A chart: ``chart_key``, ``title``, ``topic``, ``payload_key``, ``y_axis_label``."""
+        """A chart: ``chart_key``, ``title``, ``topic``, ``payload_key``, ``y_axis_label``, ``table``,
+        ``column``, ``interpolation``, ``series_key``."""
         self.put(make_ui_descriptor("chart", self.plugin, descriptor))
 
     def of(self, category: str) -> list[UiDescriptor]:

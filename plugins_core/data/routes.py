@@ -37,14 +37,31 @@ def _database() -> Iterator[sqlite3.Connection]:
 
 
 # -- time series ---------------------------------------------------------------------------------
+def _series_key_of(data_source: str) -> str | None:
+    """The column a declared time series splits its series by (its one-column key: an OD channel,
+    a dose's event); ``None`` for a table declared otherwise (its ``channel`` column, if any)."""
+    from pioreactor.sdk.plugins import registered
+
+    spec = registered("pioreactor_register_timeseries").entries.get(data_source)
+    return spec.series_key if spec is not None else None
+
+
 def _time_series(experiment: str, data_source: str, column: str | None, unit: str | None) -> ResponseReturnValue:
     from pioreactor.plugins_core.data.time_series import TimeSeriesError, parse_parameters, query_time_series
 
     try:
         lookback, target_points = parse_parameters(request.args)
+        series_key = request.args.get("series_key") or _series_key_of(data_source)
         with _database() as conn:
             result = query_time_series(
-                conn, experiment, data_source, column, unit=unit, lookback_hours=lookback, target_points=target_points
+                conn,
+                experiment,
+                data_source,
+                column,
+                unit=unit,
+                series_key=series_key,
+                lookback_hours=lookback,
+                target_points=target_points,
             )
     except TimeSeriesError as err:
         raise ApiError(err.status, str(err), f"bad {err.field}", err.remediation) from None
@@ -57,7 +74,9 @@ def _time_series(experiment: str, data_source: str, column: str | None, unit: st
 
 
 def experiment_time_series(experiment: str, data_source: str) -> ResponseReturnValue:
-    """Chart data of every unit: ``?target_points=720&lookback=<hours>``, down-sampled in SQL."""
+    """Chart data of every unit: ``?target_points=720&lookback=<hours>``, down-sampled in SQL;
+    ``series_key=<column>`` splits each unit's series by that column (default: the declared
+    time series' one-column key, else ``channel``)."""
     return _time_series(experiment, data_source, None, None)
 
 

@@ -1,11 +1,14 @@
 """Chart data from the leader's database, down-sampled in SQL (upstream #564).
 
 A data source is a table with ``experiment``, ``pioreactor_unit`` and ``timestamp`` columns; a
-series is one unit's rows (one unit and channel's, when the table has a ``channel`` column).
+series is one unit's rows, or one unit's rows of each value of a series column (``channel`` when
+the table has one; a dose's ``event``): ``unit1``, ``unit1-2``, ``unit1-add_media``.
 For each series the window [now - lookback, last reading] is cut into ``target_points`` evenly
-spaced instants and SQLite seeks, through an index on (experiment, unit, [channel,] timestamp),
-the first reading at or after each instant. The cost is ``target_points`` index seeks per
-series, whatever the table's size; a series with fewer readings in the window is returned whole.
+spaced instants and SQLite seeks, through an index on (experiment, unit, [series column,]
+timestamp), the first reading at or after each instant. The cost is ``target_points`` index
+seeks per series, whatever the table's size; a series with fewer readings in the window is
+returned whole. Each point is a reading as stored, never an average of its neighbours: a dose
+keeps its volume (a chart of events asks for every point instead, see ``down_sample``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ DEFAULT_COLUMNS = {
 }
 REQUIRED_COLUMNS = frozenset({"experiment", "pioreactor_unit", "timestamp"})
 MAX_TARGET_POINTS = 100_000
-_indexed: set[tuple[str, str]] = set()  # (database file, table) whose series index exists
+_indexed: set[tuple[str, str, str | None]] = set()  # (database file, table, series column) indexed
 
 
 class TimeSeriesError(ValueError):
@@ -45,15 +48,16 @@ class TimeSeriesError(ValueError):
 class Source:
     table: str
     column: str
-    by_channel: bool
+    series: str | None  # the column that splits a unit's rows into series, if any
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute("SELECT * FROM pragma_table_info(?)", (table,)).fetchall()]
 
 
-def resolve_source(conn: sqlite3.Connection, data_source: str, column: str | None) -> Source:
-    """Check the table and column against the database itself (they go into SQL as identifiers)."""
+def resolve_source(conn: sqlite3.Connection, data_source: str, column: str | None, series_key: str | None = None) -> Source:
+    """Check the table and columns against the database itself (they go into SQL as identifiers);
+    without ``series_key``, a table's ``channel`` column splits its series."""
     columns = table_columns(conn, data_source)
     if not columns:
         known = sorted(
@@ -89,20 +93,29 @@ def resolve_source(conn: sqlite3.Connection, data_source: str, column: str | Non
             f"use one of: {', '.join(c for c in columns if c not in REQUIRED_COLUMNS)}",
             404,
         )
-    return Source(data_source, column, "channel" in columns)
+    if series_key is not None and (series_key not in columns or series_key in REQUIRED_COLUMNS or series_key == column):
+        raise TimeSeriesError(
+            f"{data_source!r} cannot be split into series by {series_key!r}",
+            "series_key",
+            f"use a column that names a series within a unit, one of: "
+            f"{', '.join(c for c in columns if c not in REQUIRED_COLUMNS and c != column)}",
+        )
+    return Source(data_source, column, series_key or ("channel" if "channel" in columns else None))
 
 
 def ensure_series_index(conn: sqlite3.Connection, source: Source) -> None:
     """Create the index the seeks need, once per table (skipped quietly on a read-only database)."""
     database = conn.execute("PRAGMA database_list").fetchone()[2]
-    if (database, source.table) in _indexed:
+    if (database, source.table, source.series) in _indexed:
         return
-    keys = "experiment, pioreactor_unit, channel, timestamp" if source.by_channel else "experiment, pioreactor_unit, timestamp"
+    keys = f'experiment, pioreactor_unit, "{source.series}", timestamp' if source.series else "experiment, pioreactor_unit, timestamp"
+    # the name databases already have for the unsplit and the channel index; another column's its own
+    name = f"{source.table}_time_series" if source.series in (None, "channel") else f"{source.table}_time_series_by_{source.series}"
     try:
-        conn.execute(f'CREATE INDEX IF NOT EXISTS "{source.table}_time_series" ON "{source.table}" ({keys})')
+        conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{source.table}" ({keys})')
     except sqlite3.OperationalError:
         return  # read-only or locked: the queries still work, only slower
-    _indexed.add((database, source.table))
+    _indexed.add((database, source.table, source.series))
 
 
 def parse_parameters(args: Any) -> tuple[float, int]:
@@ -148,12 +161,12 @@ def _distinct(conn: sqlite3.Connection, table: str, column: str, where: str, arg
 
 def _series_keys(conn: sqlite3.Connection, source: Source, experiment: str, unit: str | None) -> list[tuple[Any, ...]]:
     units = [unit] if unit is not None else _distinct(conn, source.table, "pioreactor_unit", "experiment = ?", (experiment,))
-    if not source.by_channel:
+    if not source.series:
         return [(u,) for u in units]
     return [
-        (u, channel)
+        (u, value)
         for u in units
-        for channel in _distinct(conn, source.table, "channel", "experiment = ? AND pioreactor_unit = ?", (experiment, u))
+        for value in _distinct(conn, source.table, source.series, "experiment = ? AND pioreactor_unit = ?", (experiment, u))
     ]
 
 
@@ -165,7 +178,7 @@ def _parse(timestamp: str) -> datetime:
 def _series(
     conn: sqlite3.Connection, source: Source, experiment: str, key: tuple[Any, ...], lookback_h: float, target: int, now: datetime
 ) -> list[dict[str, Any]]:
-    where = "experiment = ? AND pioreactor_unit = ?" + (" AND channel = ?" if source.by_channel else "")
+    where = "experiment = ? AND pioreactor_unit = ?" + (f' AND "{source.series}" = ?' if source.series else "")
     args = (experiment, *key)
     last = conn.execute(
         f'SELECT max(timestamp) FROM "{source.table}" WHERE {where}', args
@@ -219,13 +232,15 @@ def query_time_series(
     column: str | None = None,
     *,
     unit: str | None = None,
+    series_key: str | None = None,
     lookback_hours: float = 4.0,
     target_points: int = 720,
     now: datetime | None = None,
 ) -> dict[str, list[Any]]:
     """``{"series": [name, ...], "data": [[{"x": timestamp, "y": value}, ...], ...]}`` as upstream's UI
-    reads it; series are named ``<unit>`` or ``<unit>-<channel>``."""
-    source = resolve_source(conn, data_source, column)
+    reads it; series are named ``<unit>``, or ``<unit>-<value>`` of the series column (``series_key``,
+    else ``channel`` if the table has one)."""
+    source = resolve_source(conn, data_source, column, series_key)
     ensure_series_index(conn, source)
     now = now or datetime.now(UTC)
     names: list[str] = []

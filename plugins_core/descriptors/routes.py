@@ -241,10 +241,13 @@ def chart_descriptors() -> list[dict[str, Any]]:
                 "payload_key": data.get("payload_key"),
                 "y_axis_label": data.get("y_axis_label", ""),
                 "fixed_decimals": 3,
-                "down_sample": True,
+                # a chart of events shows each one: thinned out, doses would go missing
+                "down_sample": data.get("interpolation") != "points",
                 "lookback": 100_000,
                 "interpolation": data.get("interpolation", "linear"),
                 "y_transformation": "(y) => y",
+                # the payload field (and column) naming a series within a unit: channel, event
+                "series_key": data.get("series_key"),
             }
         )
     return _merge(charts, _yaml_files("charts"), "chart_key")

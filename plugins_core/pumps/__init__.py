@@ -67,4 +67,15 @@ def pioreactor_register_timeseries(registry):
         units={"volume_change_ml": "mL"},
         description="Each volume a pump added or removed, and what asked for it.",
         summary="Every volume a pump moved",
+        # each dose a marker of its own, one series per unit and event (unit1-add_media); the
+        # payload's field is volume_change, as upstream publishes it
+        chart={
+            "chart_key": "dosing_events",
+            "title": "Dosing events",
+            "topic": "dosing_events",
+            "payload_key": "volume_change",
+            "y_axis_label": "mL",
+            "column": "volume_change_ml",
+            "interpolation": "points",
+        },
     )

@@ -8,14 +8,18 @@ import { colorOf } from "../colors.js";
 import { ErrorMessage } from "./ui.jsx";
 
 const TARGET_POINTS = 720;
+// what the server gives at most: a chart that is not down-sampled (events) asks for every point
+const ALL_POINTS = 100000;
 const REDRAW_MS = 500;
 
 function seconds(iso) {
   return Date.parse(iso.endsWith("Z") || iso.includes("+") ? iso : iso + "Z") / 1000;
 }
 
-/** Values of a live payload: [[seriesSuffix, y, tSeconds]] ("" for the unit's own series). */
-export function liveValues(text, payloadKey) {
+/** Values of a live payload: [[seriesSuffix, y, tSeconds]] ("" for the unit's own series).
+ * `seriesKey` is the payload field that names a series within a unit (an LED's channel, a dose's
+ * event): `-<its value>` is the suffix, as the server names that series in history. */
+export function liveValues(text, payloadKey, seriesKey = "channel") {
   let value;
   let t = Date.now() / 1000;
   try {
@@ -26,8 +30,10 @@ export function liveValues(text, payloadKey) {
   let suffix = "";
   if (value && typeof value === "object" && !Array.isArray(value)) {
     if (value.timestamp) t = seconds(value.timestamp);
-    // an event of one channel ({channel: "A", intensity: 10}): that channel's series, as in history
-    if (typeof value.channel === "string" || typeof value.channel === "number") suffix = `-${value.channel}`;
+    // an event of one channel ({channel: "A", intensity: 10}) or kind ({event: "add_media",
+    // volume_change: 0.5}): that series, as in history
+    const named = seriesKey ? value[seriesKey] : undefined;
+    if (typeof named === "string" || typeof named === "number") suffix = `-${named}`;
     value = payloadKey && payloadKey in value ? value[payloadKey] : value.value ?? value;
   }
   if (typeof value === "number") return [[suffix, value, t]];
@@ -71,6 +77,8 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
   const origin = createdAt ? seconds(createdAt) : 0;
   const decimals = chart.fixed_decimals ?? 3;
   const stepped = chart.interpolation === "stepAfter";
+  // discrete events (doses): a marker each, no line between them
+  const points = chart.interpolation === "points";
   // the redraw timer reads the latest display options through this ref
   const opts = useRef({});
   opts.current = { timeMode, origin, labelOf, units };
@@ -90,7 +98,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
     const add = (name, x, y, who = null, channel = null) => {
       let s = series.current.get(name);
       if (!s) {
-        if (who === null) [who, channel] = splitName(name, opts.current.units, chart.data_source);
+        if (who === null) [who, channel] = splitName(name, opts.current.units, chart);
         s = { xs: [], ys: [], who, channel };
         series.current.set(name, s);
       }
@@ -102,11 +110,13 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
     };
 
     const column = chart.data_source_column ? `/${enc(chart.data_source_column)}` : "";
+    const query = new URLSearchParams({ target_points: chart.down_sample === false ? ALL_POINTS : TARGET_POINTS, lookback });
+    if (chart.series_key) query.set("series_key", chart.series_key);
     const base = unit ? `/api/workers/${enc(unit)}/experiments/${enc(experiment)}` : `/api/experiments/${enc(experiment)}`;
     const history =
       lookback === "now"
         ? Promise.resolve(null)
-        : api(`${base}/time_series/${enc(chart.data_source)}${column}?target_points=${TARGET_POINTS}&lookback=${enc(lookback)}`, {
+        : api(`${base}/time_series/${enc(chart.data_source)}${column}?${query}`, {
             signal: controller.signal,
           });
 
@@ -118,7 +128,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
       subscribe(`pioreactor/${unit || "+"}/${experiment}/${topic}`, (t, text, retained) => {
         if (retained) return; // a retained value is old: history has it already
         const who = t.split("/")[1];
-        for (const [suffix, y, x] of liveValues(text, chart.payload_key)) {
+        for (const [suffix, y, x] of liveValues(text, chart.payload_key, chart.series_key ?? "channel")) {
           const channel = suffix ? suffix.slice(1) : null;
           if (!historyDone) pending.push([who + suffix, x, y, who, channel]);
           else if (add(who + suffix, x, y, who, channel)) {
@@ -216,14 +226,16 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
           { label: hours ? "Hours elapsed" : "Time", value: hours ? (_u, v) => (v == null ? "" : `${v.toFixed(2)} h`) : "{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}" },
           ...current.map((name) => {
             const { who, channel } = series.current.get(name);
+            const color = colorOf(who);
             return {
               label: label(who) + (channel ? ` (${channel})` : ""),
-              stroke: colorOf(who),
+              stroke: color,
               dash: DASHES[channel],
               width: 1.5,
-              paths: stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
-              spanGaps: true,
-              points: { show: false },
+              paths: points ? () => null : stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
+              spanGaps: !points,
+              // an event's marker: filled when liquid went in, hollow when it came out
+              points: points ? { show: true, size: 8, width: 2, stroke: color, fill: /^remove/.test(channel || "") ? "#fff" : color } : { show: false },
               value: (_u, v) => (v == null ? "–" : v.toFixed(decimals)),
             };
           }),
@@ -264,15 +276,17 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
   );
 }
 
+// tables split by channel whose descriptors (an upstream YAML) may not say so
 const CHANNEL_TABLES = new Set(["od_readings", "raw_od_readings", "led_change_events"]);
 // a unit's channels in one colour: channel 2 (OD's usual) and LED A solid, the others dashed
 const DASHES = { 1: [6, 3], 3: [2, 3], 4: [10, 3, 2, 3], B: [6, 3], C: [2, 3], D: [10, 3, 2, 3] };
 
-/** [unit, channel] of a series name from the server: `unit1` or `unit1-2` (tables with a
- * channel column); unit names may contain dashes themselves. */
-function splitName(name, units, table) {
+/** [unit, channel] of a series name from the server: `unit1`, or `unit1-2`, `unit1-add_media`
+ * (a chart with a series_key, or a table with a channel column); unit names may contain dashes
+ * themselves, the series' value never does. */
+export function splitName(name, units, chart) {
   if (units.includes(name)) return [name, null];
-  const m = name.match(/^(.*)-([A-Za-z0-9]+)$/);
-  if (m && (units.includes(m[1]) || CHANNEL_TABLES.has(table))) return [m[1], m[2]];
+  const m = name.match(/^(.*)-([A-Za-z0-9_]+)$/);
+  if (m && (units.includes(m[1]) || chart.series_key || CHANNEL_TABLES.has(chart.data_source))) return [m[1], m[2]];
   return [name, null];
 }
