@@ -248,6 +248,11 @@ def test_descriptors_in_upstreams_shape(web):
     # an LED's intensity holds until it changes: drawn as steps, from the change events
     assert (charts["led_intensities"]["data_source"], charts["led_intensities"]["interpolation"]) == ("led_change_events", "stepAfter")
     assert charts["temperature"]["interpolation"] == "linear"
+    # doses: a marker each, every one of them, one series per unit and event
+    doses = charts["dosing_events"]
+    assert (doses["data_source"], doses["data_source_column"], doses["payload_key"]) == ("dosing_events", "volume_change_ml", "volume_change")
+    assert (doses["interpolation"], doses["series_key"], doses["down_sample"]) == ("points", "event", False)
+    assert (charts["led_intensities"]["series_key"], charts["temperature"]["down_sample"]) == ("channel", True)
     assert web.call("GET", "/api/contrib/jobs").json() == list(jobs.values())
     assert web.call("GET", f"/api/workers/{web.home.unit}/jobs/descriptors").status == 200
 
