@@ -30,7 +30,15 @@ from typing import Any
 
 PIO = Path(sys.executable).parent / "pio"
 EXPERIMENT = "demo-experiment"
-CHARTS = ("optical_density", "normalized_optical_density", "implied_growth_rate", "temperature", "stirring_rates", "led_intensities")
+CHARTS = (
+    "optical_density",
+    "normalized_optical_density",
+    "implied_growth_rate",
+    "temperature",
+    "stirring_rates",
+    "led_intensities",
+    "dosing_events",
+)
 PROFILE = """\
 experiment_profile_name: demo
 metadata:
@@ -100,7 +108,8 @@ class Sandbox:
 
 def seed_readings(home: Path, unit_names: list[str], hours: float, every_s: float, experiment: str = EXPERIMENT) -> int:
     """Readings of OD, normalised OD, growth rate and temperature for each unit, every
-    ``every_s`` seconds over the last ``hours``; the number of rows written."""
+    ``every_s`` seconds over the last ``hours`` (the number of rows written), with LED changes
+    and, in the second half, a chemostat's doses."""
     env = dict(os.environ, PIO_HOME=str(home), PIO_UNIT=unit_names[0])
     script = f"""
 import math, random
@@ -130,6 +139,14 @@ for k, unit in enumerate({unit_names!r}):
     rows_led = [({experiment!r}, unit, canonical_timestamp(now - timedelta(hours={hours} - h)), 'B', 50.0 if (h // 4) % 2 == 0 else 0.0, 'light_dark_cycle')
                 for h in range(k, int({hours}), 4)]
     conn.executemany("INSERT OR IGNORE INTO led_change_events (experiment, pioreactor_unit, timestamp, channel, intensity, source_of_event) VALUES (?, ?, ?, ?, ?, ?)", rows_led)
+    # a chemostat from the second half on: media in, then as much waste out, every 30 minutes
+    rows_dose = []
+    for m in range(int({hours} * 30), int({hours} * 60), 30):
+        t = now - timedelta(minutes={hours} * 60 - m - k * 7)
+        volume = round(0.5 + 0.1 * (m // 30 % 3), 2)
+        rows_dose.append(({experiment!r}, unit, canonical_timestamp(t), volume, 'add_media', 'dosing_automation:chemostat'))
+        rows_dose.append(({experiment!r}, unit, canonical_timestamp(t + timedelta(seconds=20)), volume, 'remove_waste', 'dosing_automation:chemostat'))
+    conn.executemany("INSERT OR IGNORE INTO dosing_events (experiment, pioreactor_unit, timestamp, volume_change_ml, event, source_of_event) VALUES (?, ?, ?, ?, ?, ?)", rows_dose)
     total += 4 * n
 conn.execute("COMMIT")
 conn.close()

@@ -234,8 +234,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
               width: 1.5,
               paths: points ? () => null : stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
               spanGaps: !points,
-              // an event's marker: filled when liquid went in, hollow when it came out
-              points: points ? { show: true, size: 8, width: 2, stroke: color, fill: /^remove/.test(channel || "") ? "#fff" : color } : { show: false },
+              points: points ? eventMarker(color, channel) : { show: false },
               value: (_u, v) => (v == null ? "–" : v.toFixed(decimals)),
             };
           }),
@@ -274,6 +273,13 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
       {empty && !error && <p class="muted chart-note">No data yet{lookback === "now" ? ": waiting for live readings" : ""}.</p>}
     </figure>
   );
+}
+
+/** An event's marker: a dot when liquid went in, a wider ring when it came out (a dose and the
+ * waste removed just after it then show as a ringed dot, neither hiding the other). */
+function eventMarker(color, channel) {
+  const out = /^remove/.test(channel || "");
+  return { show: true, size: out ? 11 : 7, width: 1.5, stroke: color, fill: out ? "rgba(0,0,0,0)" : color };
 }
 
 // tables split by channel whose descriptors (an upstream YAML) may not say so
