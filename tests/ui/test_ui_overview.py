@@ -110,7 +110,13 @@ def test_doses_show_on_the_dosing_events_chart_one_series_per_event(
 
 def calibrate_pumps(*pumps: str) -> None:
     """Active calibrations matching the simulator's pumps (1 ml/s), so ``--ml`` doses run."""
-    from pioreactor.plugins_core.calibrations.api import PolyFit, PumpCalibration, RecordedData, save_calibration, set_active_calibration
+    from pioreactor.plugins_core.calibrations.api import (
+        PolyFit,
+        PumpCalibration,
+        RecordedData,
+        save_calibration,
+        set_active_calibration,
+    )
 
     for pump in pumps:
         seconds = [0.5, 1.0, 2.0]
