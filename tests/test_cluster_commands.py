@@ -103,6 +103,20 @@ def test_saving_config_through_the_leader_api_pushes_it(cluster: Cluster) -> Non
     assert bad.status == 400 and "samples_per_second=0.1" in (one.path / "unit_config.ini").read_text()
 
 
+def test_upstream_config_file_names_cover_every_worker(cluster: Cluster) -> None:
+    one, two = cluster.workers
+    listed = cluster.leader_server.get("/api/configs").json()
+    assert listed == ["config.ini", f"config_{cluster.leader.unit}.ini", f"config_{one.unit}.ini", f"config_{two.unit}.ini"]
+    text = "[stirring.config]\npwm_hz=77\n"
+    saved = cluster.leader_server.patch(f"/api/configs/config_{two.unit}.ini", json={"code": text, "filename": "x"})
+    assert saved.status == 200 and saved.json()["units"][two.unit]["ok"] is True, saved.text
+    assert (two.path / "unit_config.ini").read_text() == text  # pushed to the worker
+    assert cluster.leader_server.get(f"/api/configs/config_{two.unit}.ini").text == text
+    assert len(cluster.leader_server.get(f"/api/configs/config_{two.unit}.ini/history").json()) >= 1
+    unknown = cluster.leader_server.get("/api/configs/config_ghost.ini")
+    assert unknown.status == 404 and "GET /api/configs" in unknown.json()["remediation"]
+
+
 def test_cp_and_rm_a_file_under_pio_home(cluster: Cluster, tmp_path: Path) -> None:
     source = cluster.leader.path / "plugins" / "notes.txt"
     source.parent.mkdir(exist_ok=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pioreactor.sdk.testing import free_port
+from playwright.sync_api import expect
+
 # (path, heading); "{unit}" and "{experiment}" are the test's
 PAGES = [
     ("/", "{experiment}"),
@@ -60,3 +63,21 @@ def test_a_broken_config_is_refused_with_its_problem(ui_server: Any, ui_page: An
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "Not saved" in alert.inner_text()
+
+
+def test_a_workers_unit_config_is_saved_and_an_unreachable_worker_named(ui_server: Any, ui_page: Any) -> None:
+    added = ui_server.server.put(
+        "/api/workers", json={"pioreactor_unit": "ghost", "address": f"127.0.0.1:{free_port()}", "force": True}
+    )
+    assert added.status == 201, added.text
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/config")
+    page.get_by_label("File").select_option("ghost")
+    page.get_by_role("heading", name="unit_config.ini of ghost").wait_for()
+    page.get_by_label("Contents").fill("[stirring.config]\npwm_hz = 90\n")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("not delivered to ghost")
+    copy = ui_server.server.get("/api/config/units/ghost/specific")
+    assert copy.text == "[stirring.config]\npwm_hz = 90\n"  # the leader's copy, for `pios sync-configs`

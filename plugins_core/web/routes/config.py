@@ -248,35 +248,48 @@ def zipped() -> Any:
 
 
 # -- upstream 25.11's file names -------------------------------------------------------------
-def _which(filename: str) -> str:
-    """``config.ini`` is the shared file; ``config_<this unit>.ini`` (or ``unit_config.ini``) this unit's."""
+def _unit_of(filename: str) -> str | None:
+    """None for ``config.ini`` (the shared file); the unit whose unit_config.ini ``filename`` is:
+    ``config_<unit>.ini`` for this unit or a worker of the inventory, ``unit_config.ini`` for this one."""
+    from pioreactor.plugins_core.cluster.api import get_worker
     from pioreactor.plugins_core.web.api import safe_filename
 
     name = safe_filename(filename, suffixes=(".ini",))
     if name == "config.ini":
-        return "shared"
-    if name in (f"config_{unit_name()}.ini", "unit_config.ini"):
-        return "specific"
-    raise ApiError(404, f"no config file {name!r}", remediation=f"Use config.ini or config_{unit_name()}.ini.")
+        return None
+    if name == "unit_config.ini":
+        return unit_name()
+    unit = name.removeprefix("config_").removesuffix(".ini")
+    if name.startswith("config_") and (unit == unit_name() or get_worker(unit) is not None):
+        return unit
+    raise ApiError(
+        404, f"no config file {name!r}", remediation="GET /api/configs lists config.ini and each unit's config_<unit>.ini."
+    )
 
 
 def list_config_files() -> Any:
-    """The config files the UI can edit: ``config.ini`` and this unit's ``config_<unit>.ini``."""
-    return ["config.ini", f"config_{unit_name()}.ini"]
+    """The config files the UI can edit: ``config.ini``, then ``config_<unit>.ini`` of this unit
+    and of each worker of the inventory."""
+    from pioreactor.plugins_core.cluster.api import list_workers
+
+    units = [unit_name()] + [w["pioreactor_unit"] for w in list_workers() if w["pioreactor_unit"] != unit_name()]
+    return ["config.ini"] + [f"config_{unit}.ini" for unit in units]
 
 
 def get_config_file(filename: str) -> Response:
     """A config file as text, by upstream 25.11's name."""
-    return _text_response(_read(_which(filename)))
+    unit = _unit_of(filename)
+    return get_shared() if unit is None else get_specific(unit)
 
 
 def put_config_file(filename: str) -> Any:
     """Replace a config file by upstream 25.11's name: ``{"code": "<text>", "filename": ...}``
-    (config.ini goes to the workers too, as ``PUT /api/config/shared``)."""
-    which = _which(filename)
-    return _save_shared_and_push() if which == "shared" else _save(which)
+    (config.ini goes to the workers too, a worker's file to that worker, as the ``/api/config`` routes)."""
+    unit = _unit_of(filename)
+    return put_shared() if unit is None else put_specific(unit)
 
 
 def config_file_history(filename: str) -> Any:
     """Earlier versions of a config file, by upstream 25.11's name."""
-    return _history(_which(filename))
+    unit = _unit_of(filename)
+    return shared_history() if unit is None else specific_history(unit)

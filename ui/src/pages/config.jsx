@@ -1,14 +1,22 @@
-// Config: edit the shared config.ini or this unit's unit_config.ini; the server refuses a broken
-// file (with the line and the problem) and keeps every saved version (history).
+// Config: edit the shared config.ini or a unit's unit_config.ini (a worker's is the leader's copy,
+// pushed to the worker on save); the server refuses a broken file (with the line and the
+// problem) and keeps every saved version (history).
 import { useState } from "preact/hooks";
 import { api, enc } from "../api.js";
 import { Button, Card, ErrorMessage, Field, Loading, formatTime } from "../components/ui.jsx";
 import { useAction, useApi } from "../hooks.js";
 
+/** This unit (the leader) first, then the workers of the inventory. */
+function configUnits(here, workers) {
+  const units = here ? [here] : [];
+  for (const w of workers || []) if (!units.includes(w.pioreactor_unit)) units.push(w.pioreactor_unit);
+  return units;
+}
+
 export default function Config() {
-  // unit_config.ini is edited on its own unit: here, the leader's
   const here = useApi("/unit_api/health");
-  const units = here.data ? [here.data.pioreactor_unit] : [];
+  const workers = useApi("/api/workers");
+  const units = configUnits(here.data?.pioreactor_unit, workers.data);
   const [file, setFile] = useState("shared");
   const base = file === "shared" ? "/api/config/shared" : `/api/config/units/${enc(file)}/specific`;
   const current = useApi(base);
@@ -57,18 +65,28 @@ export default function Config() {
   );
 }
 
+/** The units a saved file did not reach: [[unit, why]] from the answer's per-unit envelopes. */
+export function undelivered(answer) {
+  return Object.entries(answer?.units || {})
+    .filter(([, envelope]) => envelope && envelope.ok === false)
+    .map(([unit, envelope]) => [unit, envelope.error?.message || "no answer"]);
+}
+
 function Editor({ base, saved, initial, onSaved }) {
   const [code, setCode] = useState(initial);
   const [done, setDone] = useState(false);
+  const [missed, setMissed] = useState([]);
   const save = useAction();
   return (
     <form
       onSubmit={(e) => {
         e.preventDefault();
         setDone(false);
+        setMissed([]);
         save.run(async () => {
-          await api(base, { method: "PUT", body: { code } });
+          const answer = await api(base, { method: "PUT", body: { code } });
           setDone(true);
+          setMissed(undelivered(answer));
           onSaved();
         });
       }}
@@ -84,6 +102,19 @@ function Editor({ base, saved, initial, onSaved }) {
         {done && <span class="ok">Saved.</span>}
       </div>
       <ErrorMessage error={save.error} title="Not saved" />
+      {missed.length > 0 && (
+        <div class="error" role="alert">
+          <strong>Saved on the leader, not delivered to {missed.map(([unit]) => unit).join(", ")}</strong>
+          <ul>
+            {missed.map(([unit, why]) => (
+              <li key={unit}>
+                {unit}: {why}
+              </li>
+            ))}
+          </ul>
+          <p class="muted">Once it answers again, <code>pios sync-configs</code> sends it the saved files.</p>
+        </div>
+      )}
     </form>
   );
 }
