@@ -21,12 +21,24 @@ export const RANGES = [
   ["100000", "Whole experiment"],
 ];
 
+// what a culture is doing first, then what was done to it; charts not named here follow, by key
+const FIRST = ["normalized_optical_density", "implied_growth_rate", "optical_density", "temperature", "liquid_volume", "dosing_events"];
+
+function inOrder(descriptors, order) {
+  const rank = (c) => {
+    const i = order.indexOf(c.chart_key);
+    return i === -1 ? order.length : i;
+  };
+  return [...descriptors].sort((a, b) => rank(a) - rank(b) || a.chart_key.localeCompare(b.chart_key));
+}
+
+/** The charts to show, in order: the experiment's choice, else [ui.overview.charts] (its order, as upstream), else all. */
 export function chartsToShow(descriptors, preferences, config, key = "overview_chart_keys") {
   const chosen = preferences?.[key];
-  if (Array.isArray(chosen)) return descriptors.filter((c) => chosen.includes(c.chart_key));
+  if (Array.isArray(chosen)) return inOrder(descriptors.filter((c) => chosen.includes(c.chart_key)), FIRST);
   const section = config["ui.overview.charts"];
-  if (!section) return descriptors;
-  return descriptors.filter((c) => isOn(section[c.chart_key]));
+  if (!section) return inOrder(descriptors, FIRST);
+  return inOrder(descriptors.filter((c) => isOn(section[c.chart_key])), Object.keys(section));
 }
 
 export function useTimeControls() {
