@@ -65,6 +65,22 @@ def test_od_readings_are_one_series_per_unit_and_channel(db):
     assert [len(points) for points in result["data"]] == [50, 50]
 
 
+def test_an_led_set_before_the_window_holds_from_its_start(db):
+    changes = [(NOW - timedelta(hours=20), "B", 50.0), (NOW - timedelta(hours=2), "B", 10.0), (NOW - timedelta(hours=30), "C", 5.0)]
+    db.executemany(
+        "INSERT INTO led_change_events (experiment, pioreactor_unit, timestamp, channel, intensity, source_of_event) "
+        "VALUES ('exp', 'unit1', ?, ?, ?, 'test')",
+        [(canonical_timestamp(at), channel, intensity) for at, channel, intensity in changes],
+    )
+    opened = canonical_timestamp(NOW - timedelta(hours=12))
+    held = query_time_series(db, "exp", "led_change_events", "intensity", lookback_hours=12, hold=True, now=NOW)
+    assert held["series"] == ["unit1-B", "unit1-C"]
+    assert held["data"][0] == [{"x": opened, "y": 50.0}, {"x": canonical_timestamp(NOW - timedelta(hours=2)), "y": 10.0}]
+    assert held["data"][1] == [{"x": opened, "y": 5.0}]  # set 30 h ago, never changed since
+    plain = query_time_series(db, "exp", "led_change_events", "intensity", lookback_hours=12, now=NOW)
+    assert plain["series"] == ["unit1-B"] and len(plain["data"][0]) == 1
+
+
 def test_doses_are_one_series_per_unit_and_event_each_with_its_own_volume(db):
     # a chemostat's doses: media in, then waste out, every 10 minutes for a day
     rows = []

@@ -62,6 +62,7 @@ def _time_series(experiment: str, data_source: str, column: str | None, unit: st
                 series_key=series_key,
                 lookback_hours=lookback,
                 target_points=target_points,
+                hold=request.args.get("hold") in ("1", "true"),
             )
     except TimeSeriesError as err:
         raise ApiError(err.status, str(err), f"bad {err.field}", err.remediation) from None
@@ -76,7 +77,8 @@ def _time_series(experiment: str, data_source: str, column: str | None, unit: st
 def experiment_time_series(experiment: str, data_source: str) -> ResponseReturnValue:
     """Chart data of every unit: ``?target_points=720&lookback=<hours>``, down-sampled in SQL;
     ``series_key=<column>`` splits each unit's series by that column (default: the declared
-    time series' one-column key, else ``channel``)."""
+    time series' one-column key, else ``channel``); ``hold=1`` starts each series with the value
+    it had when the window opens (for values that hold until they change, like an LED's)."""
     return _time_series(experiment, data_source, None, None)
 
 

@@ -176,7 +176,14 @@ def _parse(timestamp: str) -> datetime:
 
 
 def _series(
-    conn: sqlite3.Connection, source: Source, experiment: str, key: tuple[Any, ...], lookback_h: float, target: int, now: datetime
+    conn: sqlite3.Connection,
+    source: Source,
+    experiment: str,
+    key: tuple[Any, ...],
+    lookback_h: float,
+    target: int,
+    now: datetime,
+    hold: bool = False,
 ) -> list[dict[str, Any]]:
     where = "experiment = ? AND pioreactor_unit = ?" + (f' AND "{source.series}" = ?' if source.series else "")
     args = (experiment, *key)
@@ -222,7 +229,18 @@ def _series(
             """,
             (target - 2, start, step, last, *args),
         ).fetchall()
-    return [{"x": timestamp, "y": y} for timestamp, y in rows if y is not None]
+    points = [{"x": timestamp, "y": y} for timestamp, y in rows if y is not None]
+    if hold:
+        # a value that holds until it changes (an LED's intensity) was already set when the
+        # window starts: it is the window's first point
+        before = conn.execute(
+            f'SELECT {value} FROM "{source.table}" WHERE {where} AND timestamp <= ? AND {value} IS NOT NULL '
+            "ORDER BY timestamp DESC LIMIT 1",
+            (*args, cutoff),
+        ).fetchone()
+        if before is not None:
+            points.insert(0, {"x": cutoff, "y": before[0]})
+    return points
 
 
 def query_time_series(
@@ -235,18 +253,20 @@ def query_time_series(
     series_key: str | None = None,
     lookback_hours: float = 4.0,
     target_points: int = 720,
+    hold: bool = False,
     now: datetime | None = None,
 ) -> dict[str, list[Any]]:
     """``{"series": [name, ...], "data": [[{"x": timestamp, "y": value}, ...], ...]}`` as upstream's UI
     reads it; series are named ``<unit>``, or ``<unit>-<value>`` of the series column (``series_key``,
-    else ``channel`` if the table has one)."""
+    else ``channel`` if the table has one). With ``hold``, each series starts with the value it had
+    when the window opens (the last one before it), for values that hold until they change."""
     source = resolve_source(conn, data_source, column, series_key)
     ensure_series_index(conn, source)
     now = now or datetime.now(UTC)
     names: list[str] = []
     data: list[list[dict[str, Any]]] = []
     for key in _series_keys(conn, source, experiment, unit):
-        points = _series(conn, source, experiment, key, lookback_hours, target_points, now)
+        points = _series(conn, source, experiment, key, lookback_hours, target_points, now, hold)
         if points:
             names.append("-".join(str(part) for part in key))
             data.append(points)

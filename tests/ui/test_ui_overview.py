@@ -130,3 +130,23 @@ def calibrate_pumps(*pumps: str) -> None:
         )
         save_calibration(f"{pump}_pump", calibration)
         set_active_calibration(f"{pump}_pump", calibration.calibration_name)
+
+
+def test_an_led_set_before_the_time_range_shows_from_its_start(ui_server: Any, ui_page: Any) -> None:
+    from pioreactor.sdk.database import canonical_timestamp, open_database
+
+    conn = open_database()  # the leader's database, as the web server reads it
+    try:
+        conn.execute(
+            "INSERT INTO led_change_events (experiment, pioreactor_unit, timestamp, channel, intensity, source_of_event) "
+            "VALUES (?, ?, ?, 'B', 35.0, 'test')",
+            (ui_server.experiment, ui_server.unit, canonical_timestamp(datetime.now(UTC) - timedelta(hours=20))),
+        )
+    finally:
+        conn.close()
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/overview")  # the past 12 hours: the LED was set 20 hours ago
+    chart = page.locator("figure[data-chart='led_intensities'][data-loading='0']")
+    chart.wait_for()
+    assert chart.get_attribute("data-points") == "1"
+    assert f"{ui_server.unit} (B)" in chart.locator(".u-legend").inner_text()

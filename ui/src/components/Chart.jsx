@@ -112,6 +112,7 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
     const column = chart.data_source_column ? `/${enc(chart.data_source_column)}` : "";
     const query = new URLSearchParams({ target_points: chart.down_sample === false ? ALL_POINTS : TARGET_POINTS, lookback });
     if (chart.series_key) query.set("series_key", chart.series_key);
+    if (stepped) query.set("hold", "1"); // the value set before the window holds at its start
     const base = unit ? `/api/workers/${enc(unit)}/experiments/${enc(experiment)}` : `/api/experiments/${enc(experiment)}`;
     const history =
       lookback === "now"
@@ -170,6 +171,11 @@ export function Chart({ chart, experiment, unit = null, units = [], lookback = 1
         for (const s of series.current.values()) {
           let k = 0;
           while (k < s.xs.length - 1 && s.xs[k] < start) k++;
+          if (stepped) {
+            // a stepped value set before the window still holds: it moves to the window's start
+            if (k > 0 && s.xs[k] > start) k -= 1;
+            if (s.xs[k] < start) s.xs[k] = start;
+          }
           if (k) {
             s.xs.splice(0, k);
             s.ys.splice(0, k);
