@@ -237,6 +237,12 @@ def test_discover_finds_a_unit_advertising_by_mdns(cluster: Cluster, tmp_path: P
                 break
         assert line is not None, found.stdout
         assert f":{server.port}" in line and "not added" in line
+        # the leader's API too: units not in the inventory, for the Inventory page
+        listed = cluster.leader_server.get("/api/workers/discover?seconds=2").json()
+        assert any(u["pioreactor_unit"] == home.unit and u["address"].endswith(f":{server.port}") for u in listed), listed
+        assert not any(u["pioreactor_unit"] in {w.unit for w in cluster.workers} for u in listed)
+        bad = cluster.leader_server.get("/api/workers/discover?seconds=60")
+        assert bad.status == 400 and "0.5 to 10" in bad.json()["error"]
     finally:
         server.stop()
 

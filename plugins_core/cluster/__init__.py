@@ -37,6 +37,7 @@ ROUTES = f"{PACKAGE}.routes"
 WEB_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("/workers", ("GET",), f"{ROUTES}:list_workers"),
     ("/workers", ("PUT", "POST"), f"{ROUTES}:add_worker"),
+    ("/workers/discover", ("GET",), f"{ROUTES}:discover_workers"),
     ("/workers/<pioreactor_unit>", ("GET",), f"{ROUTES}:get_worker"),
     ("/workers/<pioreactor_unit>", ("DELETE",), f"{ROUTES}:remove_worker"),
     ("/workers/<pioreactor_unit>/is_active", ("PUT", "PATCH"), f"{ROUTES}:set_active"),

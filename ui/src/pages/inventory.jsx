@@ -115,12 +115,57 @@ function UnitHealth({ unit, worker, role, version, experiment, onChange }) {
   );
 }
 
+/** Units answering on the local network (mDNS) that are not in the inventory yet, each with an Add button. */
+function Discovered({ onAdded }) {
+  const [found, setFound] = useState(null);
+  const search = useAction();
+  const add = useAction();
+  return (
+    <div class="discover">
+      <Button busy={search.busy} onClick={() =>
+          search.run(async () => {
+            setFound(null);
+            setFound(await api("/api/workers/discover?seconds=3"));
+          })
+        }>
+        {search.busy ? "Looking for 3 s…" : "Find workers on the network"}
+      </Button>
+      <ErrorMessage error={search.error} />
+      {found && found.length === 0 && <p class="muted">No unit outside the inventory answered. A unit answers while its web server runs, unless its config says [mdns] advertise=0.</p>}
+      {found && found.length > 0 && (
+        <ul class="plain" aria-label="Units found on the network">
+          {found.map((u) => (
+            <li key={u.pioreactor_unit} data-unit={u.pioreactor_unit}>
+              <strong>{u.pioreactor_unit}</strong> <span class="muted">{u.address}{u.version ? ` · ${u.version}` : ""}</span>{" "}
+              <Button
+                kind="small"
+                busy={add.busy}
+                onClick={() =>
+                  add.run(async () => {
+                    await api("/api/workers", { method: "POST", body: { pioreactor_unit: u.pioreactor_unit, address: u.address } });
+                    setFound(found.filter((f) => f.pioreactor_unit !== u.pioreactor_unit));
+                    onAdded();
+                  })
+                }
+              >
+                Add {u.pioreactor_unit}
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorMessage error={add.error} title="Not added" />
+    </div>
+  );
+}
+
 function AddWorker({ onAdded }) {
   const [unit, setUnit] = useState("");
   const [address, setAddress] = useState("");
   const action = useAction();
   return (
     <Card title="Add a worker">
+      <Discovered onAdded={onAdded} />
       <form
         class="inline-form"
         onSubmit={(e) => {
