@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pioreactor.sdk.testing import free_port
+from playwright.sync_api import expect
+
 CALIBRATION = """\
 calibration_type: simple_peristaltic_pump
 calibration_name: pump_cal
@@ -38,3 +41,16 @@ def test_a_calibration_is_plotted_and_set_active(ui_server: Any, ui_page: Any) -
     row.get_by_role("button", name="Set pump_cal inactive").wait_for()
     active = json.loads(ui_server.server.get("/unit_api/active_calibrations").text)
     assert "pump_cal" in json.dumps(active)
+
+
+def test_a_worker_that_does_not_answer_is_a_row_saying_why(ui_server: Any, ui_page: Any) -> None:
+    added = ui_server.server.put(
+        "/api/workers", json={"pioreactor_unit": "ghost", "address": f"127.0.0.1:{free_port()}", "force": True}
+    )
+    assert added.status == 201, added.text
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/calibrations")
+    row = page.locator("tr", has=page.get_by_role("cell", name="ghost", exact=True))
+    expect(row).to_contain_text("ghost")
+    text = row.inner_text()
+    assert "127.0.0.1" in text and "object" not in text  # the reason, as words

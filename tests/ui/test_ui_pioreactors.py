@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.sync_api import expect
@@ -81,3 +82,20 @@ def test_an_automation_starts_with_its_options_filled_in(ui_server: Any, ui_page
 
     dialog.get_by_role("button", name="Stop Temperature automation").click()
     card.locator(".job-row[data-job='temperature_automation'][data-state='disconnected']").wait_for()
+
+
+def test_circulating_from_the_dosing_tab_is_recorded_as_the_uis(ui_server: Any, ui_page: Any, mqtt_probe: Any) -> None:
+    ui = ui_page(ui_server.url)
+    page = ui.goto("/pioreactors")
+    card = page.locator(f".unit-card[data-unit='{ui_server.unit}']")
+    card.get_by_role("button", name="Manage").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("tab", name="Dosing").click()
+    since = mqtt_probe.mark()
+    dialog.get_by_label("Circulate media (seconds)").fill("1")
+    dialog.get_by_label("Circulate media (seconds)").press("Enter")
+    dialog.get_by_text("Circulate media: 1 seconds started.").wait_for()
+    # the circulation is recorded as the UI's
+    topic = f"pioreactor/{ui_server.unit}/{ui_server.experiment}/dosing_events"
+    event = mqtt_probe.wait_for(topic, lambda p: json.loads(p)["event"] == "circulate_media", since=since)
+    assert json.loads(event.payload)["source_of_event"] == "UI"

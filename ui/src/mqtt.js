@@ -83,7 +83,6 @@ export function connectMqtt(config) {
     else if (data.type === "subscribed") {
       if (unacknowledged.delete(data.id)) notify();
     } else if (data.type === "status") {
-      if (data.status !== "connected") unacknowledged.clear();
       if (data.status === "connected" && listeners.size) requestSubscribe([...listeners.keys()]);
       setStatus(data.status);
     }

@@ -296,20 +296,22 @@ function SettingsTab({ unit, experiment, jobs, values }) {
   return <div>{rows}</div>;
 }
 
-function DoseForm({ unit, experiment, job, title }) {
-  const [ml, setMl] = useState("");
+/** Run a pump job for an amount (`ml` for a dose, `duration` in seconds for circulating), or stop it. */
+function PumpForm({ unit, experiment, job, title, amount }) {
+  const [value, setValue] = useState("");
   const action = useAction();
   const [done, setDone] = useState(null);
+  const unitLabel = amount === "ml" ? "ml" : "seconds";
   const submit = (event) => {
     event.preventDefault();
     action.run(async () => {
-      await startJob(unit, experiment, job, { ml: Number(ml), source_of_event: "UI" });
-      setDone(`${title}: ${ml} ml started.`);
+      await startJob(unit, experiment, job, { [amount]: Number(value), source_of_event: "UI" });
+      setDone(`${title}: ${value} ${unitLabel} started.`);
     });
   };
   return (
     <form class="inline-form" onSubmit={submit}>
-      <Field label={`${title} (ml)`} type="number" min="0" step="any" required value={ml} onInput={(e) => setMl(e.currentTarget.value)} />
+      <Field label={`${title} (${unitLabel})`} type="number" min="0" step="any" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
       <Button type="submit" busy={action.busy}>
         Run
       </Button>
@@ -322,36 +324,15 @@ function DoseForm({ unit, experiment, job, title }) {
   );
 }
 
-function CirculateForm({ unit, experiment, job, title }) {
-  const [duration, setDuration] = useState("");
-  const action = useAction();
-  const submit = (event) => {
-    event.preventDefault();
-    action.run(() => startJob(unit, experiment, job, { duration: Number(duration) }));
-  };
-  return (
-    <form class="inline-form" onSubmit={submit}>
-      <Field label={`${title} (seconds)`} type="number" min="0" step="any" required value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
-      <Button type="submit" busy={action.busy}>
-        Run
-      </Button>
-      <Button kind="danger" onClick={() => action.run(() => stopJob(unit, experiment, job))}>
-        Stop
-      </Button>
-      <ErrorMessage error={action.error} />
-    </form>
-  );
-}
-
 function DosingTab({ unit, experiment }) {
   return (
     <div>
-      <DoseForm unit={unit} experiment={experiment} job="add_media" title="Add media" />
-      <DoseForm unit={unit} experiment={experiment} job="remove_waste" title="Remove waste" />
-      <DoseForm unit={unit} experiment={experiment} job="add_alt_media" title="Add alternative media" />
+      <PumpForm unit={unit} experiment={experiment} job="add_media" amount="ml" title="Add media" />
+      <PumpForm unit={unit} experiment={experiment} job="remove_waste" amount="ml" title="Remove waste" />
+      <PumpForm unit={unit} experiment={experiment} job="add_alt_media" amount="ml" title="Add alternative media" />
       <h3>Circulate</h3>
-      <CirculateForm unit={unit} experiment={experiment} job="circulate_media" title="Circulate media" />
-      <CirculateForm unit={unit} experiment={experiment} job="circulate_alt_media" title="Circulate alternative media" />
+      <PumpForm unit={unit} experiment={experiment} job="circulate_media" amount="duration" title="Circulate media" />
+      <PumpForm unit={unit} experiment={experiment} job="circulate_alt_media" amount="duration" title="Circulate alternative media" />
     </div>
   );
 }

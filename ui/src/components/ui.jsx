@@ -111,3 +111,28 @@ export function formatTime(iso) {
   const d = new Date(iso);
   return isNaN(d) ? iso : d.toLocaleString();
 }
+
+/**
+ * Table rows of a `$broadcast` answer (`{unit: {ok, value | error}}`): `rowsOf(unit, value)`'s
+ * rows for each unit that answered, `{unit, error}` for each that did not.
+ */
+export function unitRows(answer, rowsOf) {
+  const rows = [];
+  for (const [unit, entry] of Object.entries(answer || {})) {
+    if (entry?.ok === false) rows.push({ unit, error: entry.error });
+    else rows.push(...rowsOf(unit, entry?.value));
+  }
+  return rows;
+}
+
+/** A table row saying that `unit` did not answer (a row of unitRows with an error). */
+export function UnitErrorRow({ unit, error, columns }) {
+  return (
+    <tr>
+      <td>{unit}</td>
+      <td colSpan={columns - 1} class="error-text">
+        {typeof error === "string" ? error : error?.message || "no answer"}
+      </td>
+    </tr>
+  );
+}

@@ -2,7 +2,7 @@
 // active (or none), delete, and add one from YAML.
 import { useState } from "preact/hooks";
 import { api, enc } from "../api.js";
-import { Button, Card, ErrorMessage, Field, Loading, formatTime } from "../components/ui.jsx";
+import { Button, Card, ErrorMessage, Field, Loading, UnitErrorRow, formatTime, unitRows } from "../components/ui.jsx";
 import { XYPlot, polynomial } from "../components/XYPlot.jsx";
 import { useAction, useApi } from "../hooks.js";
 
@@ -10,14 +10,9 @@ export default function Calibrations() {
   const all = useApi("/api/workers/$broadcast/calibrations");
   const [selected, setSelected] = useState(null);
   const action = useAction();
-  const rows = [];
-  for (const [unit, entry] of Object.entries(all.data || {})) {
-    if (entry && entry.ok === false) {
-      rows.push({ unit, error: entry.error });
-      continue;
-    }
-    for (const [device, list] of Object.entries(entry?.value || {})) for (const cal of list) rows.push({ unit, device, cal });
-  }
+  const rows = unitRows(all.data, (unit, byDevice) =>
+    Object.entries(byDevice || {}).flatMap(([device, list]) => list.map((cal) => ({ unit, device, cal }))),
+  );
   const act = (fn) =>
     action.run(async () => {
       await fn();
@@ -46,12 +41,7 @@ export default function Calibrations() {
               <tbody>
                 {rows.map((r, i) =>
                   r.error ? (
-                    <tr key={i}>
-                      <td>{r.unit}</td>
-                      <td colSpan={4} class="error-text">
-                        {r.error}
-                      </td>
-                    </tr>
+                    <UnitErrorRow key={i} unit={r.unit} error={r.error} columns={5} />
                   ) : (
                     <tr key={i} data-calibration={`${r.unit}/${r.device}/${r.cal.calibration_name}`}>
                       <td>{r.unit}</td>

@@ -1,7 +1,7 @@
 // Plugins: what each unit has installed; install by name on one unit or every unit; uninstall.
 import { useState } from "preact/hooks";
 import { api, enc } from "../api.js";
-import { Button, Card, ErrorMessage, Field, Loading } from "../components/ui.jsx";
+import { Button, Card, ErrorMessage, Field, Loading, UnitErrorRow, unitRows } from "../components/ui.jsx";
 import { useAction, useAllUnits, useApi } from "../hooks.js";
 
 export default function Plugins() {
@@ -17,13 +17,8 @@ export default function Plugins() {
     here.reload();
   };
   // the leader's own list, plus every worker's (a fan-out result per unit)
-  const byUnit = { ...(installed.data || {}) };
-  const rows = [];
-  for (const [unit, entry] of Object.entries(byUnit)) {
-    if (entry?.ok === false) rows.push({ unit, error: entry.error });
-    else for (const p of entry?.value || []) rows.push({ unit, plugin: p });
-  }
-  if (!Object.keys(byUnit).length) for (const p of here.data || []) rows.push({ unit: "this unit", plugin: p });
+  const rows = unitRows(installed.data, (unit, plugins) => (plugins || []).map((plugin) => ({ unit, plugin })));
+  if (!Object.keys(installed.data || {}).length) for (const p of here.data || []) rows.push({ unit: "this unit", plugin: p });
   return (
     <div class="page">
       <h1>Plugins</h1>
@@ -46,12 +41,7 @@ export default function Plugins() {
             <tbody>
               {rows.map((r, i) =>
                 r.error ? (
-                  <tr key={i}>
-                    <td>{r.unit}</td>
-                    <td colSpan={3} class="error-text">
-                      {r.error}
-                    </td>
-                  </tr>
+                  <UnitErrorRow key={i} unit={r.unit} error={r.error} columns={4} />
                 ) : (
                   <tr key={i}>
                     <td>{r.unit}</td>

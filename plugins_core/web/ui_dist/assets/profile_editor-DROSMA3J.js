@@ -1,4 +1,4 @@
-import{a as E,c as b}from"./chunk-LUEG4TOP.js";import{A as m,B as L,D as P,d as u,e as h,g as c,h as w,i as v,s as _,v as C,x as t,z as A}from"./chunk-JVFA57LN.js";var N=`experiment_profile_name: my profile
+import{a as E,c as b}from"./chunk-YOGO6OQP.js";import{A as m,B as L,D as P,d as u,e as h,g as c,h as w,i as v,s as _,v as C,x as t,z as A}from"./chunk-SZ5ANZ3O.js";var N=`experiment_profile_name: my profile
 metadata:
   author: me
   description: what this profile does

@@ -1,1 +1,0 @@
-import{c as a,d as b,e as c,f as d}from"./chunk-BL6GRIJT.js";import"./chunk-HONBNZS6.js";import"./chunk-UB3OFH2N.js";import"./chunk-IYPG3K7K.js";import"./chunk-LUEG4TOP.js";import"./chunk-JVFA57LN.js";export{a as RANGES,b as chartsToShow,d as default,c as useTimeControls};

@@ -1,0 +1,1 @@
+import{c as a,d as b,e as c,f as d}from"./chunk-DFHLKI3W.js";import"./chunk-HONBNZS6.js";import"./chunk-UB3OFH2N.js";import"./chunk-IYPG3K7K.js";import"./chunk-YOGO6OQP.js";import"./chunk-SZ5ANZ3O.js";export{a as RANGES,b as chartsToShow,d as default,c as useTimeControls};
