@@ -77,6 +77,9 @@ def test_logs_are_paged_filtered_and_posted(
     per_unit = web_server.get(f"/api/workers/{unit}/experiments/{experiment}/recent_logs?min_level=error").json()
     assert [row["message"] for row in per_unit] == ["line 2"]
     assert web_server.get("/api/logs?min_level=loud").status == 400
+    for bad in ("skip=inf", "limit=nan", "limit=ten"):  # a 400 naming the parameter, never a 500
+        refused = web_server.get(f"/api/logs?{bad}")
+        assert refused.status == 400 and f"query parameter {bad.split('=')[0]!r}" in refused.json()["error"], bad
     empty = web_server.post(f"/api/workers/{unit}/experiments/{experiment}/logs", json={"message": "  "})
     assert empty.status == 400
 

@@ -21,17 +21,10 @@ def list_units() -> Any:
 def discover_workers() -> Any:
     """Units answering on mDNS that are not in the inventory yet (nor this one):
     ``[{"pioreactor_unit", "address", "version"}]``; ``?seconds=`` to listen (0.5-10, default 3)."""
-    from flask import request
     from pioreactor.plugins_core.cluster.mdns import discover
-    from pioreactor.plugins_core.web.api import unit_name
+    from pioreactor.plugins_core.web.api import query_float, unit_name
 
-    raw = request.args.get("seconds", "3")
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0.5 <= seconds <= 10:
-        raise ApiError(400, f"seconds must be a number from 0.5 to 10, got {raw!r}", remediation="e.g. ?seconds=3")
+    seconds = query_float("seconds", 3.0, minimum=0.5, maximum=10.0)
     known = {w["pioreactor_unit"] for w in inventory.list_workers()} | {unit_name()}
     return [unit for unit in discover(seconds) if unit["pioreactor_unit"] not in known]
 

@@ -21,6 +21,7 @@ Flask response. This module adds what every route needs, the same way everywhere
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "is_leader",
     "json_body",
     "publish",
+    "query_float",
     "query_int",
     "record_config_history",
     "require_this_unit",
@@ -123,22 +125,29 @@ def json_body(
     return body
 
 
-def query_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """An integer query parameter (``?limit=50``), bounded; a bad value is a 400 naming it."""
+def query_float(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
+    """A number query parameter (``?seconds=2.5``), bounded; a bad value is a 400 naming it."""
     from flask import request
 
     text = request.args.get(name)
     if text is None or text == "":
         return default
     try:
-        value = int(float(text))
+        value = float(text)
     except ValueError:
         raise ApiError(400, f"query parameter {name!r} must be a number, got {text!r}") from None
+    if not math.isfinite(value):  # NaN passes every comparison; inf is no count
+        raise ApiError(400, f"query parameter {name!r} must be a finite number, got {text!r}")
     if minimum is not None and value < minimum:
-        raise ApiError(400, f"query parameter {name!r} must be at least {minimum}, got {value}")
+        raise ApiError(400, f"query parameter {name!r} must be at least {minimum:g}, got {value:g}")
     if maximum is not None and value > maximum:
-        raise ApiError(400, f"query parameter {name!r} must be at most {maximum}, got {value}")
+        raise ApiError(400, f"query parameter {name!r} must be at most {maximum:g}, got {value:g}")
     return value
+
+
+def query_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer query parameter (``?limit=50``), bounded; a bad value is a 400 naming it."""
+    return int(query_float(name, default, minimum=minimum, maximum=maximum))
 
 
 def task_result_path(task_id: str) -> str:
