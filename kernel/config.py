@@ -125,12 +125,22 @@ def parse_boolean(text: str) -> bool:
 class Config:
     """Read-only view over the layers; typed getters name the origin of a bad value."""
 
-    def __init__(self) -> None:
-        self.declared: dict[tuple[str, str], DeclaredKey] = {}
-        self.defaults = Layer("defaults")
+    def __init__(self, base: Config | None = None) -> None:
+        """An empty config, or one over ``base``'s declared defaults (see `derive`)."""
+        self.declared: dict[tuple[str, str], DeclaredKey] = base.declared if base else {}
+        self.defaults: Layer = base.defaults if base else Layer("defaults")
+        # True while ``declared`` and ``defaults`` are base's: the first declare copies them
+        self._shares_defaults = base is not None
         self.layers: list[Layer] = [self.defaults]
         #: problems worth a warning but not a refusal (duplicate sections and keys)
         self.warnings: list[str] = []
+
+    def derive(self) -> Config:
+        """A config over this one's declared defaults, sharing them until it declares more.
+
+        Declaring every plugin's defaults runs code in every plugin; building them once (the
+        fork server does it before forking) leaves each command only its files to read."""
+        return Config(self)
 
     # -- building --------------------------------------------------------------------------
     def declare(
@@ -143,12 +153,21 @@ class Config:
         description: str = "",
         limits: Limits | None = None,
     ) -> None:
+        if self._shares_defaults:
+            self._own_defaults()
         self.declared[(section, key)] = DeclaredKey(default, plugin, description, limits)
         if default is REQUIRED or default is None:
             return
         if not self.defaults.parser.has_section(section):
             self.defaults.parser.add_section(section)
         self.defaults.parser.set(section, key, format_value(default))
+
+    def _own_defaults(self) -> None:
+        parser = new_parser()
+        parser.read_dict(self.defaults.parser)
+        self.defaults = self.layers[0] = Layer("defaults", parser)
+        self.declared = dict(self.declared)
+        self._shares_defaults = False
 
     def add_file(self, path: Path) -> None:
         if not path.exists():
@@ -356,19 +375,36 @@ def find_duplicates(path: Path) -> list[str]:
 
 
 def load_config(
-    overrides: Iterable[tuple[str, str, str]] = (), defaults: Mapping[tuple[str, str], Any] | None = None
+    overrides: Iterable[tuple[str, str, str]] = (),
+    defaults: Mapping[tuple[str, str], Any] | None = None,
+    *,
+    declared: Config | None = None,
 ) -> Config:
-    """Read the kernel defaults, the unit's files and the overrides into a fresh `Config`."""
-    from pioreactor.kernel.config_defaults import declare_kernel_defaults
-
-    config = Config()
-    declare_kernel_defaults(config)
+    """Read the declared defaults (the kernel's, or those of ``declared``), the unit's files and
+    the overrides into a fresh `Config`."""
+    config = (declared or kernel_defaults()).derive()
     for (section, key), value in (defaults or {}).items():
         config.declare(section, key, value, plugin="caller")
     config.add_file(paths.global_config_path())
     config.add_file(paths.unit_config_path())
     config.add_overrides(overrides)
     return config
+
+
+_kernel_defaults: Config | None = None
+
+
+def kernel_defaults() -> Config:
+    """A config holding only the kernel's declared defaults, built once per process (never
+    handed out: `load_config` derives from it)."""
+    global _kernel_defaults
+    if _kernel_defaults is None:
+        from pioreactor.kernel.config_defaults import declare_kernel_defaults
+
+        config = Config()
+        declare_kernel_defaults(config)
+        _kernel_defaults = config
+    return _kernel_defaults
 
 
 _current: Config | None = None

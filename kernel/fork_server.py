@@ -144,6 +144,7 @@ def prebuild_plugin_host() -> Any:
         return None
     try:
         host = get_plugin_host()
+        host.config_defaults()  # every job's config starts from them
     except Exception as err:  # a broken install: each command reports it
         print(f"pio fork-server: plugins not preloaded: {type(err).__name__}: {err}", file=sys.stderr)
         reset_plugin_host()

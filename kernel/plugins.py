@@ -36,6 +36,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.plugins = plugins
         self._registries: dict[str, Any] = {}
+        self._config_defaults: Config | None = None
         # plugins add hook specs of their own; each is called as it registers (pytest_addhooks)
         self.pm.hook.pioreactor_addhooks.call_historic(kwargs={"pluginmanager": self.pm})
         registered = [info for info in plugins if info.loaded and info.module_object is not None]
@@ -154,6 +155,17 @@ class PluginHost:
     def apply_config_defaults(self, config: Config) -> None:
         self.fill(ConfigDefaults(config))
 
+    def config_defaults(self) -> Config:
+        """The kernel's and every plugin's declared defaults, built once per host (never handed
+        out: `load_config_with_plugins` derives from it)."""
+        if self._config_defaults is None:
+            from pioreactor.kernel.config import kernel_defaults
+
+            config = kernel_defaults().derive()
+            self.apply_config_defaults(config)
+            self._config_defaults = config
+        return self._config_defaults
+
     def report_failures(self) -> None:
         report_failures(self.failed)
 
@@ -224,7 +236,6 @@ def load_config_with_plugins(overrides: Any = ()) -> Config:
     """The process config with every plugin's declared defaults underneath the files."""
     from pioreactor.kernel.config import load_config, set_config
 
-    config = load_config(overrides)
-    get_plugin_host().apply_config_defaults(config)
+    config = load_config(overrides, declared=get_plugin_host().config_defaults())
     set_config(config)
     return config
