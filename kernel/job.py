@@ -21,10 +21,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from pioreactor.kernel import identity, outputs
+from pioreactor.kernel import identity, job_registry, outputs
 from pioreactor.kernel.bus import Bus, Message, Will
 from pioreactor.kernel.clock import get_clock
-from pioreactor.kernel.job_registry import RunningJobs
 from pioreactor.kernel.logs import PioLogger, get_logger, setup_logging
 from pioreactor.kernel.settings import (
     SettingDecodeError,
@@ -103,7 +102,7 @@ class BackgroundJob(metaclass=_JobMeta):
 
         # refuse a duplicate before touching the broker, so a rejected start never clobbers
         # the running job's retained state or fires a last will
-        self._registry = RunningJobs()
+        self._registry, self._owns_registry = job_registry.registry_for_job()
         self._job_id = self._registry.register(
             unit=unit,
             experiment=experiment,
@@ -410,7 +409,8 @@ class BackgroundJob(metaclass=_JobMeta):
                 with self._registry_lock:
                     self._registry.set_not_running(self._job_id)
                     self._job_id = None
-                self._registry.close()
+                if self._owns_registry:
+                    self._registry.close()
             self.logger.info("Disconnected.")
             if self._owns_bus:
                 from pioreactor.kernel import bus as bus_module

@@ -124,6 +124,24 @@ def is_process_alive(pid: int, start_ticks: str | None) -> bool:
     return start_ticks is None or fields[19] == start_ticks
 
 
+_lent: RunningJobs | None = None
+
+
+def lend(registry: RunningJobs | None) -> None:
+    """Offer this process's open registry connection (``pio run``'s claim keeps one for the life
+    of the process) to the job built in it; None withdraws it. Each SQLite connection holds
+    a few hundred kB of caches, so a job need not open a second one."""
+    global _lent
+    _lent = registry
+
+
+def registry_for_job() -> tuple[RunningJobs, bool]:
+    """A registry connection for a job, and whether the job owns it (so closes it)."""
+    if _lent is not None:
+        return _lent, False
+    return RunningJobs(), True
+
+
 class RunningJobs:
     """The jobs running on this unit (SQLite, one file per unit): pid, job, experiment, source and
     their last settings. Not the jobs that can run: see ``registries.targets.JobDefinitions``."""

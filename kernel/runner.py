@@ -61,9 +61,9 @@ def claim_early(name: str) -> None:
 
 
 def _claim(name: str) -> None:
-    from pioreactor.kernel.job_registry import RunningJobs
+    from pioreactor.kernel import job_registry
 
-    registry = RunningJobs()
+    registry = job_registry.RunningJobs()
     try:
         claim_id = registry.claim(
             unit=identity.get_unit_name(),
@@ -80,15 +80,17 @@ def _claim(name: str) -> None:
         click.echo(f"{name} was asked to stop (pio kill) while it was starting: not starting it.", err=True)
         sys.exit(0)
     _Claim.job_id, _Claim.name, _Claim.ran, _Claim.registry = claim_id, name, False, registry
+    job_registry.lend(registry)
     atexit.register(_release_claim)
 
 
 def _release_claim() -> None:
     if _Claim.job_id is None:
         return
-    from pioreactor.kernel.job_registry import RunningJobs
+    from pioreactor.kernel import job_registry
 
-    with _Claim.registry or RunningJobs() as registry:
+    job_registry.lend(None)
+    with _Claim.registry or job_registry.RunningJobs() as registry:
         registry.release_claim(_Claim.job_id, ran=_Claim.ran)
     _Claim.job_id = _Claim.registry = None
 
