@@ -152,7 +152,36 @@ def prebuild_plugin_host() -> Any:
     for module in core_target_modules(host):
         with contextlib.suppress(Exception):  # e.g. the Raspberry Pi backend off a Pi: not needed here
             importlib.import_module(module)
+    from pioreactor.kernel.cli.job_command import prebuild_commands
+    from pioreactor.kernel.registries.targets import JobDefinitions
+
+    specs = list(host.registry(JobDefinitions).entries.values())
+    prebuild_commands(specs)
+    core = {info.name for info in host.plugins if info.source == "core"}
+    warm_command_line([spec.name for spec in specs if spec.plugin in core])  # no third-party code runs
     return key
+
+
+def warm_command_line(job_names: list[str]) -> None:
+    """Parse ``pio run NAME`` for each job as a command will, running nothing (no callback, no
+    error: resilient parsing). Python fills caches on first use (click's abstract-class checks,
+    the interpreter's specialised bytecode): filled here once, each forked job does not write
+    them into its own copy of the pages (about 0.6 MB a job)."""
+    import click
+    from pioreactor.kernel.cli.root import pio
+
+    for name in job_names:
+        try:
+            with pio.make_context("pio", ["run", name], resilient_parsing=True) as ctx:
+                run_group = pio.get_command(ctx, "run")
+                if not isinstance(run_group, click.Group):
+                    return
+                run_ctx = run_group.make_context("run", [name], parent=ctx, resilient_parsing=True)
+                command = run_group.get_command(run_ctx, name)
+                if command is not None:
+                    command.make_context(name, [], parent=run_ctx, resilient_parsing=True)
+        except Exception:  # noqa: S112 - the job's own command reports what is wrong
+            continue
 
 
 def core_target_modules(host: Any) -> list[str]:

@@ -156,9 +156,31 @@ def _load_config_before(command: click.Command, spec: JobSpec) -> None:
     command.callback = callback
 
 
+_built: dict[tuple[str, Any], click.Command] = {}
+
+
 def command_for(spec: JobSpec) -> click.Command:
-    """The click command that runs ``spec``; a ``click.Command`` target is used as it is."""
+    """The click command that runs ``spec``, built once per process for each loaded target
+    (the fork server builds every job's before forking: see `prebuild_commands`)."""
     target = spec.load()
+    key = (spec.name, target)
+    command = _built.get(key)
+    if command is None:
+        command = _built[key] = _build_command(spec, target)
+    return command
+
+
+def prebuild_commands(specs: list[JobSpec]) -> None:
+    """Build the commands of ``specs`` now; one that fails is left to the command that runs it."""
+    for spec in specs:
+        try:
+            command_for(spec)
+        except Exception:  # noqa: S112 - reported when that job is run
+            continue
+
+
+def _build_command(spec: JobSpec, target: Any) -> click.Command:
+    """A ``click.Command`` target is used as it is; a job class gets an option per parameter."""
     if isinstance(target, click.Command):
         target.name = spec.name
         _load_config_before(target, spec)
