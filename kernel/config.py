@@ -131,6 +131,10 @@ class Config:
         self.defaults: Layer = base.defaults if base else Layer("defaults")
         # True while ``declared`` and ``defaults`` are base's: the first declare copies them
         self._shares_defaults = base is not None
+        # which sections each plugin declared keys in, and each section's keys (see `_index`)
+        self._index_cache: tuple[dict[str, set[str]], dict[str, list[str]]] | None = (
+            base._index_cache if base else None
+        )
         self.layers: list[Layer] = [self.defaults]
         #: problems worth a warning but not a refusal (duplicate sections and keys)
         self.warnings: list[str] = []
@@ -140,6 +144,7 @@ class Config:
 
         Declaring every plugin's defaults runs code in every plugin; building them once (the
         fork server does it before forking) leaves each command only its files to read."""
+        self._index()  # built here once, not in each derived config
         return Config(self)
 
     # -- building --------------------------------------------------------------------------
@@ -155,12 +160,21 @@ class Config:
     ) -> None:
         if self._shares_defaults:
             self._own_defaults()
+        self._index_cache = None
         self.declared[(section, key)] = DeclaredKey(default, plugin, description, limits)
         if default is REQUIRED or default is None:
             return
         if not self.defaults.parser.has_section(section):
             self.defaults.parser.add_section(section)
         self.defaults.parser.set(section, key, format_value(default))
+
+    def editable_declarations(self) -> dict[tuple[str, str], DeclaredKey]:
+        """``declared``, this config's own (no longer shared with the one it derives from), for
+        a caller that changes it directly (the registry of plugins' defaults)."""
+        if self._shares_defaults:
+            self._own_defaults()
+        self._index_cache = None
+        return self.declared
 
     def _own_defaults(self) -> None:
         parser = new_parser()
@@ -293,13 +307,31 @@ class Config:
             return self.getfloat(section, key, fallback)
         return self.get(section, key, fallback)
 
+    def _index(self) -> tuple[dict[str, set[str]], dict[str, list[str]]]:
+        """(plugin -> sections it declared keys in, section -> its declared keys), built once for
+        the declared defaults and shared with the configs derived from them: a job reads its own
+        sections without going over every key every plugin declared."""
+        if self._index_cache is None:
+            by_plugin: dict[str, set[str]] = {}
+            by_section: dict[str, list[str]] = {}
+            for (section, key), declared in self.declared.items():
+                by_plugin.setdefault(declared.plugin, set()).add(section)
+                by_section.setdefault(section, []).append(key)
+            self._index_cache = by_plugin, by_section
+        return self._index_cache
+
+    def sections_declared_by(self, plugins: Iterable[str]) -> set[str]:
+        """The sections in which ``plugins`` declared keys."""
+        by_plugin = self._index()[0]
+        return {section for plugin in plugins for section in by_plugin.get(plugin, ())}
+
     def validate(self, sections: Iterable[str] | None = None) -> list[ConfigError]:
         """Check declared keys (of the given sections) for presence and type; return every problem."""
-        wanted = set(sections) if sections is not None else None
+        by_section = self._index()[1]
+        wanted = by_section if sections is None else set(sections)
         problems: list[ConfigError] = []
-        for (section, key), _declared in sorted(self.declared.items()):
-            if wanted is not None and section not in wanted:
-                continue
+        pairs = sorted((name, key) for name in wanted for key in by_section.get(name, ()))
+        for section, key in pairs:
             try:
                 self.typed(section, key)
             except ConfigError as err:

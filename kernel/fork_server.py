@@ -58,6 +58,7 @@ PRELOAD = (
     "pioreactor.sdk",
     "setproctitle",
     "encodings.idna",  # connecting to a host by name (the broker's "localhost") encodes it
+    "difflib",  # click suggests a near option name for an unknown one: every automation's start
 )
 MAX_MESSAGE = 4 * 1024 * 1024
 
@@ -144,7 +145,7 @@ def prebuild_plugin_host() -> Any:
         return None
     try:
         host = get_plugin_host()
-        host.config_defaults()  # every job's config starts from them
+        warm_config(host.config_defaults())  # every job's config starts from them
     except Exception as err:  # a broken install: each command reports it
         print(f"pio fork-server: plugins not preloaded: {type(err).__name__}: {err}", file=sys.stderr)
         reset_plugin_host()
@@ -153,21 +154,33 @@ def prebuild_plugin_host() -> Any:
         with contextlib.suppress(Exception):  # e.g. the Raspberry Pi backend off a Pi: not needed here
             importlib.import_module(module)
     from pioreactor.kernel.cli.job_command import prebuild_commands
-    from pioreactor.kernel.registries.targets import JobDefinitions
+    from pioreactor.kernel.registries.targets import AutomationRegistry, JobDefinitions
 
     specs = list(host.registry(JobDefinitions).entries.values())
     prebuild_commands(specs)
-    core = {info.name for info in host.plugins if info.source == "core"}
-    warm_command_line([spec.name for spec in specs if spec.plugin in core])  # no third-party code runs
+    core = {info.name for info in host.plugins if info.source == "core"}  # no third-party code runs
+    automations = [spec for spec in host.registry(AutomationRegistry).entries.values() if spec.plugin in core]
+    warm_command_line([spec.name for spec in specs if spec.plugin in core], [spec.load() for spec in automations])
     return key
 
 
-def warm_command_line(job_names: list[str]) -> None:
-    """Parse ``pio run NAME`` for each job as a command will, running nothing (no callback, no
-    error: resilient parsing). Python fills caches on first use (click's abstract-class checks,
+def warm_config(declared: Any) -> None:
+    """Read the unit's config files over ``declared`` and check every key, as each job does at
+    its start, keeping nothing (each job reads the files again): the code it runs is then
+    specialised here once."""
+    from pioreactor.kernel.config import load_config
+
+    with contextlib.suppress(Exception):  # a bad file: each job reports it
+        load_config(declared=declared).validate()
+
+
+def warm_command_line(job_names: list[str], automation_classes: list[type]) -> None:
+    """Parse ``pio run NAME`` for each job, and the options of each automation, as a command
+    will, running nothing (no callback, no error: resilient parsing). Python fills caches on first use (click's abstract-class checks,
     the interpreter's specialised bytecode): filled here once, each forked job does not write
     them into its own copy of the pages (about 0.6 MB a job)."""
     import click
+    from pioreactor.kernel.cli.job_command import options_for
     from pioreactor.kernel.cli.root import pio
 
     for name in job_names:
@@ -182,6 +195,10 @@ def warm_command_line(job_names: list[str]) -> None:
                     command.make_context(name, [], parent=run_ctx, resilient_parsing=True)
         except Exception:  # noqa: S112 - the job's own command reports what is wrong
             continue
+    for automation_class in automation_classes:
+        with contextlib.suppress(Exception):
+            options = list(options_for(automation_class))
+            click.Command("automation", params=options).make_context("automation", [], resilient_parsing=True)
 
 
 def core_target_modules(host: Any) -> list[str]:

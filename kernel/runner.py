@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import signal
@@ -32,10 +33,7 @@ def prepare_config(spec: JobSpec, overrides: list[tuple[str, str, str]]) -> None
             if reason:
                 raise ConfigError(f"--config-override {section} {key}: {reason}")
     config = load_config_with_plugins(overrides)
-    sections = {
-        section for (section, _), key in config.declared.items() if key.plugin in (spec.plugin, "kernel")
-    }
-    problems = config.validate(sections)
+    problems = config.validate(config.sections_declared_by((spec.plugin, "kernel")))
     if problems:
         raise ConfigError("\n".join(str(problem) for problem in problems))
 
@@ -109,12 +107,12 @@ def claimed(name: str, *, action: bool = False) -> Iterator[None]:
     _Claim.ran = True
     if action:
         stop_signals_act_now()
-        with RunningJobs() as registry:
-            try:
+        try:
+            with contextlib.nullcontext(_Claim.registry) if _Claim.registry else RunningJobs() as registry:
                 registry.refuse_if_exclusive_runs(unit=identity.get_unit_name(), job_name=name, pid=os.getpid())
-            except JobAlreadyRunningError as err:
-                click.echo(f"Error: {err}", err=True)
-                sys.exit(1)
+        except JobAlreadyRunningError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(1)
     try:
         yield
     finally:

@@ -96,7 +96,19 @@ def keyword_parameters(job_class: type) -> list[tuple[inspect.Parameter, dict[st
     return found
 
 
+_options: dict[type, list[click.Option]] = {}
+
+
 def options_for(job_class: type) -> list[click.Option]:
+    """The click options of ``job_class``'s keyword-only parameters, built once per class and
+    process (the fork server builds them before forking). Do not change the list: copy it."""
+    options = _options.get(job_class)
+    if options is None:
+        options = _options[job_class] = _build_options(job_class)
+    return options
+
+
+def _build_options(job_class: type) -> list[click.Option]:
     options = []
     for param, hints, docs in keyword_parameters(job_class):
         name = param.name

@@ -108,7 +108,11 @@ class ConfigDefaults(Registry[Any]):
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
-        self.entries = config.declared  # rollback forgets a failed plugin's declarations
+        self.entries = config.editable_declarations()  # rollback forgets a failed plugin's declarations
+
+    def rollback(self, plugin: str) -> None:
+        super().rollback(plugin)
+        self.config.editable_declarations()  # what was derived from the declarations is stale
 
     def describe(self, key: Any) -> str:
         return f"config key [{key[0]}] {key[1]}"

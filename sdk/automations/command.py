@@ -57,7 +57,7 @@ def automation_command(kind: str) -> click.Command:
         info_name = f"--automation-name {automation_name}"
         inner = click.Command(
             info_name,
-            params=options_for(automation_class),
+            params=list(options_for(automation_class)),
             help=(inspect.getdoc(automation_class) or spec.summary or "").split(":param")[0].strip(),
         )
         if show_help:
