@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pioreactor.kernel.fork_client import comparable_sys_path, python_identity, socket_path, with_short_path
+from pioreactor.kernel.heap_holes import fill_heap_holes
 from pioreactor.kernel.version import __version__
 
 #: what every command needs: imported once here, shared by every forked process
@@ -160,7 +161,9 @@ def prebuild_plugin_host() -> Any:
     prebuild_commands(specs)
     core = {info.name for info in host.plugins if info.source == "core"}  # no third-party code runs
     automations = [spec for spec in host.registry(AutomationRegistry).entries.values() if spec.plugin in core]
-    warm_command_line([spec.name for spec in specs if spec.plugin in core], [spec.load() for spec in automations])
+    warm_command_line(
+        [spec.name for spec in specs if spec.plugin in core], [spec.load() for spec in automations]
+    )
     return key
 
 
@@ -369,8 +372,13 @@ def _fork(
         conn.close()
         gc.enable()
         return Command(
-            message["argv"], message["env"], message["cwd"], int(message["umask"]), fds,
-            server.plugins_key, server.environment,
+            message["argv"],
+            message["env"],
+            message["cwd"],
+            int(message["umask"]),
+            fds,
+            server.plugins_key,
+            server.environment,
         )
     for fd in fds:
         os.close(fd)
@@ -520,6 +528,7 @@ def main() -> None:
         file=sys.stderr,
         flush=True,
     )
+    fill_heap_holes()  # the last step before serving: see kernel.heap_holes
     try:
         command = serve(server)
     finally:
