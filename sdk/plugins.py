@@ -6,7 +6,6 @@ look at a job's command-line options, start a job from a click command, and call
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -131,6 +130,8 @@ def installed_plugin_versions() -> dict[str, str | None]:
         for name in (info.name, info.metadata.get("distribution"), info.metadata.get("name")):
             if name:
                 found.setdefault(normalise_plugin_name(name), version)
+    import importlib.metadata  # here, not at the top: every job imports this module, few ask this
+
     for dist in importlib.metadata.distributions():
         if not dist.name:
             continue
