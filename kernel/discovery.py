@@ -299,6 +299,21 @@ def fingerprint(module_files: list[str]) -> dict[str, Any]:
     }
 
 
+def stamped_paths(fingerprint: dict[str, Any]) -> list[tuple[str, float | None]]:
+    """The (path, modification time) pairs of a ``fingerprint``. A process whose environment
+    stays as it was (the fork server) tells a change of plugins by these alone: a file plugin
+    added or removed changes the plugins folder's time."""
+    return [
+        *fingerprint["package_folders"].items(),
+        *fingerprint["files"].items(),
+        (str(paths.plugins_dir()), fingerprint["plugins_dir"]),
+    ]
+
+
+def paths_unchanged(stamped: list[tuple[str, float | None]]) -> bool:
+    return all(_mtime(path) == mtime for path, mtime in stamped)
+
+
 def index_enabled() -> bool:
     return os.environ.get("PIO_NO_PLUGIN_INDEX", "") != "1"
 

@@ -97,6 +97,10 @@ class Server:
     served: int = 0
     preloaded: list[str] = field(default_factory=list)
     plugins_key: Any = None
+    # what a request is checked against, computed once: each check that allocates writes to
+    # pages the server shares with the jobs it forked, which then copy them
+    identity: list[str] = field(default_factory=python_identity)
+    plugin_paths: list[tuple[str, float | None]] = field(default_factory=list)  # see plugins_changed
     environment: dict[str, str] = field(default_factory=dict)  # its plugin_environment()
 
 
@@ -136,6 +140,14 @@ def plugins_key() -> Any:
     return None if index is None else [str(paths.pio_home()), index["fingerprint"]]
 
 
+def plugins_changed(server: Server) -> bool:
+    """Whether a plugin was installed, removed or edited since the server built its plugins:
+    the times of the files and folders that the plugin index's fingerprint holds."""
+    from pioreactor.kernel import discovery
+
+    return server.plugins_key is not None and not discovery.paths_unchanged(server.plugin_paths)
+
+
 def prebuild_plugin_host() -> Any:
     """Import and register every plugin here, once, so each forked job finds them registered;
     the key they were built under, or None (no current index: each command does it itself)."""
@@ -157,6 +169,7 @@ def prebuild_plugin_host() -> Any:
     from pioreactor.kernel.cli.job_command import prebuild_commands
     from pioreactor.kernel.registries.targets import AutomationRegistry, JobDefinitions
 
+    warm_registry()
     specs = list(host.registry(JobDefinitions).entries.values())
     prebuild_commands(specs)
     core = {info.name for info in host.plugins if info.source == "core"}  # no third-party code runs
@@ -165,6 +178,24 @@ def prebuild_plugin_host() -> Any:
         [spec.name for spec in specs if spec.plugin in core], [spec.load() for spec in automations]
     )
     return key
+
+
+def warm_registry() -> None:
+    """Claim and release a job in a throw-away registry, as each ``pio run`` does first, so
+    that the code it runs is specialised here once (the unit's own registry is not touched)."""
+    import tempfile
+    from pathlib import Path
+
+    from pioreactor.kernel.job_registry import RunningJobs
+
+    with contextlib.suppress(Exception), tempfile.TemporaryDirectory() as folder:
+        registry = RunningJobs(Path(folder) / "jobs.sqlite")
+        try:
+            claim = registry.claim(unit="warm", experiment="warm", job_name="warm", job_source="user", pid=os.getpid())
+            if claim is not None:
+                registry.release_claim(claim, ran=False)
+        finally:
+            registry.close()
 
 
 def warm_config(declared: Any) -> None:
@@ -336,13 +367,13 @@ def _accept(server: Server, wake_r: int, wake_w: int) -> Command | None:
 def _refusal(server: Server, message: dict[str, Any], fds: list[int]) -> str:
     if len(fds) != 3:
         return "stdin, stdout and stderr did not come with the request"
-    if message.get("python") != python_identity():
-        return f"another Python ({message.get('python')}; this server runs {python_identity()})"
+    if message.get("python") != server.identity:
+        return f"another Python ({message.get('python')}; this server runs {server.identity})"
     if message.get("version") != __version__:  # pioreactor was upgraded since the server started
         return f"pioreactor {message.get('version')} here, {__version__} in the fork server: restart it"
     if message.get("path") != server.sys_path:
         return "another sys.path (PYTHONPATH or the virtualenv differ)"
-    if server.plugins_key is not None and plugins_key() != server.plugins_key:
+    if plugins_changed(server):
         # a plugin was installed, removed or edited: its old modules are imported here
         return "plugins changed since the fork server started; restart it (pio fork-server stop; pio fork-server start)"
     return ""
@@ -436,7 +467,7 @@ def _status(server: Server) -> dict[str, Any]:
         "preloaded": len(server.preloaded),
         "stopping": server.stopping,
         "plugins_preloaded": server.plugins_key is not None,
-        "plugins_changed": server.plugins_key is not None and plugins_key() != server.plugins_key,
+        "plugins_changed": plugins_changed(server),
     }
 
 
@@ -519,6 +550,10 @@ def main() -> None:
     server = Server(listener, path, sys_path)
     server.preloaded = preload(list(PRELOAD) + core_plugin_modules())
     server.plugins_key = prebuild_plugin_host()
+    if server.plugins_key is not None:
+        from pioreactor.kernel import discovery
+
+        server.plugin_paths = discovery.stamped_paths(server.plugins_key[1])
     server.environment = plugin_environment()
     # no gc.collect(): freeing the garbage now would leave holes in pages the children share,
     # and their first allocations would fill (so copy) them
