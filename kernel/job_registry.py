@@ -77,7 +77,7 @@ class JobRecord:
 
 
 def registry_path() -> Path:
-    return paths.storage_dir() / "jobs.sqlite"
+    return paths.storage_file("jobs.sqlite")
 
 
 def now_utc() -> str:

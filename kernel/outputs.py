@@ -95,7 +95,7 @@ class OutputRecord:
 
 
 def outputs_path() -> Path:
-    return paths.storage_dir() / "outputs.sqlite"
+    return paths.storage_file("outputs.sqlite")
 
 
 _per_thread = threading.local()

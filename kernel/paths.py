@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 
 def pio_home() -> Path:
     """The folder holding config.ini, plugins/, storage/ and logs (``$PIO_HOME``)."""
-    return Path(os.environ.get("PIO_HOME") or Path.home() / ".pioreactor").expanduser()
+    return _home(os.environ.get("PIO_HOME"), os.environ.get("HOME"))
 
 
-_made: set[Path] = set()
+# storage is reached on every reading of every job: the paths are built once per environment
+# (a pathlib.Path costs a dozen small objects to build and to hash)
+@functools.lru_cache(maxsize=16)
+def _home(pio_home_variable: str | None, home_variable: str | None) -> Path:
+    return Path(pio_home_variable or Path.home() / ".pioreactor").expanduser()
 
 
 def storage_dir() -> Path:
-    path = pio_home() / "storage"
-    if path not in _made:  # called on every storage access: create it once per process
-        path.mkdir(parents=True, exist_ok=True)
-        _made.add(path)
+    return _storage_dir(pio_home())
+
+
+@functools.lru_cache(maxsize=16)
+def _storage_dir(home: Path) -> Path:
+    path = home / "storage"
+    path.mkdir(parents=True, exist_ok=True)  # once per process and home
     return path
+
+
+def storage_file(name: str) -> Path:
+    """The file ``name`` in the storage folder."""
+    return _in_folder(storage_dir(), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _in_folder(folder: Path, name: str) -> Path:
+    return folder / name
 
 
 def plugins_dir() -> Path:

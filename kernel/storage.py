@@ -165,11 +165,11 @@ def _forget_if_rebooted(conn: sqlite3.Connection) -> None:
 
 
 def persistent_path() -> Path:
-    return paths.storage_dir() / "persistent.sqlite"
+    return paths.storage_file("persistent.sqlite")
 
 
 def intermittent_path() -> Path:
-    return paths.storage_dir() / "intermittent.sqlite"
+    return paths.storage_file("intermittent.sqlite")
 
 
 _per_thread = threading.local()

@@ -32,7 +32,7 @@ current concentration, but only down to the efflux tube (``min_volume_ml``). Abo
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 LED_CHANNELS = ("A", "B", "C", "D")
@@ -328,9 +328,14 @@ class Vial:
 
     # -- storage ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        state = asdict(self)
-        del state["params"]  # parameters come from config, not from storage
-        return state
+        """The state without ``params`` (they come from config, not from storage). Numbers and
+        flat dicts of numbers: copied shallowly (``asdict`` deep-copies, parameters too, at
+        every step of the world)."""
+        return {
+            f.name: dict(value) if isinstance(value := getattr(self, f.name), dict) else value
+            for f in fields(self)
+            if f.name != "params"
+        }
 
     @classmethod
     def from_dict(cls, state: dict[str, Any], params: VialParameters) -> Vial:
