@@ -14,6 +14,7 @@ the file, the section and the key, which is what a user needs to fix it.
 from __future__ import annotations
 
 import configparser
+import io
 import math
 import re
 import sys
@@ -184,34 +185,26 @@ class Config:
         self._shares_defaults = False
 
     def add_file(self, path: Path) -> None:
-        if not path.exists():
-            return
-        layer = Layer(str(path))
         try:
-            with open(path, encoding="utf-8") as handle:
-                layer.parser.read_file(handle, source=str(path))
-        except configparser.MissingSectionHeaderError as err:
-            raise ConfigError(
-                f"{path}, line {err.lineno}: a value appears before any [section] header "
-                f"({err.line.strip()!r}). Put it under a section such as [mqtt]."
-            ) from None
-        except configparser.Error as err:
-            raise ConfigError(f"{path}: cannot be parsed: {err}".replace("\n", " ")) from None
-        except UnicodeDecodeError as err:
-            raise ConfigError(f"{path}: is not UTF-8 text ({err.reason}).") from None
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return
+        layer, warnings = _parse_file(path, data)
         self.layers.append(layer)
-        for warning in find_duplicates(path):
+        for warning in warnings:
             self.warnings.append(warning)
             print(f"Warning: {warning}", file=sys.stderr)
 
     def add_overrides(self, overrides: Iterable[tuple[str, str, str]]) -> None:
+        overrides = list(overrides)
+        if not overrides:
+            return
         layer = Layer("--config-override")
         for section, key, value in overrides:
             if not layer.parser.has_section(section):
                 layer.parser.add_section(section)
             layer.parser.set(section, key, value)
-        if layer.parser.sections():
-            self.layers.append(layer)
+        self.layers.append(layer)
 
     # -- reading ---------------------------------------------------------------------------
     def _lookup(self, section: str, key: str) -> tuple[str | None, Layer] | None:
@@ -369,14 +362,15 @@ SECTION_LINE = re.compile(r"^\[(?P<name>[^\]]+)\]")
 KEY_LINE = re.compile(r"^(?P<key>[^=:\s;#\[][^=:]*?)\s*[=:]")
 
 
-def find_duplicates(path: Path) -> list[str]:
-    """Sections and keys given twice in one file: the last one wins, which is rarely meant."""
+def find_duplicates(path: Path, text: str | None = None) -> list[str]:
+    """Sections and keys given twice in one file (``text``, read from ``path`` if not given):
+    the last one wins, which is rarely meant."""
     found: list[str] = []
     sections: dict[str, int] = {}
     keys: dict[tuple[str, str], int] = {}
     section = ""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = (path.read_text(encoding="utf-8") if text is None else text).splitlines()
     except (OSError, UnicodeDecodeError):
         return found
     for number, line in enumerate(lines, start=1):
@@ -404,6 +398,36 @@ def find_duplicates(path: Path) -> list[str]:
             else:
                 keys[(section, key)] = number
     return found
+
+
+# path -> (its bytes, the layer parsed from them, its warnings): a process reads the unit's
+# files for each config it loads (`pio run` twice), and the fork server's parse is its jobs'
+_parsed_files: dict[str, tuple[bytes, Layer, list[str]]] = {}
+
+
+def _parse_file(path: Path, data: bytes) -> tuple[Layer, list[str]]:
+    """The layer of ``path`` holding ``data`` and the file's warnings, parsed once for the same
+    bytes (a layer is never changed once parsed)."""
+    cached = _parsed_files.get(str(path))
+    if cached is not None and cached[0] == data:
+        return cached[1], cached[2]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: is not UTF-8 text ({err.reason}).") from None
+    layer = Layer(str(path))
+    try:
+        layer.parser.read_file(io.StringIO(text, newline=None), source=str(path))  # any line ending
+    except configparser.MissingSectionHeaderError as err:
+        raise ConfigError(
+            f"{path}, line {err.lineno}: a value appears before any [section] header "
+            f"({err.line.strip()!r}). Put it under a section such as [mqtt]."
+        ) from None
+    except configparser.Error as err:
+        raise ConfigError(f"{path}: cannot be parsed: {err}".replace("\n", " ")) from None
+    warnings = find_duplicates(path, text)
+    _parsed_files[str(path)] = (data, layer, warnings)
+    return layer, warnings
 
 
 def load_config(
