@@ -113,6 +113,7 @@ def _conn() -> sqlite3.Connection:
 
 
 def forget_connections() -> None:
+    """Close this thread's cached connection (a later use opens it again)."""
     for conn in _per_thread.__dict__.pop("connections", {}).values():
         conn.close()
 

@@ -151,6 +151,7 @@ def run_job(
     spec: JobSpec, job_class: type, options: dict[str, Any], overrides: list[tuple[str, str, str]]
 ) -> int:
     """Start ``job_class`` with ``options``, block until it disconnects; return the exit code."""
+    from pioreactor.kernel import outputs, storage
     from pioreactor.kernel.hardware import close_hardware
 
     try:
@@ -176,6 +177,10 @@ def run_job(
         log.debug("start-up failed", exc_info=True)
         click.echo(f"Error: {job_class.job_name} failed to start: {type(err).__name__}: {err}", err=True)  # type: ignore[attr-defined]
         return 1
+    # from here on this thread only waits (timers, MQTT and the clean-up run in threads of their
+    # own): its storage connections would sit idle, holding their caches, until the job ends
+    outputs.forget_connections()
+    storage.close_connections_of_this_thread()
     try:
         job.block_until_disconnected()
     except (KeyboardInterrupt, SystemExit):

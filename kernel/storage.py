@@ -177,9 +177,15 @@ _per_thread = threading.local()
 
 def forget_connections() -> None:
     """Close this thread's cached connections (tests; a reboot check runs again on next use)."""
+    close_connections_of_this_thread()
+    _checked_this_boot.clear()
+
+
+def close_connections_of_this_thread() -> None:
+    """Close this thread's cached connections: a thread done with storage gives back their
+    caches (a few hundred kB each); a later use opens them again."""
     for conn in _per_thread.__dict__.pop("connections", {}).values():
         conn.close()
-    _checked_this_boot.clear()
 
 
 def _connection(path: Path, *, intermittent: bool) -> sqlite3.Connection:
