@@ -11,7 +11,6 @@ however large the table; the database is opened read-only and the streamer keeps
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import json
@@ -19,16 +18,18 @@ import re
 import sqlite3
 import sys
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pioreactor.sdk import PioreactorError
 from pioreactor.sdk.database import DatasetSpec, canonical_timestamp, connect
+
+if TYPE_CHECKING:  # csv and zipfile are imported by the export itself: every unit's processes
+    import zipfile  # import this module (the fork server too), few export
 
 FETCH_ROWS = 5000
 ORDER_BY = re.compile(r"^\s*[A-Za-z_]\w*(\s+(ASC|DESC))?(\s*,\s*[A-Za-z_]\w*(\s+(ASC|DESC))?)*\s*$", re.I)
@@ -227,6 +228,9 @@ class Exporter:
         columns: list[str],
         batches: Iterator[list[tuple[Any, ...]]],
     ) -> int:
+        import csv
+        import zipfile
+
         count = 0
         info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
         info.compress_type = archive.compression
@@ -294,6 +298,8 @@ def export_to_zip(
             partition_by_experiment=partition_by_experiment,
             progress=progress,
         )
+        import zipfile
+
         results = []
         with zipfile.ZipFile(
             partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True

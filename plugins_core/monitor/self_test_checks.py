@@ -23,7 +23,6 @@ test_positive_correlation_between_rpm_and_stirring             ``stirrer_stalled
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,6 +90,8 @@ class Bench:
 
     def read(self, channel: str, samples: int = SAMPLES) -> tuple[float, float]:
         """Mean and variance of ``samples`` readings of ADC ``channel``, in volts."""
+        import statistics  # here: the plugin module is imported by every process, few self-test
+
         adc = self.hardware.adc()
         values = [adc.read_voltage(channel) for _ in range(samples)]
         return statistics.fmean(values), statistics.pvariance(values)
@@ -108,6 +109,8 @@ class Bench:
 
 def correlation(x: list[float], y: list[float]) -> float:
     """Pearson's r; 0 when either side does not vary (a stalled stirrer, a dead sensor)."""
+    import statistics
+
     try:
         value = statistics.correlation(x, y)
     except statistics.StatisticsError:
@@ -142,7 +145,7 @@ def test_positive_correlation_between_temperature_and_heating(bench: Bench) -> N
         for duty_cycle in HEATING_DUTY_CYCLES:
             heater.set_duty_cycle(duty_cycle)
             bench.pause(step)
-            temperatures.append(statistics.fmean(sensor.read_celsius() for _ in range(3)))
+            temperatures.append(math.fsum(sensor.read_celsius() for _ in range(3)) / 3)
     finally:
         heater.close()
     r = correlation([float(d) for d in HEATING_DUTY_CYCLES], temperatures)
