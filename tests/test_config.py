@@ -63,6 +63,33 @@ def test_malformed_file_names_file_and_line(home: Path) -> None:
         load_config()
 
 
+def test_a_file_edited_while_the_process_runs_is_read_again(home: Path) -> None:
+    # a process (the fork server above all) keeps each file's parse: the same bytes only
+    (home / "config.ini").write_text("[stirring.config]\npwm_hz=150\n")
+    assert load_config_with_plugins().getfloat("stirring.config", "pwm_hz") == 150
+    (home / "config.ini").write_text("[stirring.config]\npwm_hz=250\n")  # same size, same second
+    assert load_config_with_plugins().getfloat("stirring.config", "pwm_hz") == 250
+    (home / "config.ini").unlink()
+    assert load_config_with_plugins().getfloat("stirring.config", "pwm_hz") == 200  # the default
+
+
+def test_windows_line_endings_read_as_any_other(home: Path) -> None:
+    (home / "config.ini").write_bytes(b"[stirring.config]\r\npwm_hz = 150\r\n[mqtt]\r\nbroker_port=1884\r\n")
+    config = load_config()
+    assert config.get("stirring.config", "pwm_hz") == "150"
+    assert config.getint("mqtt", "broker_port") == 1884
+
+
+def test_declaring_a_key_on_one_config_leaves_the_others_alone(home: Path) -> None:
+    # configs share the declared defaults until one of them declares more
+    first = load_config_with_plugins()
+    first.declare("lab", "api_token", "secret", plugin="lab_plugin")
+    second = load_config_with_plugins()
+    assert first.get("lab", "api_token") == "secret"
+    assert ("lab", "api_token") not in second.declared and not second.has_option("lab", "api_token")
+    assert second.getfloat("stirring.config", "kick_duration_seconds") == 0.25
+
+
 def test_pio_run_refuses_to_start_with_a_broken_config(pio_home, pio) -> None:  # type: ignore[no-untyped-def]
     pio_home.write_config("[stirring.config]\npwm_hz=fast\n")
     result = pio("run", "stirring")

@@ -98,6 +98,15 @@ def test_a_job_started_through_the_server_stops_on_sigterm_and_ctrl_c(server, pi
         assert _running(pio) == []
 
 
+def test_a_config_edited_after_the_server_started_reaches_the_next_job(server, pio_home: PioHome, run_job, mqtt_probe) -> None:  # type: ignore[no-untyped-def]
+    # the server read the unit's files before forking: a job reads them as they are when it starts
+    (pio_home.path / "unit_config.ini").write_text("[stirring.config]\ninitial_target_rpm=432\n")
+    job = run_job("stirring")
+    mqtt_probe.wait_for(job.home.topic("stirring", "target_rpm"), lambda value: float(value) == 432)
+    job.signal(signal.SIGTERM)
+    assert job.wait() == 0
+
+
 def test_pio_kill_stops_it_and_its_pio_run_exits(server, pio: Pio, run_job, mqtt_probe) -> None:  # type: ignore[no-untyped-def]
     job = run_job("stirring")
     job.wait_for_state(mqtt_probe, "ready")
