@@ -179,8 +179,9 @@ def run_job(
         return 1
     # from here on this thread only waits (timers, MQTT and the clean-up run in threads of their
     # own): its storage connections would sit idle, holding their caches, until the job ends
+    # (those of a store the job keeps open stay)
     outputs.forget_connections()
-    storage.close_connections_of_this_thread()
+    storage.close_idle_connections_of_this_thread()
     try:
         job.block_until_disconnected()
     except (KeyboardInterrupt, SystemExit):

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,15 +178,20 @@ _per_thread = threading.local()
 
 def forget_connections() -> None:
     """Close this thread's cached connections (tests; a reboot check runs again on next use)."""
-    close_connections_of_this_thread()
+    for conn in _per_thread.__dict__.pop("connections", {}).values():
+        conn.close()
+    _per_thread.__dict__.pop("open_stores", None)
     _checked_this_boot.clear()
 
 
-def close_connections_of_this_thread() -> None:
-    """Close this thread's cached connections: a thread done with storage gives back their
-    caches (a few hundred kB each); a later use opens them again."""
-    for conn in _per_thread.__dict__.pop("connections", {}).values():
-        conn.close()
+def close_idle_connections_of_this_thread() -> None:
+    """Close this thread's cached connections that no open store uses: a thread done with
+    storage gives back their caches (a few hundred kB each); a later use opens them again.
+    A store kept open (a job holding one for its life, used from other threads) keeps its own."""
+    cache: dict[Path, sqlite3.Connection] = _per_thread.__dict__.get("connections", {})
+    open_stores: Counter[Path] = _per_thread.__dict__.get("open_stores", Counter())
+    for path in [path for path in cache if not open_stores[path]]:
+        cache.pop(path).close()
 
 
 def _connection(path: Path, *, intermittent: bool) -> sqlite3.Connection:
@@ -199,10 +205,23 @@ def _connection(path: Path, *, intermittent: bool) -> sqlite3.Connection:
 
 
 @contextmanager
+def _store(path: Path, namespace: str, *, intermittent: bool) -> Iterator[KeyValueStore]:
+    conn = _connection(path, intermittent=intermittent)
+    open_stores: Counter[Path] = _per_thread.__dict__.setdefault("open_stores", Counter())
+    open_stores[path] += 1
+    try:
+        yield KeyValueStore(conn, namespace)
+    finally:
+        open_stores[path] -= 1
+
+
+@contextmanager
 def local_persistent_storage(namespace: str) -> Iterator[KeyValueStore]:
-    yield KeyValueStore(_connection(persistent_path(), intermittent=False), namespace)
+    with _store(persistent_path(), namespace, intermittent=False) as store:
+        yield store
 
 
 @contextmanager
 def local_intermittent_storage(namespace: str) -> Iterator[KeyValueStore]:
-    yield KeyValueStore(_connection(intermittent_path(), intermittent=True), namespace)
+    with _store(intermittent_path(), namespace, intermittent=True) as store:
+        yield store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,24 @@ def test_intermittent_storage_is_cleared_after_a_reboot(home: Path, monkeypatch:
     storage.forget_connections()  # as a new process after the reboot would
     with local_intermittent_storage("leds") as store:
         assert "A" not in store
+
+
+def test_a_thread_done_with_storage_closes_only_what_no_open_store_uses(home: Path) -> None:
+    # a job's main thread only waits once the job is built: it gives back its idle connections,
+    # but a store the job keeps open (and writes to from other threads) must keep working
+    import threading
+
+    with local_intermittent_storage("leds") as store:
+        store["A"] = 10.0
+    with contextlib.ExitStack() as stack:
+        held = stack.enter_context(local_persistent_storage("growth_rate"))
+        storage.close_idle_connections_of_this_thread()
+        writer = threading.Thread(target=held.__setitem__, args=("exp", 0.3))
+        writer.start()
+        writer.join()
+        assert held["exp"] == 0.3
+    with local_intermittent_storage("leds") as store:  # opened again
+        assert store["A"] == 10.0
 
 
 def test_many_processes_write_at_once(home: Path) -> None:
