@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from typing import Any
 
 import pytest
@@ -186,12 +187,24 @@ def test_od_calibration_from_standards_and_od_reading_reporting_od600(pio_home, 
     from pioreactor.plugins_core.simulator.world import reset_world
 
     reset_world(od=0.7)
+    mark = mqtt_probe.mark()
     job = run_job("od_reading", "--interval", "5", run_options=("--config-override", "simulation", "clock_speed", "50"))
-    od2 = json.loads(mqtt_probe.wait_for(pio_home.topic("od_reading", "od2"), lambda p: p != "").payload)
-    raw = json.loads(mqtt_probe.wait_for(pio_home.topic("od_reading", "raw_od2"), lambda p: p != "").payload)
-    assert od2["calibrated"] == 1 and abs(od2["od"] - 0.7) < 0.05, od2
-    assert raw["od"] == pytest.approx(calibration.predict(od2["od"]), rel=1e-6)
-    assert "calibrated" not in raw
+
+    def first_three(setting: str) -> list[dict]:  # type: ignore[type-arg]
+        topic = pio_home.topic("od_reading", setting)
+        for count in range(3, 12):  # skipping the empty payloads that clear a setting
+            payloads = [p for p in mqtt_probe.wait_for_count(topic, count, since=mark) if p]
+            if len(payloads) >= 3:
+                return [json.loads(p) for p in payloads[:3]]
+        raise AssertionError(f"no three readings on {topic}")
+
+    # three readings: one may hold one of the simulated sensor's outliers
+    ods, raws = first_three("od2"), first_three("raw_od2")
+    assert all(od2["calibrated"] == 1 for od2 in ods)
+    assert abs(statistics.median(od2["od"] for od2 in ods) - 0.7) < 0.05, ods
+    for od2, raw in zip(ods, raws, strict=True):
+        assert raw["od"] == pytest.approx(calibration.predict(od2["od"]), rel=1e-6)
+        assert "calibrated" not in raw
     assert job.stop() == 0
 
 
