@@ -166,6 +166,16 @@ def prebuild_plugin_host() -> Any:
     for module in core_target_modules(host):
         with contextlib.suppress(Exception):  # e.g. the Raspberry Pi backend off a Pi: not needed here
             importlib.import_module(module)
+    try:
+        warm_up(host)
+    except Exception as err:  # it only saves memory: serve all the same
+        print(f"pio fork-server: not warmed up: {type(err).__name__}: {err}", file=sys.stderr)
+    return key
+
+
+def warm_up(host: Any) -> None:
+    """Run once here what every job runs at its start, so that forked jobs find it done (see
+    docs/fork-server.md: each page a job writes to is copied for it)."""
     from pioreactor.kernel.cli.job_command import prebuild_commands
     from pioreactor.kernel.registries.targets import AutomationRegistry, JobDefinitions
 
@@ -177,7 +187,6 @@ def prebuild_plugin_host() -> Any:
     warm_command_line(
         [spec.name for spec in specs if spec.plugin in core], [spec.load() for spec in automations]
     )
-    return key
 
 
 def warm_registry() -> None:
