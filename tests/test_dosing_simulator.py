@@ -165,7 +165,11 @@ def test_chemostat_settles_where_growth_rate_equals_the_dilution_rate(run_job, m
     assert abs(error) < 0.10
     # at the efflux tube, or above it by at most an exchange in progress
     assert vial["overflowed_ml"] == 0.0 and 13.99 < vial["volume_ml"] < 14.0 + volume + 0.3
-    # what the job published about the liquid
+    # what the job published about the liquid (its throughput may arrive just after the last dose's event)
+    mqtt_probe.wait_for(
+        pio_home.topic("dosing_automation", "media_throughput"),
+        lambda p: p != "" and float(p) >= volume * len(exchanges) - 1e-9,
+    )
     settings = {
         name: float(mqtt_probe.payloads(pio_home.topic("dosing_automation", name))[-1])
         for name in ("current_volume_ml", "media_throughput", "alt_media_fraction")
