@@ -10,33 +10,6 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# the files with the most work (seconds, from --durations on the 2-core machine: 64, 43, 38, ...)
-# run first: four workers take files in this order (--dist loadfile), so that no long file starts
-# last and holds up the end of the suite
-LONGEST_FIRST = (
-    "test_dosing_simulator.py",
-    "test_plugin_install.py",
-    "test_web_feature_routes.py",
-    "test_upstream_install.py",
-    "test_monitor.py",
-    "test_upstream_compat.py",
-    "test_cluster.py",
-    "test_upstream_real_packages.py",
-    "test_temperature.py",
-    "test_cluster_commands.py",
-    "test_ui_pages.py",
-    "test_self_test.py",
-    "test_ui_overview.py",
-    "test_dosing_plugins.py",
-    "test_vial_integration.py",
-    "test_ui_pioreactors.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
-
 
 @pytest.fixture(scope="session")
 def installed_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
