@@ -219,9 +219,10 @@ def warm_config(declared: Any) -> None:
 
 def warm_command_line(job_names: list[str], automation_classes: list[type]) -> None:
     """Parse ``pio run NAME`` for each job, and the options of each automation, as a command
-    will, running nothing (no callback, no error: resilient parsing). Python fills caches on first use (click's abstract-class checks,
-    the interpreter's specialised bytecode): filled here once, each forked job does not write
-    them into its own copy of the pages (about 0.6 MB a job)."""
+    will, running nothing (no callback, no error: resilient parsing). Python fills caches on
+    first use (click's abstract-class checks, the interpreter's specialised bytecode): filled
+    here once, each forked job does not write them into its own copy of the pages (about 0.6 MB
+    a job)."""
     import click
     from pioreactor.kernel.cli.job_command import options_for
     from pioreactor.kernel.cli.root import pio
@@ -412,13 +413,8 @@ def _fork(
         conn.close()
         gc.enable()
         return Command(
-            message["argv"],
-            message["env"],
-            message["cwd"],
-            int(message["umask"]),
-            fds,
-            server.plugins_key,
-            server.environment,
+            message["argv"], message["env"], message["cwd"], int(message["umask"]), fds,
+            server.plugins_key, server.environment,
         )
     for fd in fds:
         os.close(fd)

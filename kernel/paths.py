@@ -16,6 +16,7 @@ def pio_home() -> Path:
 # (a pathlib.Path costs a dozen small objects to build and to hash)
 @functools.lru_cache(maxsize=16)
 def _home(pio_home_variable: str | None, home_variable: str | None) -> Path:
+    # $HOME is part of the key only: Path.home() reads it
     return Path(pio_home_variable or Path.home() / ".pioreactor").expanduser()
 
 

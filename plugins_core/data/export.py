@@ -28,8 +28,8 @@ import click
 from pioreactor.sdk import PioreactorError
 from pioreactor.sdk.database import DatasetSpec, canonical_timestamp, connect
 
-if TYPE_CHECKING:  # csv and zipfile are imported by the export itself: every unit's processes
-    import zipfile  # import this module (the fork server too), few export
+if TYPE_CHECKING:  # csv and zipfile are imported where an export uses them: every process
+    import zipfile  # imports this plugin module (the fork server too), few export
 
 FETCH_ROWS = 5000
 ORDER_BY = re.compile(r"^\s*[A-Za-z_]\w*(\s+(ASC|DESC))?(\s*,\s*[A-Za-z_]\w*(\s+(ASC|DESC))?)*\s*$", re.I)
@@ -285,6 +285,8 @@ def export_to_zip(
     on_dataset: Callable[[DatasetSpec, Callable[[], int]], None] = lambda spec, count: None,
 ) -> list[DatasetExport]:
     """Write the zip at ``output`` (through a temporary file, so a failed export leaves nothing)."""
+    import zipfile
+
     own = conn is None
     conn = conn or connect(readonly=True)
     partial = output.with_name(output.name + ".partial")
@@ -298,8 +300,6 @@ def export_to_zip(
             partition_by_experiment=partition_by_experiment,
             progress=progress,
         )
-        import zipfile
-
         results = []
         with zipfile.ZipFile(
             partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True

@@ -90,7 +90,7 @@ class Bench:
 
     def read(self, channel: str, samples: int = SAMPLES) -> tuple[float, float]:
         """Mean and variance of ``samples`` readings of ADC ``channel``, in volts."""
-        import statistics  # here: the plugin module is imported by every process, few self-test
+        import statistics  # here, as below: every process imports this plugin module, few self-test
 
         adc = self.hardware.adc()
         values = [adc.read_voltage(channel) for _ in range(samples)]
@@ -137,6 +137,8 @@ def test_detect_heating_pcb(bench: Bench) -> None:
 
 
 def test_positive_correlation_between_temperature_and_heating(bench: Bench) -> None:
+    import statistics
+
     heater = bench.hold(bench.hardware.pwm(pwm_channel_for("heating"), 16.0))
     sensor = bench.hardware.temperature_sensor()
     step = bench.config.getfloat("self_test", "heating_step_seconds", fallback=10.0)
@@ -145,7 +147,7 @@ def test_positive_correlation_between_temperature_and_heating(bench: Bench) -> N
         for duty_cycle in HEATING_DUTY_CYCLES:
             heater.set_duty_cycle(duty_cycle)
             bench.pause(step)
-            temperatures.append(math.fsum(sensor.read_celsius() for _ in range(3)) / 3)
+            temperatures.append(statistics.fmean(sensor.read_celsius() for _ in range(3)))
     finally:
         heater.close()
     r = correlation([float(d) for d in HEATING_DUTY_CYCLES], temperatures)

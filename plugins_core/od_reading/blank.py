@@ -9,7 +9,6 @@ published retained on ``pioreactor/<unit>/<experiment>/od_blank/means`` and
 from __future__ import annotations
 
 import json
-import math
 import threading
 
 import click
@@ -65,7 +64,9 @@ def od_blank(ctx: click.Context, n_samples: int, interval: float, experiment: st
         return
     experiment = experiment or get_assigned_experiment()
     samples, angles = _collect(n_samples, interval, experiment)
-    means = {channel: math.fsum(values[:n_samples]) / len(values[:n_samples]) for channel, values in samples.items()}
+    import statistics  # here: every process imports this plugin module, few take a blank
+
+    means = {channel: statistics.fmean(values[:n_samples]) for channel, values in samples.items()}
     with local_persistent_storage(STORE) as store:
         store[experiment] = means
     bus = get_bus()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from pioreactor.plugins_core.web.testing import CHROMIUM, launch_chromium
+from pioreactor.sdk.testing import free_port
 from playwright.sync_api import expect
 
 BUILT_UI = Path(__file__).parent.parent.parent / "plugins_core" / "web" / "ui_dist" / "index.html"
@@ -145,6 +146,13 @@ class UiServer:
     @property
     def url(self) -> str:
         return str(self.server.url)
+
+    def add_silent_worker(self, name: str = "ghost") -> None:
+        """A worker in the inventory that answers nothing (a free port on this machine)."""
+        added = self.server.put(
+            "/api/workers", json={"pioreactor_unit": name, "address": f"127.0.0.1:{free_port()}", "force": True}
+        )
+        assert added.status == 201, added.text
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pioreactor.sdk.testing import free_port
 from playwright.sync_api import expect
 
 CALIBRATION = """\
@@ -44,10 +43,7 @@ def test_a_calibration_is_plotted_and_set_active(ui_server: Any, ui_page: Any) -
 
 
 def test_a_worker_that_does_not_answer_is_a_row_saying_why(ui_server: Any, ui_page: Any) -> None:
-    added = ui_server.server.put(
-        "/api/workers", json={"pioreactor_unit": "ghost", "address": f"127.0.0.1:{free_port()}", "force": True}
-    )
-    assert added.status == 201, added.text
+    ui_server.add_silent_worker("ghost")
     ui = ui_page(ui_server.url)
     page = ui.goto("/calibrations")
     row = page.locator("tr", has=page.get_by_role("cell", name="ghost", exact=True))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pioreactor.sdk.testing import free_port
 from playwright.sync_api import expect
 
 # (path, heading); "{unit}" and "{experiment}" are the test's
@@ -66,10 +65,7 @@ def test_a_broken_config_is_refused_with_its_problem(ui_server: Any, ui_page: An
 
 
 def test_a_workers_unit_config_is_saved_and_an_unreachable_worker_named(ui_server: Any, ui_page: Any) -> None:
-    added = ui_server.server.put(
-        "/api/workers", json={"pioreactor_unit": "ghost", "address": f"127.0.0.1:{free_port()}", "force": True}
-    )
-    assert added.status == 201, added.text
+    ui_server.add_silent_worker("ghost")
     ui = ui_page(ui_server.url)
     page = ui.goto("/config")
     page.get_by_label("File").select_option("ghost")
